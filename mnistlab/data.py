@@ -1,0 +1,186 @@
+"""MNIST arrays from the bundled, checksummed IDX files (or a directory / Keras ``mnist.npz`` you point at).
+
+``load_mnist()`` returns uint8 images of shape (N, 28, 28) and uint8 labels of shape (N,), the 60,000 training
+and 10,000 test digits. Nothing is downloaded: the four original IDX .gz files ship inside the package and are
+verified against ``SHA256SUMS`` before use.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED_DIR = Path(__file__).parent / "datasets" / "mnist"
+ENV_VAR = "MNISTLAB_DATA"
+
+FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+# SHA-256 of the decompressed IDX files: any correct copy of MNIST shares these, gz or raw.
+RAW_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+EXPECTED_COUNTS = {"x_train": 60000, "y_train": 60000, "x_test": 10000, "y_test": 10000}
+
+
+class DataError(Exception):
+    """The MNIST files are missing, damaged or not MNIST. The message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The four MNIST arrays. Images are uint8 (N, 28, 28) with 0 = background; labels uint8 (N,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def __iter__(self):  # allows ``(x_train, y_train), (x_test, y_test) = ...``-style unpacking via astuple
+        return iter((self.x_train, self.y_train, self.x_test, self.y_test))
+
+
+_cache: dict[str, Mnist] = {}
+_lock = threading.Lock()
+
+
+def load_mnist(source: str | os.PathLike | None = None) -> Mnist:
+    """Load MNIST, verified, cached per source for the life of the process.
+
+    ``source`` may be None (the ``MNISTLAB_DATA`` variable if set, else the bundled files), a directory of the
+    four IDX files (``.gz`` or raw), or a Keras ``mnist.npz`` file.
+    """
+    source = source if source is not None else os.environ.get(ENV_VAR) or BUNDLED_DIR
+    key = str(Path(source).resolve())
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _load_uncached(Path(source))
+        return _cache[key]
+
+
+def _load_uncached(path: Path) -> Mnist:
+    if path.is_file() and path.suffix == ".npz":
+        return _load_npz(path)
+    if path.is_dir():
+        return _load_idx_dir(path)
+    raise DataError(
+        f"MNIST source {path} is neither a directory of IDX files nor an .npz file. "
+        f"Unset {ENV_VAR} to use the bundled copy, or point it at a folder holding the four IDX files."
+    )
+
+
+def _load_idx_dir(folder: Path) -> Mnist:
+    sums = _read_sums(folder / "SHA256SUMS")
+    arrays = {}
+    for key, stem in FILES.items():
+        gz, raw = folder / f"{stem}.gz", folder / stem
+        if gz.exists():
+            blob = gz.read_bytes()
+            expected = sums.get(gz.name)
+            if expected and hashlib.sha256(blob).hexdigest() != expected:
+                raise DataError(_damaged(gz, "its SHA-256 sum does not match SHA256SUMS"))
+            try:
+                data = gzip.decompress(blob)
+            except (OSError, EOFError) as exc:
+                raise DataError(_damaged(gz, f"it is not a complete gzip file ({exc})")) from None
+        elif raw.exists():
+            data = raw.read_bytes()
+        else:
+            raise DataError(
+                f"MNIST file {stem}(.gz) is missing from {folder}. "
+                "Put the four original IDX files there, or unset MNISTLAB_DATA to use the bundled copy."
+            )
+        if hashlib.sha256(data).hexdigest() != RAW_SHA256[stem]:
+            raise DataError(_damaged(gz if gz.exists() else raw, "its content is not the original MNIST file"))
+        arrays[key] = _parse_idx(data, stem)
+    return _checked(Mnist(**arrays, source=str(folder)))
+
+
+def _load_npz(path: Path) -> Mnist:
+    try:
+        # allow_pickle=False: an .npz can carry pickled objects, which could run code.
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: np.asarray(npz[key]) for key in FILES}
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(
+            f"{path} is not a readable Keras mnist.npz (needs x_train, y_train, x_test, y_test): {exc}"
+        ) from None
+    return _checked(Mnist(**{k: v.astype(np.uint8) for k, v in arrays.items()}, source=str(path)))
+
+
+def _read_sums(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    sums = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            sums[parts[1].lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def _parse_idx(data: bytes, name: str) -> np.ndarray:
+    """Parse an IDX byte string: magic (2 zero bytes, type 0x08 = uint8, number of dims), dims, then data."""
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
+        raise DataError(f"{name} is not an IDX file of unsigned bytes.")
+    ndim = data[3]
+    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DataError(f"{name} is truncated: expected {int(np.prod(dims))} values, found {body.size}.")
+    return body.reshape(dims).copy()
+
+
+def _checked(m: Mnist) -> Mnist:
+    for key, count in EXPECTED_COUNTS.items():
+        arr = getattr(m, key)
+        shape_ok = arr.shape == ((count, 28, 28) if key.startswith("x") else (count,))
+        if not shape_ok:
+            raise DataError(f"{key} from {m.source} has shape {arr.shape}; MNIST's is {count} digits of 28x28.")
+    return m
+
+
+def _damaged(path: Path, why: str) -> str:
+    return (
+        f"MNIST file {path.name} in {path.parent} is damaged: {why}. "
+        "Reinstall mnistlab (or restore the file from a fresh clone) and try again."
+    )
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images in [0, 255] -> float32 in [0, 1], same shape."""
+    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+
+
+def validation_split(
+    x: np.ndarray, y: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split off a seeded random ``fraction`` of (x, y) for validation: returns x_fit, y_fit, x_val, y_val."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation fraction must be in [0, 1), got {fraction}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = int(round(len(x) * fraction))
+    val, fit = order[:n_val], order[n_val:]
+    return x[fit], y[fit], x[val], y[val]
+
+
+def subset(x: np.ndarray, y: np.ndarray, size: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded, class-balanced-in-expectation random subset of ``size`` examples (all when None)."""
+    if size is None or size >= len(x):
+        return x, y
+    pick = np.sort(np.random.default_rng(seed + 7919).permutation(len(x))[:size])
+    return x[pick], y[pick]

@@ -1,0 +1,68 @@
+"""Test-set metrics from predicted probabilities: accuracy, loss, confusion matrix, per-class scores, mistakes.
+
+``score(y_true, probs)`` is plain NumPy/scikit-learn and needs no TensorFlow; ``evaluate(model, x, y)`` runs the
+model in batches (calling it directly, which is faster here than ``model.predict``) and then scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+CLASSES = list(range(10))
+
+
+def predict_proba(model, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+    """(N, 28, 28) float32 images in [0, 1] -> (N, 10) float32 probabilities."""
+    images = np.asarray(images, dtype=np.float32)
+    out = [np.asarray(model(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
+
+def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
+    """Metrics as JSON-ready plain data.
+
+    Returns ``accuracy``, ``loss`` (mean cross-entropy), ``confusion`` (10x10 counts, rows = true digit),
+    ``per_class`` (precision, recall, f1, support: lists of 10), and ``mistakes``: one
+    ``[test index, true, predicted, confidence]`` row per misclassified digit, most confident first.
+    """
+    y_true = np.asarray(y_true).astype(int)
+    probs = np.asarray(probs, dtype=np.float64)
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    picked = np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, pred, labels=CLASSES, zero_division=0
+    )
+    wrong = np.flatnonzero(pred != y_true)
+    wrong = wrong[np.argsort(-conf[wrong], kind="stable")]
+    return {
+        "accuracy": float((pred == y_true).mean()) if len(y_true) else 0.0,
+        "loss": float(-np.log(picked).mean()) if len(y_true) else 0.0,
+        "n": int(len(y_true)),
+        "confusion": confusion_matrix(y_true, pred, labels=CLASSES).tolist(),
+        "per_class": {
+            "precision": [round(float(v), 6) for v in precision],
+            "recall": [round(float(v), 6) for v in recall],
+            "f1": [round(float(v), 6) for v in f1],
+            "support": [int(v) for v in support],
+        },
+        "mistakes": [[int(i), int(y_true[i]), int(pred[i]), round(float(conf[i]), 5)] for i in wrong],
+    }
+
+
+def evaluate(model, images: np.ndarray, labels: np.ndarray) -> dict:
+    """Score ``model`` on float32 ``images`` (N, 28, 28) and their ``labels``; see ``score``."""
+    return score(labels, predict_proba(model, images))
+
+
+def normalize_rows(confusion) -> np.ndarray:
+    """Row-normalized confusion matrix: each true digit's row sums to 1 (rows with no examples stay 0)."""
+    cm = np.asarray(confusion, dtype=float)
+    totals = cm.sum(axis=1, keepdims=True)
+    return np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+
+
+def cell_mistakes(metrics: dict, true: int, predicted: int) -> list[list]:
+    """The mistakes rows (index, true, predicted, confidence) for one confusion-matrix cell."""
+    return [m for m in metrics.get("mistakes", []) if m[1] == true and m[2] == predicted]

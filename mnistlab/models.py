@@ -1,0 +1,59 @@
+"""Build a Keras model from an ``ArchitectureSpec``.
+
+The model takes float32 images of shape (batch, 28, 28) in [0, 1] and returns (batch, 10) class probabilities.
+Hidden layers are named ``<kind>_<n>`` after their position in the spec (``dense_1``, ``dropout_2``...), so
+views inside the network can map a Keras layer back to the spec line that made it.
+"""
+
+from __future__ import annotations
+
+from .specs import INPUT_SHAPE, NUM_CLASSES, ArchitectureSpec, is_convolutional, validate
+from .tf import keras
+
+
+def layer_name(kind: str, index: int) -> str:
+    """Name of the Keras layer built from the spec's layer at 0-based ``index``."""
+    return f"{kind}_{index + 1}"
+
+
+def build_model(spec: ArchitectureSpec, seed: int | None = None) -> keras.Model:
+    """A fresh, uncompiled ``keras.Model`` for ``spec`` (validated first). ``seed`` fixes the initial weights."""
+    validate(spec)
+    layers = keras.layers
+    init = {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed)} if seed is not None else {}
+    x = inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    if is_convolutional(spec):
+        x = layers.Reshape((*INPUT_SHAPE, 1), name="channels")(x)
+    flat = False
+    for i, layer in enumerate(spec.layers):
+        name = layer_name(layer.kind, i)
+        if layer.kind == "dense" and not flat:
+            x, flat = layers.Flatten(name=f"flatten_auto_{i + 1}")(x), True
+        if layer.kind == "dense":
+            x = layers.Dense(layer.units, activation=layer.activation, name=name, **_seeded(init, i))(x)
+        elif layer.kind == "dropout":
+            x = layers.Dropout(layer.rate, seed=None if seed is None else seed + i, name=name)(x)
+        elif layer.kind == "conv2d":
+            x = layers.Conv2D(layer.filters, layer.kernel_size, activation=layer.activation, name=name,
+                              **_seeded(init, i))(x)
+        elif layer.kind == "max_pool":
+            x = layers.MaxPooling2D(layer.size, name=name)(x)
+        elif layer.kind == "flatten" and not flat:
+            x, flat = layers.Flatten(name=name)(x), True
+    if not flat:
+        x = layers.Flatten(name="flatten_out")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="output", **_seeded(init, len(spec.layers)))(x)
+    return keras.Model(inputs, outputs, name=_model_name(spec.name))
+
+
+def _seeded(init: dict, index: int) -> dict:
+    # Each layer gets its own seed: one shared initializer object would give every layer the same weights.
+    if not init:
+        return {}
+    seed = init["kernel_initializer"].seed
+    return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed * 1009 + index)}
+
+
+def _model_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:40]
+    return cleaned or "model"

@@ -1,0 +1,335 @@
+"""The run store: every training run as a folder under ``artifacts/runs/<run_id>/``.
+
+    run.json      who and what: id, name, status, times, parameter count, test accuracy
+    spec.json     the ArchitectureSpec (plain data)
+    config.json   the TrainConfig
+    history.json  per-epoch curves (and the last batch curve), written after every epoch
+    metrics.json  test metrics: accuracy, loss, confusion matrix, per-class scores, mistakes
+    model.keras   the trained model, loaded back with Keras ``safe_mode``
+
+Every write goes to a temporary file in the same folder and is renamed into place, so a crash mid-write leaves
+the previous file intact. Run ids are checked against a strict pattern, so no id can name a path outside the
+store. A damaged run is reported by ``problems()`` and skipped by ``list_runs()``; it never breaks a listing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .specs import ArchitectureSpec, SpecError, count_params, from_dict
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "MNISTLAB_ARTIFACTS"
+RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,95}$")
+NAME_MAX = 80
+STATUSES = ("running", "completed", "stopped", "failed", "interrupted")
+FINISHED = ("completed", "stopped", "failed", "interrupted")
+MAX_MODEL_BYTES = 200 * 1024 * 1024
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done; the message says why and what to do."""
+
+
+class RunNotFound(StoreError):
+    pass
+
+
+def artifacts_dir() -> Path:
+    """``$MNISTLAB_ARTIFACTS`` if set, else ``artifacts/`` in the current directory."""
+    return Path(os.environ.get(ENV_VAR) or "artifacts")
+
+
+# ------------------------------------------------------------------------------------------ atomic writes
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, allow_nan=False).encode())
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def _friendly_os_error(exc: OSError, what: str) -> StoreError:
+    reason = {28: "the disk is full", 30: "the artifacts folder is read-only", 13: "permission denied"}.get(
+        exc.errno, exc.strerror or str(exc)
+    )
+    return StoreError(f"Could not {what}: {reason}. Free some space or choose a writable folder "
+                      f"(set {ENV_VAR}); nothing was changed.")
+
+
+# ----------------------------------------------------------------------------------------------- runs
+
+
+def check_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        raise StoreError(f"{run_id!r} is not a run id (lowercase letters, digits, '-' and '_' only).")
+    return run_id
+
+
+def check_run_name(name: str) -> str:
+    """A display name: 1-80 characters, no control characters, no slashes."""
+    if not isinstance(name, str):
+        raise StoreError("A run name must be text.")
+    name = name.strip()
+    if not name:
+        raise StoreError("A run name cannot be empty.")
+    if len(name) > NAME_MAX:
+        raise StoreError(f"A run name may be at most {NAME_MAX} characters (this one has {len(name)}).")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise StoreError("A run name may not contain control characters (tabs, newlines...).")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise StoreError("A run name may not contain '/' or '\\' or be '.' or '..'.")
+    return name
+
+
+def new_run_id(spec_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", spec_name.lower()).strip("-")[:32] or "run"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class Run:
+    """What the store knows about one run, without its model."""
+
+    id: str
+    name: str
+    status: str
+    spec: ArchitectureSpec
+    config: dict
+    created: float
+    updated: float
+    params: int
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    duration_s: float | None = None
+    epochs_done: int = 0
+    error: str | None = None
+    preset: str | None = None
+    history: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def has_model(self) -> bool:
+        return self.status in ("completed", "stopped") and self.test_accuracy is not None
+
+    @property
+    def label(self) -> str:
+        acc = f" · {self.test_accuracy:.2%}" if self.test_accuracy is not None else ""
+        return f"{self.name} ({self.status}{acc})"
+
+
+class RunStore:
+    """Save, list, load, rename and delete runs under ``root`` (default ``artifacts/runs``)."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else artifacts_dir() / "runs"
+        self._lock = threading.Lock()
+
+    # -- paths
+    def path(self, run_id: str) -> Path:
+        return self.root / check_run_id(run_id)
+
+    def _existing(self, run_id: str) -> Path:
+        folder = self.path(run_id)
+        if not (folder / "run.json").is_file():
+            raise RunNotFound(f"No run with id {run_id!r} in {self.root}.")
+        return folder
+
+    # -- writing
+    def create(self, spec: ArchitectureSpec, config: dict, name: str | None = None,
+               preset: str | None = None, run_id: str | None = None) -> str:
+        """Start a run folder with status 'running'; returns its id."""
+        name = check_run_name(name or spec.name)
+        run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
+        folder = self.path(run_id)
+        now = time.time()
+        meta = {"id": run_id, "name": name, "status": "running", "created": now, "updated": now,
+                "params": count_params(spec), "preset": preset, "epochs_done": 0, "pid": os.getpid()}
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+            atomic_write_json(folder / "spec.json", spec.to_dict())
+            atomic_write_json(folder / "config.json", config)
+            atomic_write_json(folder / "history.json", {})
+            atomic_write_json(folder / "run.json", meta)  # last: a folder without run.json is not a run
+        except FileExistsError:
+            raise StoreError(f"A run with id {run_id!r} already exists.") from None
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _friendly_os_error(exc, "create the run folder") from None
+        return run_id
+
+    def update(self, run_id: str, **fields) -> None:
+        """Merge ``fields`` into run.json (e.g. status, test_accuracy)."""
+        folder = self._existing(run_id)
+        with self._lock:
+            meta = _read_json(folder / "run.json")
+            meta.update(fields, updated=time.time())
+            try:
+                atomic_write_json(folder / "run.json", meta)
+            except OSError as exc:
+                raise _friendly_os_error(exc, "update the run") from None
+
+    def save_history(self, run_id: str, history: dict) -> None:
+        folder = self._existing(run_id)
+        try:
+            atomic_write_json(folder / "history.json", history)
+        except OSError as exc:
+            raise _friendly_os_error(exc, "save the training history") from None
+
+    def save_metrics(self, run_id: str, metrics: dict) -> None:
+        try:
+            atomic_write_json(self._existing(run_id) / "metrics.json", metrics)
+        except OSError as exc:
+            raise _friendly_os_error(exc, "save the test metrics") from None
+
+    def save_model(self, run_id: str, model) -> None:
+        """Save a Keras model as model.keras, atomically (Keras writes a temp file that we rename)."""
+        folder = self._existing(run_id)
+        tmp = folder / f".model.{secrets.token_hex(4)}.keras"
+        try:
+            model.save(tmp)
+            os.replace(tmp, folder / "model.keras")
+        except OSError as exc:
+            raise _friendly_os_error(exc, "save the model") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def finish(self, run_id: str, status: str, **fields) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        self.update(run_id, status=status, **fields)
+
+    def rename(self, run_id: str, new_name: str) -> None:
+        self.update(run_id, name=check_run_name(new_name))
+
+    def delete(self, run_id: str) -> None:
+        folder = self._existing(run_id)
+        # Rename first so a half-deleted folder never looks like a run.
+        trash = folder.with_name(f".deleted-{run_id}-{secrets.token_hex(2)}")
+        try:
+            os.replace(folder, trash)
+        except OSError as exc:
+            raise _friendly_os_error(exc, "delete the run") from None
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # -- reading
+    def load(self, run_id: str) -> Run:
+        """A run's metadata, spec, config and history. Raises ``StoreError`` if it is damaged."""
+        folder = self._existing(run_id)
+        try:
+            meta = _read_json(folder / "run.json")
+            spec = from_dict(_read_json(folder / "spec.json"))
+            config = _read_json(folder / "config.json")
+            history_path = folder / "history.json"
+            history = _read_json(history_path) if history_path.exists() else {}
+            return Run(
+                id=run_id, name=str(meta.get("name", run_id)), status=str(meta.get("status", "failed")),
+                spec=spec, config=config if isinstance(config, dict) else {},
+                created=float(meta.get("created", 0)), updated=float(meta.get("updated", 0)),
+                params=int(meta.get("params", count_params(spec))),
+                test_accuracy=meta.get("test_accuracy"), test_loss=meta.get("test_loss"),
+                duration_s=meta.get("duration_s"), epochs_done=int(meta.get("epochs_done", 0)),
+                error=meta.get("error"), preset=meta.get("preset"),
+                history=history if isinstance(history, dict) else {},
+            )
+        except (OSError, ValueError, TypeError, SpecError, AttributeError) as exc:
+            raise StoreError(f"Run {run_id} is damaged ({type(exc).__name__}: {exc}).") from None
+
+    def metrics(self, run_id: str) -> dict | None:
+        path = self._existing(run_id) / "metrics.json"
+        if not path.exists():
+            return None
+        try:
+            return _read_json(path)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"The metrics of run {run_id} are damaged ({exc}).") from None
+
+    def _ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and RUN_ID.match(p.name))
+
+    def list_runs(self, status: str | tuple[str, ...] | None = None) -> list[Run]:
+        """All readable runs, newest first; damaged ones are skipped (see ``problems``)."""
+        runs = []
+        for run_id in self._ids():
+            try:
+                run = self.load(run_id)
+            except StoreError as exc:
+                log.warning("skipping %s", exc)
+                continue
+            if status is None or run.status in ((status,) if isinstance(status, str) else status):
+                runs.append(run)
+        return sorted(runs, key=lambda r: r.created, reverse=True)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(folder name, what is wrong) for every folder in the store that is not a readable run."""
+        found = []
+        for run_id in self._ids():
+            try:
+                self.load(run_id)
+            except StoreError as exc:
+                found.append((run_id, str(exc)))
+        return found
+
+    def model_path(self, run_id: str) -> Path:
+        path = self._existing(run_id) / "model.keras"
+        if not path.is_file():
+            raise StoreError(f"Run {run_id} has no saved model (it may have failed or still be training).")
+        return path
+
+    def load_model(self, run_id: str):
+        """The run's Keras model, loaded with ``safe_mode=True`` (no code from the file ever runs)."""
+        from .modelfile import load_model_file
+
+        return load_model_file(self.model_path(run_id))
+
+    def mark_interrupted(self) -> list[str]:
+        """After a crash: runs still marked 'running' by no live process become 'interrupted'."""
+        changed = []
+        for run in self.list_runs(status="running"):
+            pid = _read_json(self.path(run.id) / "run.json").get("pid")
+            if isinstance(pid, int) and pid != os.getpid() and _process_alive(pid):
+                continue  # another process (the CLI, another server) is training it right now
+            self.update(run.id, status="interrupted",
+                        error="The server stopped while this run was training; its history up to then is kept.")
+            changed.append(run.id)
+        return changed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
