@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Draw")
+st.info("Coming soon.")

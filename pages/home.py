@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Home")
+st.info("Coming soon.")

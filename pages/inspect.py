@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Inspect")
+st.info("Coming soon.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Learn")
+st.info("Coming soon.")

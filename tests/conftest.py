@@ -1,0 +1,73 @@
+"""Shared fixtures. TensorFlow is imported once per test session, lazily, by the fixtures that need a model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from mnistlab.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture
+def artifacts(tmp_path, monkeypatch):
+    """An empty artifacts folder that the store, the job runner and the app all use for this test."""
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    monkeypatch.setenv("MNISTLAB_ARTIFACTS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def store(artifacts):
+    from mnistlab.store import RunStore
+
+    return RunStore(artifacts / "runs")
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, mnist):
+    """A store with two small finished runs (baseline, dropout), trained once per test session.
+
+    Trained on 6,000 digits for 2 epochs: about 95 % test accuracy, enough for honest checks of pages,
+    drawing and the CLI. Returns (RunStore, [run ids]). Tests must not modify it (copy it if they must).
+    """
+    from mnistlab.experiment import train_run
+    from mnistlab.specs import PRESETS
+    from mnistlab.store import RunStore
+    from mnistlab.training import TrainConfig
+
+    store = RunStore(tmp_path_factory.mktemp("trained") / "artifacts" / "runs")
+    ids = [
+        train_run(PRESETS[name], TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed),
+                  store, name=f"{name} small", preset=name, data=mnist)
+        for name, seed in (("baseline", 1), ("dropout", 2))
+    ]
+    return store, ids
+
+
+@pytest.fixture
+def trained_artifacts(trained_store, tmp_path, monkeypatch):
+    """A private copy of ``trained_store``'s artifacts folder, set as MNISTLAB_ARTIFACTS."""
+    import shutil
+
+    store, _ = trained_store
+    folder = tmp_path / "artifacts"
+    shutil.copytree(store.root.parent, folder)
+    monkeypatch.setenv("MNISTLAB_ARTIFACTS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
