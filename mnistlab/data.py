@@ -173,7 +173,7 @@ def validation_split(
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation fraction must be in [0, 1), got {fraction}")
     order = np.random.default_rng(seed).permutation(len(x))
-    n_val = int(round(len(x) * fraction))
+    n_val = round(len(x) * fraction)
     val, fit = order[:n_val], order[n_val:]
     return x[fit], y[fit], x[val], y[val]
 

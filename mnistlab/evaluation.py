@@ -39,7 +39,7 @@ def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
     return {
         "accuracy": float((pred == y_true).mean()) if len(y_true) else 0.0,
         "loss": float(-np.log(picked).mean()) if len(y_true) else 0.0,
-        "n": int(len(y_true)),
+        "n": len(y_true),
         "confusion": confusion_matrix(y_true, pred, labels=CLASSES).tolist(),
         "per_class": {
             "precision": [round(float(v), 6) for v in precision],

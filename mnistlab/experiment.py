@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .data import Mnist, load_mnist, to_float
 from .specs import ArchitectureSpec

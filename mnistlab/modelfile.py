@@ -31,7 +31,7 @@ def load_model_file(path: str | Path, max_bytes: int = MAX_MODEL_BYTES):
 
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for bad files; all mean "cannot use this file"
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for bad files; all mean "cannot use this file"
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(f"{path.name} could not be loaded safely: {reason}") from None
     check_mnist_model(model, path.name)

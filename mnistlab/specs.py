@@ -219,8 +219,8 @@ def validate(spec: ArchitectureSpec) -> ArchitectureSpec:
             raise SpecError(f"{where} comes after the image was flattened; conv and pooling layers must come first.")
         if layer.kind in ("dense", "flatten"):
             flat = True
-    shapes = layer_shapes(spec)  # raises on a feature map that shrinks to nothing
-    total = count_params(spec, shapes)
+    layer_shapes(spec)  # raises on a feature map that shrinks to nothing
+    total = count_params(spec)
     if total > MAX_PARAMS:
         raise SpecError(
             f"This architecture has {total:,} trainable parameters; the limit is {MAX_PARAMS:,}. "
@@ -285,7 +285,7 @@ def layer_params(spec: ArchitectureSpec) -> list[int]:
     return counts
 
 
-def count_params(spec: ArchitectureSpec, _shapes=None) -> int:
+def count_params(spec: ArchitectureSpec) -> int:
     """Total trainable parameters, output layer included (baseline: 101,770)."""
     return sum(layer_params(spec))
 

@@ -167,7 +167,7 @@ class RunStore:
     def create(self, spec: ArchitectureSpec, config: dict, name: str | None = None,
                preset: str | None = None, run_id: str | None = None) -> str:
         """Start a run folder with status 'running'; returns its id."""
-        name = check_run_name(name or spec.name)
+        name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
         now = time.time()
@@ -317,7 +317,7 @@ class RunStore:
         changed = []
         for run in self.list_runs(status="running"):
             pid = _read_json(self.path(run.id) / "run.json").get("pid")
-            if isinstance(pid, int) and pid != os.getpid() and _process_alive(pid):
+            if isinstance(pid, int) and _process_alive(pid):
                 continue  # another process (the CLI, another server) is training it right now
             self.update(run.id, status="interrupted",
                         error="The server stopped while this run was training; its history up to then is kept.")

@@ -33,4 +33,4 @@ def _import_quietly():
 
 tf, keras = _import_quietly()
 
-__all__ = ["tf", "keras"]
+__all__ = ["keras", "tf"]

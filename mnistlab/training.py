@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Callable
 
 import numpy as np
 
@@ -238,11 +238,12 @@ class _Tracker:
         return _Callback()
 
     def _step(self, batch_in_epoch: int) -> int:
-        return self.epoch * self.steps_per_epoch + batch_in_epoch + 1
+        # Keras reports the last batch of each chunk; clamp in case a chunk runs past the epoch's end.
+        return min(self.epoch * self.steps_per_epoch + batch_in_epoch + 1, (self.epoch + 1) * self.steps_per_epoch)
 
     def _eta(self, step: int) -> float:
         per_step = self.train_time / step if step else 0.0
-        return per_step * (self.total_steps - step)
+        return max(0.0, per_step * (self.total_steps - step))
 
     def batch_end(self, batch: int, logs: dict, model) -> None:
         now = time.perf_counter()
