@@ -30,6 +30,7 @@ import re
 import secrets
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -227,7 +228,10 @@ class JobRunner:
         self._epoch_elapsed: dict[str, float] = {}
         self._closed = False
         self._persist_lock = threading.Lock()
-        self._recover()
+        with _live_lock:
+            siblings = [r for r in _live_runners if r.jobs_dir == self.jobs_dir and not r._closed]
+            _live_runners.add(self)
+        self._recover(siblings)
         self._threads = [threading.Thread(target=self._worker, name=f"mnistlab-job-worker-{i + 1}", daemon=True)
                          for i in range(self.workers)]
         for thread in self._threads:
@@ -444,12 +448,23 @@ class JobRunner:
             except (OSError, ValueError) as exc:  # a record we cannot write must not break the training
                 log.warning("could not save the record of job %s: %s", job_id, exc)
 
-    def _recover(self) -> None:
-        """Load past records; jobs that were queued or running when the server died become 'interrupted'."""
-        try:
-            self.store.mark_interrupted()
-        except (StoreError, OSError) as exc:
-            log.warning("could not check the run store for interrupted runs: %s", exc)
+    def _recover(self, siblings: list[JobRunner]) -> None:
+        """Load past records; jobs that were queued or running when the server died become 'interrupted'.
+
+        ``siblings`` are live runners of this process over the same folder: their jobs are alive, not
+        interrupted, so they are left alone (and so are the runs they train).
+        """
+        busy: set[str] = set()
+        for sibling in siblings:
+            with sibling._cond:
+                busy.update(j.id for j in sibling._jobs.values() if j.is_active)
+        if siblings:
+            log.warning("another job runner in this process already uses %s", self.jobs_dir)
+        else:
+            try:
+                self.store.mark_interrupted()
+            except (StoreError, OSError) as exc:
+                log.warning("could not check the run store for interrupted runs: %s", exc)
         if not self.jobs_dir.is_dir():
             return
         changed = []
@@ -461,6 +476,8 @@ class JobRunner:
                 log.warning("skipping job record %s: %s", path.name, exc)
                 continue
             pid = raw.get("pid")
+            if job.id in busy:
+                continue
             if job.is_active and isinstance(pid, int) and pid != os.getpid() and _process_alive(pid):
                 continue  # another live server process owns this job
             if job.is_active:
@@ -546,6 +563,10 @@ def _process_alive(pid: int) -> bool:
 
 
 # --------------------------------------------------------------------------------- process-wide runner
+
+# Live runners of this process: a second runner over the same folder must not mistake their jobs for dead ones.
+_live_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+_live_lock = threading.Lock()
 
 _default_runners: dict[Path, JobRunner] = {}
 _default_lock = threading.Lock()

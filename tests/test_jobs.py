@@ -253,19 +253,27 @@ def test_records_are_written_on_every_status_change(make_runner, artifacts):
     assert record["name"] == "on disk" and record["finished"] and "batches" not in record
 
 
-def test_a_new_runner_marks_unfinished_jobs_interrupted_and_resubmit_queues_them(store, make_runner):
+def test_after_a_crash_a_new_runner_marks_unfinished_jobs_interrupted_and_resubmit_works(make_runner,
+                                                                                            artifacts):
     work = FakeWork()
     old = make_runner(work, workers=1)
     running = old.submit(SPEC, CONFIG, name="was running")
     queued = old.submit(SPEC, CONFIG, name="was queued")
-    wait_until(lambda: old.get(running.id).status == "running")
-    # The first runner is still "busy" as if its server had died: a new runner over the same store recovers.
+    records = artifacts / "jobs"
+    wait_until(lambda: json.loads((records / f"{running.id}.json").read_text())["status"] == "running")
+    # Simulate the server dying here: keep the records as they are now, end the old runner, put them back.
+    at_crash = {path: path.read_text() for path in records.glob("*.json")}
+    old.shutdown(wait=True, timeout=10)
+    for path, text in at_crash.items():
+        path.write_text(text)
+
     new_work = FakeWork()
     new = make_runner(new_work, workers=1)
     was_running, was_queued = new.get(running.id), new.get(queued.id)
     assert (was_running.status, was_running.error) == ("interrupted", INTERRUPTED_RUNNING)
     assert (was_queued.status, was_queued.error) == ("interrupted", INTERRUPTED_QUEUED)
-    assert new.position(queued.id) is None
+    assert json.loads((records / f"{queued.id}.json").read_text())["status"] == "interrupted"
+    assert new.position(queued.id) is None and new_work.started == []  # nothing restarts by itself
     again = new.resubmit(queued.id)
     assert again.id != queued.id and again.resubmitted_from == queued.id
     assert (again.spec, again.config, again.name) == (SPEC, CONFIG, "was queued")
@@ -275,7 +283,31 @@ def test_a_new_runner_marks_unfinished_jobs_interrupted_and_resubmit_queues_them
         new.resubmit(again.id)
     with pytest.raises(JobError, match="No job"):
         new.resubmit("j-nothing")
+
+
+def test_a_second_runner_in_the_same_process_leaves_live_jobs_alone(make_runner):
+    work = FakeWork()
+    first = make_runner(work, workers=1)
+    job = first.submit(SPEC, CONFIG)
+    wait_until(lambda: first.get(job.id).status == "running")
+    second = make_runner(FakeWork(), workers=1)
+    assert second.get(job.id) is None
     work.release.set()
+    assert first.wait(job.id, timeout=20).status == "completed"
+
+
+def test_default_runner_is_one_per_artifacts_folder(artifacts):
+    from mnistlab import jobs
+
+    try:
+        runner = jobs.default_runner()
+        assert jobs.default_runner() is runner
+        assert runner.store.root == artifacts.resolve() / "runs"
+        assert runner.jobs_dir == artifacts.resolve() / "jobs"
+    finally:
+        jobs.shutdown(wait=True)
+    assert runner._closed and jobs.default_runner() is not runner
+    jobs.shutdown(wait=True)
 
 
 def test_only_the_newest_records_are_kept(make_runner, artifacts):
@@ -283,8 +315,7 @@ def test_only_the_newest_records_are_kept(make_runner, artifacts):
     work.release.set()
     runner = make_runner(work, workers=1, keep_records=3, max_queued_per_owner=10)
     jobs = [runner.submit(SPEC, CONFIG, name=f"n{i}") for i in range(6)]
-    for job in jobs:
-        runner.wait(job.id, timeout=20)
+    runner.wait(jobs[-1].id, timeout=20)  # one worker, FIFO: all earlier jobs are done too
     wait_until(lambda: len(list((artifacts / "jobs").glob("*.json"))) == 3)
     assert [j.name for j in runner.jobs()] == ["n5", "n4", "n3"]
     assert runner.get(jobs[0].id) is None
