@@ -1,0 +1,284 @@
+"""Check the notebook's four takeaways against the runs in the store.
+
+The notebook trained each model once. One run per model cannot tell a real difference from the luck of the
+seed, so every claim here is judged from at least ``MIN_SEEDS`` seeds per preset: the mean and spread of each
+preset's test accuracy, and for comparisons a Welch t statistic (difference of means divided by its standard
+error) against the 95 % two-sided critical value of Student's t.
+
+Which runs count (the same rule for every claim): completed runs of a notebook preset, trained on the full
+training set (``train_subset`` None) for the standard number of epochs, one run per seed (the newest).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .training import TrainConfig
+
+PRESET_ORDER = ("baseline", "deeper", "dropout", "tuned")
+MIN_SEEDS = 3
+STANDARD_EPOCHS = TrainConfig().epochs
+BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
+
+RULE = (f"Counted: completed runs of the presets {', '.join(PRESET_ORDER)} trained on all 60,000 training "
+        f"digits (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
+        f"{MIN_SEEDS} seeds of every preset it mentions.")
+
+# Two-sided 95 % critical values of Student's t by degrees of freedom (1-30); beyond 30, the normal's 1.96.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042)
+
+HOLDS, FAILS, UNKNOWN = "holds", "does not hold", "not enough runs"
+
+
+@dataclass
+class Group:
+    """Test accuracies of one preset's counted runs, one per seed."""
+
+    preset: str
+    by_seed: dict[int, float] = field(default_factory=dict)
+    run_ids: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.by_seed)
+
+    @property
+    def values(self) -> list[float]:
+        return [self.by_seed[s] for s in sorted(self.by_seed)]
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.values) / self.n if self.n else None
+
+    @property
+    def std(self) -> float | None:
+        """Sample standard deviation (n - 1); None below two runs."""
+        if self.n < 2:
+            return None
+        m = self.mean
+        return math.sqrt(sum((v - m) ** 2 for v in self.values) / (self.n - 1))
+
+    def describe(self) -> str:
+        if not self.n:
+            return f"{self.preset}: no runs"
+        spread = f" ± {self.std * 100:.2f}" if self.std is not None else ""
+        return f"{self.preset}: {self.mean * 100:.2f}{spread} % ({self.n} seed{'s' if self.n != 1 else ''})"
+
+
+def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
+    """Whether a run is counted by the claim check (see ``RULE``)."""
+    config = run.config or {}
+    return (run.status == "completed" and run.preset in PRESET_ORDER and run.test_accuracy is not None
+            and config.get("train_subset") is None and config.get("epochs") == epochs
+            and isinstance(config.get("seed"), int))
+
+
+def group_runs(runs, epochs: int = STANDARD_EPOCHS) -> dict[str, Group]:
+    """Counted runs grouped by preset; for a seed run more than once, the newest run counts."""
+    groups = {p: Group(p) for p in PRESET_ORDER}
+    for run in sorted(runs, key=lambda r: r.created):  # oldest first, so newer runs overwrite
+        if counts(run, epochs):
+            group = groups[run.preset]
+            group.by_seed[run.config["seed"]] = float(run.test_accuracy)
+    for run in runs:
+        if counts(run, epochs):
+            groups[run.preset].run_ids.append(run.id)
+    return groups
+
+
+@dataclass
+class Comparison:
+    """Whether ``high`` beats ``low`` by more than the seed-to-seed spread."""
+
+    high: str
+    low: str
+    difference: float  # mean(high) - mean(low), as a fraction
+    t: float  # Welch t statistic
+    critical: float  # 95 % two-sided critical value for Welch's degrees of freedom
+
+    @property
+    def clear(self) -> bool:
+        return self.t > self.critical
+
+    def describe(self) -> str:
+        t = "∞" if math.isinf(self.t) else f"{self.t:.1f}"
+        return (f"{self.high} − {self.low} = {self.difference * 100:+.2f} points; Welch t = {t} "
+                f"(beyond the seed-to-seed spread if above {self.critical:.2f})")
+
+
+def t_critical(df: float) -> float:
+    """95 % two-sided critical value of Student's t; fractional df round down (the cautious side)."""
+    if df < 1:
+        return _T95[0]
+    return _T95[int(df) - 1] if df < 31 else 1.96
+
+
+def welch(a: Group, b: Group) -> Comparison:
+    """Compare mean(a) with mean(b): Welch's t and its critical value. Both groups need two or more runs."""
+    va, vb = a.std**2 / a.n, b.std**2 / b.n
+    diff = a.mean - b.mean
+    se = math.sqrt(va + vb)
+    if se == 0:
+        t, df = (math.copysign(math.inf, diff) if diff else 0.0), a.n + b.n - 2
+    else:
+        t = diff / se
+        df = (va + vb) ** 2 / ((va**2 / (a.n - 1) if va else 0) + (vb**2 / (b.n - 1) if vb else 0))
+    return Comparison(a.preset, b.preset, diff, t, t_critical(df))
+
+
+@dataclass
+class Verdict:
+    claim: str
+    notebook: str  # what the notebook reported for it
+    verdict: str  # HOLDS, FAILS or UNKNOWN
+    detail: str
+    needs: list[str] = field(default_factory=list)  # presets short of MIN_SEEDS
+
+
+def _missing(groups: dict[str, Group], presets) -> list[str]:
+    return [p for p in presets if groups[p].n < MIN_SEEDS]
+
+
+def _not_enough(claim: str, notebook: str, groups, presets) -> Verdict | None:
+    short = _missing(groups, presets)
+    if not short:
+        return None
+    needs = ", ".join(f"{p} (have {groups[p].n})" for p in short)
+    return Verdict(claim, notebook, UNKNOWN, f"Need {MIN_SEEDS} seeds of {needs}.", short)
+
+
+def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
+    """The four takeaways, each with a verdict from the counted runs in ``runs``."""
+    from .specs import NOTEBOOK_RESULTS
+
+    groups = group_runs(runs, epochs)
+    nb = {p: f"{NOTEBOOK_RESULTS[p][2]:.2f} %" for p in PRESET_ORDER}
+    verdicts = []
+
+    claim = "One hidden layer already reaches ~97 %"
+    note = f"baseline {nb['baseline']}"
+    v = _not_enough(claim, note, groups, ["baseline"])
+    if v is None:
+        g = groups["baseline"]
+        ok = g.mean >= BASELINE_FLOOR
+        v = Verdict(claim, note, HOLDS if ok else FAILS,
+                    f"{g.describe()}; {'at least' if ok else 'below'} {BASELINE_FLOOR * 100:.1f} %.")
+    verdicts.append(v)
+
+    claim = "Depth alone can hurt (deeper < baseline)"
+    note = f"deeper {nb['deeper']} vs baseline {nb['baseline']}"
+    v = _not_enough(claim, note, groups, ["baseline", "deeper"])
+    if v is None:
+        c = welch(groups["baseline"], groups["deeper"])
+        v = Verdict(claim, note, HOLDS if c.clear else FAILS, _compared(c, groups))
+    verdicts.append(v)
+
+    claim = "Dropout is critical (dropout > deeper)"
+    note = f"dropout {nb['dropout']} vs deeper {nb['deeper']}"
+    v = _not_enough(claim, note, groups, ["deeper", "dropout"])
+    if v is None:
+        c = welch(groups["dropout"], groups["deeper"])
+        v = Verdict(claim, note, HOLDS if c.clear else FAILS, _compared(c, groups))
+    verdicts.append(v)
+
+    claim = "Width + depth + dropout is best (tuned is highest)"
+    note = f"tuned {nb['tuned']} vs dropout {nb['dropout']}"
+    v = _not_enough(claim, note, groups, PRESET_ORDER)
+    if v is None:
+        others = [p for p in PRESET_ORDER if p != "tuned"]
+        comparisons = [welch(groups["tuned"], groups[p]) for p in others]
+        closest = min(comparisons, key=lambda c: c.t)
+        if all(c.clear for c in comparisons):
+            v = Verdict(claim, note, HOLDS,
+                        f"tuned beats every other preset clearly; closest: {_compared(closest, groups)}")
+        elif all(c.difference > 0 for c in comparisons):
+            v = Verdict(claim, note, FAILS, "tuned has the highest mean, but not by more than the "
+                        f"seed-to-seed spread: {_compared(closest, groups)}")
+        else:
+            best = max(PRESET_ORDER, key=lambda p: groups[p].mean)
+            v = Verdict(claim, note, FAILS,
+                        f"{best} has the highest mean, not tuned: {_compared(closest, groups)}")
+    verdicts.append(v)
+    return verdicts
+
+
+def _compared(c: Comparison, groups: dict[str, Group]) -> str:
+    return f"{groups[c.high].describe()}; {groups[c.low].describe()}. {c.describe()}."
+
+
+# ------------------------------------------------------------------------------------------ missing runs
+
+
+def missing_runs(runs, epochs: int = STANDARD_EPOCHS,
+                 active: set[tuple[str, int]] = frozenset()) -> list[tuple[str, int]]:
+    """(preset, seed) pairs still to train so every preset has ``MIN_SEEDS`` seeds.
+
+    Seeds 0, 1, 2... not yet counted are chosen in order; pairs in ``active`` (queued or training right now)
+    count as on their way and are not asked for again.
+    """
+    groups = group_runs(runs, epochs)
+    todo = []
+    for p in PRESET_ORDER:
+        have = set(groups[p].by_seed) | {s for q, s in active if q == p}
+        seed = 0
+        while len(have) < MIN_SEEDS:
+            if seed not in have:
+                have.add(seed)
+                todo.append((p, seed))
+            seed += 1
+    return todo
+
+
+def active_pairs(jobs) -> set[tuple[str, int]]:
+    """(preset, seed) of jobs that are queued or running and would count once they complete."""
+    pairs = set()
+    for job in jobs:
+        config = job.config
+        if (job.status in ("queued", "running") and job.preset in PRESET_ORDER and config.train_subset is None
+                and config.epochs == STANDARD_EPOCHS):
+            pairs.add((job.preset, config.seed))
+    return pairs
+
+
+def run_name(preset: str, seed: int) -> str:
+    return f"{preset} seed {seed} (claim check)"
+
+
+@dataclass
+class Submission:
+    submitted: list[tuple[str, int]]
+    remaining: list[tuple[str, int]]
+    message: str
+
+
+def submit_missing(runner, runs, owner: str = "claim-check") -> Submission:
+    """Queue the missing runs as background jobs of ``owner``, as many as the runner accepts.
+
+    The runner caps each owner's queued + running jobs; whatever does not fit stays in ``remaining`` for a
+    later click. Jobs already queued or running for a missing (preset, seed) are not submitted twice.
+    """
+    from .jobs import JobError
+    from .specs import PRESETS
+
+    todo = missing_runs(runs, active=active_pairs(runner.jobs()))
+    submitted, reason = [], ""
+    for preset, seed in todo:
+        try:
+            runner.submit(PRESETS[preset], TrainConfig(seed=seed), name=run_name(preset, seed), preset=preset,
+                          owner=owner)
+        except JobError as exc:
+            reason = str(exc)
+            break
+        submitted.append((preset, seed))
+    remaining = todo[len(submitted):]
+    if not todo:
+        message = "Nothing to run: every preset has its seeds (or they are queued)."
+    elif not remaining:
+        message = f"Queued {len(submitted)} run(s); that is all that was missing."
+    else:
+        message = (f"Queued {len(submitted)} run(s); {len(remaining)} more to go once these finish "
+                   f"(click again then). {reason}")
+    return Submission(submitted, remaining, message.strip())
