@@ -1,4 +1,123 @@
+"""Compare: runs side by side — table, curves, accuracy with seed spread, size vs accuracy, diffs, housekeeping."""
+
 import streamlit as st
 
-st.title("Compare")
-st.info("Coming soon.")
+from mnistlab import comparison
+from mnistlab.charts import accuracy_bars, accuracy_vs_params, overlay_curves
+from mnistlab.specs import NOTEBOOK_RESULTS
+from mnistlab.store import StoreError
+from mnistlab.ui import get_store, list_runs_safely, no_runs_yet, show_error, show_problems
+
+st.title("📊 Compare")
+store = get_store()
+runs = list_runs_safely(store)
+if not runs:
+    no_runs_yet("Nothing to compare yet")
+    show_problems(store)
+    st.stop()
+
+by_id = {run.id: run for run in runs}
+if "compare_runs" in st.session_state:  # drop runs deleted since they were picked
+    st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
+if "compare_runs" not in st.session_state:
+    st.session_state["compare_runs"] = comparison.default_selection(runs)
+chosen_ids = st.multiselect(
+    "Runs to compare", list(by_id), key="compare_runs",
+    format_func=lambda run_id: by_id[run_id].label,
+    help="Starts with the latest completed run of each preset.",
+)
+chosen = [by_id[i] for i in chosen_ids]
+if not chosen:
+    st.info("Pick one or more runs above.")
+    show_problems(store)
+    st.stop()
+
+rows = comparison.table_rows(chosen)
+st.dataframe(rows, hide_index=True, column_config={
+    "Parameters": st.column_config.NumberColumn(format="localized"),
+    "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+    "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
+    "Architecture": st.column_config.TextColumn(width="large"),
+})
+st.download_button("Download table as CSV", comparison.csv_bytes(rows), file_name="mnistlab-runs.csv",
+                   mime="text/csv", icon="⬇️", key="compare_csv", on_click="ignore")
+
+curves_col, bars_col = st.columns(2, gap="large")
+with curves_col:
+    st.subheader("Training curves")
+    metric_label = st.segmented_control("Metric", list(comparison.CURVE_METRICS), default="Validation accuracy",
+                                        key="compare_metric", required=True)
+    series = comparison.curve_series(chosen, comparison.CURVE_METRICS[metric_label or "Validation accuracy"])
+    if series:
+        st.plotly_chart(overlay_curves(series, metric_label or "Validation accuracy"))
+    else:
+        st.caption("None of these runs has finished an epoch yet.")
+
+groups = comparison.seed_groups(chosen)
+with bars_col:
+    st.subheader("Test accuracy")
+    st.caption("Runs that differ only by seed are grouped: bar = mean, whisker = ± standard deviation. "
+               "Red marks: the notebook's reported accuracy.")
+    if groups:
+        reference = {g.label: NOTEBOOK_RESULTS[g.runs[0].preset][2] for g in groups
+                     if g.runs[0].preset in NOTEBOOK_RESULTS and len({r.preset for r in g.runs}) == 1}
+        st.plotly_chart(accuracy_bars([g.label for g in groups], [100 * g.mean for g in groups],
+                                      [100 * g.std for g in groups], reference))
+    else:
+        st.caption("No finished runs with a test accuracy among these.")
+
+scatter_col, diff_col = st.columns(2, gap="large")
+with scatter_col:
+    st.subheader("Accuracy vs size")
+    if groups:
+        st.plotly_chart(accuracy_vs_params([g.label for g in groups], [g.params for g in groups],
+                                           [100 * g.mean for g in groups]))
+with diff_col:
+    st.subheader("Two runs side by side")
+    ids = [run.id for run in chosen]
+    if len(ids) < 2:
+        st.caption("Pick at least two runs to see their differences.")
+    else:
+        a_col, b_col = st.columns(2)
+        a = a_col.selectbox("A", ids, index=0, key="diff_a", format_func=lambda i: by_id[i].name)
+        b = b_col.selectbox("B", ids, index=1, key="diff_b", format_func=lambda i: by_id[i].name)
+        diff = comparison.diff_rows(by_id[a], by_id[b])
+        only_diff = st.toggle("Only what differs", key="diff_only")
+        shown = [row for row in diff if row["Differs"]] if only_diff else diff
+        st.dataframe(
+            [{"Setting": r["Setting"], "A": r["A"], "B": r["B"], "≠": "●" if r["Differs"] else ""}
+             for r in shown], hide_index=True,
+        )
+
+st.divider()
+with st.expander("Rename or delete runs"):
+    target = st.selectbox("Run", list(by_id), key="manage_run", format_func=lambda i: by_id[i].label)
+    rename_col, delete_col = st.columns(2, gap="large")
+    with rename_col:
+        new_name = st.text_input("New name", value=by_id[target].name, key=f"rename_{target}")
+        if st.button("Rename", key="rename_button"):
+            try:
+                store.rename(target, new_name)
+            except StoreError as exc:
+                show_error(exc)
+            else:
+                st.toast(f"Renamed to {new_name.strip()}.")
+                st.rerun()
+    with delete_col:
+        active = by_id[target].status == "running"
+        confirm = st.checkbox(f"Yes, delete **{by_id[target].name}** and its model for good", key="delete_confirm",
+                              disabled=active)
+        if active:
+            st.caption("A run that is still training cannot be deleted; stop it on the Train page first.")
+        if st.button("Delete run", type="primary", disabled=not confirm or active, key="delete_button"):
+            try:
+                store.delete(target)
+            except StoreError as exc:
+                show_error(exc)
+            else:
+                for key in ("delete_confirm", "manage_run", "diff_a", "diff_b"):
+                    st.session_state.pop(key, None)
+                st.toast("Run deleted.")
+                st.rerun()
+
+show_problems(store)

@@ -1,4 +1,102 @@
+"""Home: what mnistlab is, sample digits, the notebook's study beside the runs saved here, and the way in."""
+
+import numpy as np
 import streamlit as st
 
-st.title("Home")
-st.info("Coming soon.")
+from mnistlab.comparison import notebook_rows
+from mnistlab.data import DataError, load_mnist
+from mnistlab.jobs import JobError
+from mnistlab.specs import NOTEBOOK_RESULTS
+from mnistlab.store import StoreError
+from mnistlab.ui import (
+    digit_gallery,
+    feed_study,
+    get_runner,
+    get_store,
+    link,
+    list_runs_safely,
+    pending_study,
+    queue_study,
+    show_problems,
+)
+
+st.title("✍️ mnistlab")
+st.markdown(
+    "**mnistlab** is a hands-on lab for handwritten-digit recognition: design a neural network, train it live "
+    "on MNIST's 60,000 digits, and see what it gets right and wrong.  \n"
+    "It grew from a notebook study of four small networks — rerun that study here, compare your own "
+    "architectures against it, or draw a digit and watch a model read it."
+)
+
+links = st.columns(5)
+link("train", "Train a model", icon="🏋️", where=links[0])
+link("compare", "Compare runs", icon="📊", where=links[1])
+link("inspect", "Inspect mistakes", icon="🔍", where=links[2])
+link("draw", "Draw a digit", icon="✏️", where=links[3])
+link("learn", "Learn how it works", icon="🎓", where=links[4])
+
+st.divider()
+left, right = st.columns([5, 6], gap="large")
+
+with left:
+    st.subheader("The data: 28×28 grey-scale digits")
+    try:
+        mnist = load_mnist()
+    except DataError as exc:
+        st.error(f"The MNIST data could not be loaded: {exc}")
+    else:
+        picks = [int(np.flatnonzero(mnist.y_test == digit)[k]) for k in range(2) for digit in range(10)]
+        digit_gallery([mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks],
+                      per_row=10, scale=2)
+        st.caption("Two test digits per class. 60,000 training and 10,000 test images, bundled with mnistlab.")
+
+store = get_store()
+runs = list_runs_safely(store)
+
+with right:
+    st.subheader("The notebook's study, and your runs")
+    rows = notebook_rows(runs)
+    st.dataframe(
+        [{k: v for k, v in row.items() if k != "Preset"} for row in rows], hide_index=True,
+        column_config={"Notebook (%)": st.column_config.NumberColumn(format="%.2f %%")},
+    )
+    if not runs:
+        st.caption("No runs saved yet: start the study below, or train one on the Train page.")
+    else:
+        st.caption(f"{len(runs)} run(s) saved here. *Runs here* counts completed runs of each preset "
+                   "(mean ± standard deviation over seeds).")
+
+    with st.container(border=True):
+        st.markdown("**Rerun the whole study** — the four networks, each with several seeds, as background jobs.")
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        seeds = c1.number_input("Seeds per network", min_value=1, max_value=10, value=3, step=1, key="study_seeds")
+        total = len(NOTEBOOK_RESULTS) * int(seeds)
+        if c2.button(f"Start the study ({total} jobs, ~{total * 8} s of training)", type="primary",
+                     key="start_study"):
+            queue_study(NOTEBOOK_RESULTS, int(seeds))
+            st.session_state["study_started"] = True
+
+        @st.fragment(run_every=2.0 if pending_study() else None)
+        def study_feeder():
+            """Hands planned jobs to the runner as the queue frees up, while this page is open."""
+            if not pending_study():
+                if st.session_state.get("study_started"):
+                    st.success("All study jobs are submitted. Follow them on the Train page; "
+                               "results appear here and on Compare as they finish.")
+                return
+            try:
+                feed_study(get_runner())
+            except (JobError, OSError, StoreError) as exc:  # the runner is unavailable: keep the plan
+                st.error(f"Could not submit the study jobs: {exc}")
+                return
+            left_over = len(pending_study())
+            if left_over:
+                st.info(f"Jobs are queued a few at a time; {left_over} more will be submitted as the "
+                        "queue frees up (keep this page or the Train page open).")
+            else:
+                st.rerun()
+
+        study_feeder()
+        link("train", "Watch the jobs on the Train page", icon="⏱️")
+
+show_problems(store)

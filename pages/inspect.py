@@ -1,4 +1,138 @@
+"""Inspect one run: confusion matrix, the digits behind each cell, per-class scores, worst mistakes, curves."""
+
 import streamlit as st
 
-st.title("Inspect")
-st.info("Coming soon.")
+from mnistlab.builder import summary_rows
+from mnistlab.charts import confusion_heatmap, epoch_curves
+from mnistlab.data import DataError
+from mnistlab.evaluation import cell_mistakes
+from mnistlab.store import StoreError
+from mnistlab.ui import (
+    digit_gallery,
+    get_store,
+    link,
+    list_runs_safely,
+    no_runs_yet,
+    query_run,
+    run_header,
+    run_picker,
+    show_error,
+    show_problems,
+    test_images,
+)
+
+DIGITS = list(range(10))
+MAX_SHOWN = 30
+
+st.title("🔍 Inspect")
+store = get_store()
+runs = list_runs_safely(store)
+if not runs:
+    no_runs_yet("Nothing to inspect yet")
+    show_problems(store)
+    st.stop()
+
+default = query_run(runs) or next((r.id for r in runs if r.has_model), runs[0].id)
+run = run_picker("Run", runs, default=default, key="inspect_run")
+if st.query_params.get("run") != run.id:
+    st.query_params["run"] = run.id  # the address names the run, so it can be shared or reloaded
+run_header(run)
+
+try:
+    metrics = store.metrics(run.id)
+except StoreError as exc:
+    metrics = None
+    show_error(exc)
+
+
+def _images(indices):
+    try:
+        x_test = test_images()
+    except DataError as exc:
+        show_error(exc, "The MNIST test images could not be loaded: ")
+        return None
+    return [x_test[i] for i in indices]
+
+
+if not metrics:
+    st.info(f"This run is **{run.status}** and has no test results, so there is no confusion matrix. "
+            "Its training curves and architecture are below.", icon="ℹ️")
+else:
+    matrix_col, cell_col = st.columns([5, 4], gap="large")
+    with matrix_col:
+        st.subheader("Confusion matrix")
+        scale = st.segmented_control("Show", ["Counts", "Row-normalized"], default="Counts", key="cm_scale",
+                                     required=True)
+        event = st.plotly_chart(confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized"),
+                                key="cm_chart", on_select="rerun", selection_mode="points")
+        st.caption("Rows: the true digit; columns: what the model said. Click a cell to see its digits.")
+    points = (event.selection.points if event and event.selection else None) or []
+    if points:  # a click on the heatmap picks the cell for the selectboxes below
+        picked = (int(points[0]["y"]), int(points[0]["x"]))
+        if picked != st.session_state.get("cm_last_click"):
+            st.session_state["cm_last_click"] = picked
+            st.session_state["cell_true"], st.session_state["cell_pred"] = picked
+    if "cell_true" not in st.session_state:  # start on the most frequent confusion
+        cm = metrics["confusion"]
+        pairs = [(cm[t][p], t, p) for t in DIGITS for p in DIGITS if t != p]
+        _, st.session_state["cell_true"], st.session_state["cell_pred"] = max(pairs)
+    with cell_col:
+        st.subheader("Digits in a cell")
+        t_col, p_col = st.columns(2)
+        true = t_col.selectbox("True digit", DIGITS, key="cell_true")
+        pred = p_col.selectbox("Predicted digit", DIGITS, key="cell_pred")
+        count = metrics["confusion"][true][pred]
+        if true == pred:
+            st.caption(f"{count} test digit(s) of {true} were read correctly. Pick an off-diagonal cell to see "
+                       "mistakes.")
+        else:
+            found = cell_mistakes(metrics, true, pred)
+            st.markdown(f"**{len(found)}** test digit(s) of **{true}** read as **{pred}**"
+                        + (f" (showing the {MAX_SHOWN} most confident)" if len(found) > MAX_SHOWN else ""))
+            if found:
+                images = _images([m[0] for m in found[:MAX_SHOWN]])
+                if images is not None:
+                    digit_gallery(images, [f"{m[3]:.0%} sure" for m in found[:MAX_SHOWN]], per_row=6)
+            else:
+                st.caption("No mistakes in this cell.")
+
+    scores_col, worst_col = st.columns([4, 5], gap="large")
+    with scores_col:
+        st.subheader("Per-class scores")
+        per = metrics.get("per_class", {})
+        st.dataframe(
+            [{"Digit": d, "Precision": per["precision"][d], "Recall": per["recall"][d], "F1": per["f1"][d],
+              "Test digits": per["support"][d]} for d in DIGITS] if per else [],
+            hide_index=True,
+            column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("Precision", "Recall", "F1")},
+        )
+        st.caption("Precision: of the digits it called d, how many were d. Recall: of the real d's, how many it "
+                   "found.")
+    with worst_col:
+        st.subheader("Most confident mistakes")
+        worst = metrics.get("mistakes", [])[:24]
+        if worst:
+            images = _images([m[0] for m in worst])
+            if images is not None:
+                digit_gallery(images, [f"{m[1]}→{m[2]} · {m[3]:.0%}" for m in worst], per_row=8)
+            st.caption(f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "
+                       f"out of {metrics.get('n', 10000):,} test digits.")
+        else:
+            st.caption("No mistakes at all.")
+
+curves_col, spec_col = st.columns([3, 2], gap="large")
+with curves_col:
+    st.subheader("Training curves")
+    if run.history.get("loss"):
+        st.plotly_chart(epoch_curves(run.history))
+    else:
+        st.caption("No epoch finished, so there are no curves.")
+with spec_col:
+    st.subheader("Architecture and settings")
+    st.dataframe(summary_rows(run.spec), hide_index=True,
+                 column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
+    st.json(run.config, expanded=False)
+    if run.has_model:
+        link("draw", "Draw a digit for this model", icon="✏️", query_params={"run": run.id})
+
+show_problems(store)

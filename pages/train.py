@@ -1,4 +1,260 @@
+"""Train: pick a preset or build an architecture, set hyperparameters, and watch training live."""
+
 import streamlit as st
 
-st.title("Train")
-st.info("Coming soon.")
+from mnistlab import builder
+from mnistlab.charts import batch_curves, epoch_curves
+from mnistlab.jobs import JobError
+from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
+from mnistlab.store import StoreError, check_run_name
+from mnistlab.training import OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig, validate_config
+from mnistlab.ui import (
+    ACTIVE,
+    STATUS_ICONS,
+    duration_text,
+    feed_study,
+    get_runner,
+    get_store,
+    job_row,
+    link,
+    pending_study,
+    progress_text,
+    session_owner,
+    show_error,
+)
+
+DRAFT, PRESET, FOCUS = "train_draft", "train_preset", "train_focus_job"
+BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
+NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Filters", 8),
+                 "kernel_size": ("Kernel", 1), "size": ("Pool size", 1)}
+
+st.title("🏋️ Train")
+
+if DRAFT not in st.session_state:
+    st.session_state[DRAFT] = builder.from_spec(PRESETS["baseline"])
+    st.session_state[PRESET] = "baseline"
+
+
+def _clear_layer_widgets() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("layer_")]:
+        del st.session_state[key]
+
+
+def _load_preset() -> None:
+    choice = st.session_state["train_start_from"]
+    if choice in PRESETS:
+        _clear_layer_widgets()
+        st.session_state[DRAFT] = builder.from_spec(PRESETS[choice])
+        st.session_state[PRESET] = choice
+        st.session_state["train_name"] = ""
+
+
+def _edit(change, *args) -> None:
+    st.session_state[DRAFT] = change(st.session_state[DRAFT], *args)
+    st.session_state[PRESET] = None
+
+
+def _suggest_lr() -> None:
+    st.session_state["train_lr"] = SUGGESTED_LR[st.session_state["train_optimizer"]]
+
+
+# ------------------------------------------------------------------------------------------ architecture
+
+arch_col, summary_col = st.columns([3, 2], gap="large")
+with arch_col:
+    st.subheader("Architecture")
+    st.selectbox(
+        "Start from a preset", list(PRESETS), key="train_start_from", on_change=_load_preset,
+        format_func=lambda p: f"{p} — {PRESETS[p].summary()}",
+        help="Loads the preset's layers below; edit them freely to make your own architecture.",
+    )
+    st.caption("Input 28×28 → your hidden layers → Dense(10, softmax). Flatten is added before the first dense "
+               "layer when needed.")
+    draft = st.session_state[DRAFT]
+    for index, layer in enumerate(draft):
+        uid, kind = layer["uid"], layer["kind"]
+        with st.container(border=True):
+            cols = st.columns([1.3, 1.6, 1.6, 0.45, 0.45, 0.45], vertical_alignment="center")
+            cols[0].markdown(f"**{index + 1}. {kind.replace('_', ' ').title()}**")
+            slot = 1
+            for param in builder.PARAMS[kind]:
+                key = f"layer_{uid}_{param}"
+                if param == "activation":
+                    value = cols[slot].selectbox("Activation", ACTIVATIONS, key=key,
+                                                 index=ACTIVATIONS.index(layer[param])
+                                                 if layer[param] in ACTIVATIONS else 0)
+                else:
+                    label, step = NUMBER_PARAMS[param]
+                    is_rate = param == "rate"
+                    value = cols[slot].number_input(
+                        label, value=float(layer[param]) if is_rate else int(layer[param]),
+                        step=step, key=key, format="%.2f" if is_rate else "%d",
+                    )
+                if value != layer[param]:
+                    _edit(builder.set_value, uid, param, value)
+                slot += 1
+            cols[3].button("↑", key=f"up_{uid}", help="Move up", disabled=index == 0,
+                           on_click=_edit, args=(builder.move_layer, index, -1))
+            cols[4].button("↓", key=f"down_{uid}", help="Move down", disabled=index == len(draft) - 1,
+                           on_click=_edit, args=(builder.move_layer, index, 1))
+            cols[5].button("✕", key=f"remove_{uid}", help="Remove this layer",
+                           on_click=_edit, args=(builder.remove_layer, index))
+    add_cols = st.columns(5)
+    for col, kind in zip(add_cols, builder.DEFAULTS):
+        col.button(f"＋ {kind.replace('_', ' ').title()}", key=f"add_{kind}",
+                   on_click=_edit, args=(builder.add_layer, kind))
+
+spec, spec_error = None, None
+preset_name = st.session_state[PRESET]
+try:
+    spec = builder.to_spec(st.session_state[DRAFT], name=preset_name or "custom")
+except SpecError as exc:
+    spec_error = exc
+
+with summary_col:
+    st.subheader("Model summary")
+    if spec_error:
+        show_error(spec_error)
+    else:
+        rows = builder.summary_rows(spec)
+        st.metric("Trainable parameters", f"{builder.total_params(spec):,}",
+                  help="Weights and biases the optimizer learns; the output Dense(10) is included.")
+        st.dataframe(rows, hide_index=True, column_config={
+            "Parameters": st.column_config.NumberColumn(format="localized")})
+        st.caption(f"{'Preset ' + repr(preset_name) if preset_name else 'Custom architecture'}: {spec.summary()}")
+
+# ------------------------------------------------------------------------------------------ hyperparameters
+
+st.subheader("Training")
+with st.container(border=True):
+    c = st.columns(4)
+    epochs = c[0].number_input("Epochs", value=10, step=1, key="train_epochs")
+    batch_size = c[1].selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(512), key="train_batch")
+    optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
+    learning_rate = c[3].number_input(
+        "Learning rate", value=SUGGESTED_LR["adam"], step=0.0005, format="%.4f", key="train_lr",
+        help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
+    )
+    c = st.columns(4)
+    seed = c[0].number_input("Seed", value=0, step=1, key="train_seed",
+                             help="Same seed, same settings → the same run.")
+    subset = c[1].number_input("Training digits", value=60000, step=1000, key="train_subset",
+                               help="Train on a random subset (100 – 60,000) for quicker experiments.")
+    run_name = c[2].text_input("Run name", key="train_name", placeholder=preset_name or "custom",
+                               help="Shown on Compare and Inspect; defaults to the preset's name.")
+    c[3].markdown("&nbsp;")
+    start = c[3].button("Start training", type="primary", key="train_start")
+
+if start:
+    problems = []
+    if spec_error:
+        problems.append(f"Architecture: {spec_error}")
+    try:
+        config = validate_config(TrainConfig(
+            epochs=epochs, batch_size=int(batch_size), optimizer=optimizer, learning_rate=learning_rate,
+            seed=seed, train_subset=None if subset == 60000 else subset,
+        ))
+    except ConfigError as exc:
+        problems.append(f"Training settings: {exc}")
+    name = None
+    try:
+        name = check_run_name(run_name) if run_name.strip() else (preset_name or "custom")
+    except StoreError as exc:
+        problems.append(f"Run name: {exc}")
+    if problems:
+        for problem in problems:
+            st.error(problem, icon="🚫")
+    else:
+        try:
+            job = get_runner().submit(spec, config, name=name, preset=preset_name, owner=session_owner())
+        except JobError as exc:
+            show_error(exc)
+        else:
+            st.session_state[FOCUS] = job.id
+            st.toast(f"Queued {name}.", icon="🕒")
+
+# ------------------------------------------------------------------------------------------ live jobs
+
+
+def _show_job(job, runner) -> None:
+    """The live (or final) view of one job."""
+    st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
+    st.caption(f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
+               f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}")
+    if job.status == "queued":
+        st.info(f"Queued: number {runner.position(job.id) or '?'} in line. It starts when a worker is free.",
+                icon="🕒")
+    elif job.status == "running":
+        bar, stop = st.columns([6, 1], vertical_alignment="center")
+        bar.progress(job.fraction, text=progress_text(job.progress))
+        if stop.button("Stop", key=f"stop_{job.id}", icon="⏹️"):
+            runner.stop(job.id)
+            st.toast("Stopping… the run keeps what it learned so far.")
+    elif job.status in ("completed", "stopped"):
+        try:
+            run = get_store().load(job.run_id) if job.run_id else None
+        except StoreError as exc:
+            run = None
+            show_error(exc)
+        if run is not None and run.test_accuracy is not None:
+            word = "Finished" if job.status == "completed" else "Stopped early"
+            st.success(f"{word}: test accuracy **{run.test_accuracy:.2%}** after {run.epochs_done} epoch(s) "
+                       f"in {duration_text(run.duration_s)}.", icon="🎯")
+            links = st.columns(3)
+            link("inspect", "Inspect its mistakes", icon="🔍", query_params={"run": run.id}, where=links[0])
+            link("draw", "Draw a digit for it", icon="✏️", query_params={"run": run.id}, where=links[1])
+            link("compare", "Compare with other runs", icon="📊", where=links[2])
+        elif job.status == "stopped":
+            st.info("Stopped before the first epoch ended: nothing to evaluate.")
+    else:
+        st.error(f"This job {job.status}: {job.error or 'no details'}", icon="❌")
+    if job.batches:
+        st.plotly_chart(batch_curves(job.batches))
+    if job.history.get("loss"):
+        st.plotly_chart(epoch_curves(job.history))
+
+
+def jobs_panel() -> None:
+    runner = get_runner()
+    if pending_study():
+        feed_study(runner)
+    owner = session_owner()
+    everyone = runner.jobs()
+    mine = [job for job in everyone if job.owner == owner]
+    others = [job for job in everyone if job.owner != owner and job.status in ACTIVE]
+    active_ids = {job.id for job in everyone if job.status in ACTIVE}
+    # A job of ours just ended: rerun the whole page once so it stops refreshing and shows the result.
+    was_active = st.session_state.get("train_active_ids", set())
+    st.session_state["train_active_ids"] = active_ids
+    if was_active - active_ids and not active_ids:
+        st.rerun()
+    if not mine and not others:
+        st.caption("No trainings yet in this session. Choose an architecture and press **Start training**.")
+        return
+    if mine:
+        ids = [job.id for job in mine]
+        focus = st.session_state.get(FOCUS)
+        if focus not in ids:
+            focus = next((job.id for job in mine if job.status in ACTIVE), ids[0])
+        by_id = {job.id: job for job in mine}
+        if len(mine) > 1:
+            focus = st.selectbox("Show", ids, index=ids.index(focus), format_func=lambda i: by_id[i].label,
+                                 key="train_show_job")
+        st.session_state[FOCUS] = focus
+        _show_job(by_id[focus], runner)
+        st.markdown("##### Your trainings")
+        st.dataframe([job_row(job, runner.position(job.id)) for job in mine], hide_index=True)
+    if pending_study():
+        st.caption(f"{len(pending_study())} more study job(s) will be queued as yours finish.")
+    if others:
+        st.markdown("##### Other sessions' trainings (queue)")
+        st.dataframe([job_row(job, runner.position(job.id), mine=False) for job in others], hide_index=True)
+
+
+st.subheader("Trainings")
+try:
+    _any_active = any(job.status in ACTIVE for job in get_runner().jobs()) or bool(pending_study())
+except (OSError, StoreError) as exc:  # the runner could not start: the page still works for building
+    show_error(exc, "The training runner is unavailable: ")
+else:
+    st.fragment(jobs_panel, run_every=1.0 if _any_active else None)()

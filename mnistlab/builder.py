@@ -1,0 +1,100 @@
+"""The architecture builder's list editing, as plain data the Train page keeps in session state.
+
+A draft is a list of layer dicts (``{"uid": 3, "kind": "dense", "units": 128, "activation": "relu"}``). The
+``uid`` never changes while a layer lives, so widgets keyed by it keep their values when layers are moved.
+Drafts may hold invalid values (units 0, rate 1.5): ``to_spec`` turns one into an ``ArchitectureSpec`` or raises
+``SpecError`` with the message the page shows inline.
+"""
+
+from __future__ import annotations
+
+from .specs import (
+    INPUT_SHAPE,
+    NUM_CLASSES,
+    PARAMS,
+    ArchitectureSpec,
+    SpecError,
+    count_params,
+    from_dict,
+    layer_params,
+    layer_shapes,
+)
+
+DEFAULTS = {
+    "dense": {"units": 128, "activation": "relu"},
+    "dropout": {"rate": 0.2},
+    "conv2d": {"filters": 32, "kernel_size": 3, "activation": "relu"},
+    "max_pool": {"size": 2},
+    "flatten": {},
+}
+
+
+def _next_uid(draft: list[dict]) -> int:
+    return max((layer["uid"] for layer in draft), default=0) + 1
+
+
+def new_layer(kind: str, draft: list[dict]) -> dict:
+    """A layer of ``kind`` with sensible settings and a uid unused in ``draft``."""
+    if kind not in DEFAULTS:
+        raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(DEFAULTS)}.")
+    return {"uid": _next_uid(draft), "kind": kind, **DEFAULTS[kind]}
+
+
+def add_layer(draft: list[dict], kind: str, position: int | None = None) -> list[dict]:
+    """A new draft with a ``kind`` layer inserted at ``position`` (default: at the end)."""
+    layer = new_layer(kind, draft)
+    position = len(draft) if position is None else max(0, min(position, len(draft)))
+    return [*draft[:position], layer, *draft[position:]]
+
+
+def remove_layer(draft: list[dict], index: int) -> list[dict]:
+    """A new draft without the layer at ``index`` (out of range: unchanged)."""
+    return [layer for i, layer in enumerate(draft) if i != index]
+
+
+def move_layer(draft: list[dict], index: int, offset: int) -> list[dict]:
+    """A new draft with layer ``index`` moved by ``offset`` places (clamped to the ends)."""
+    if not 0 <= index < len(draft):
+        return list(draft)
+    target = max(0, min(len(draft) - 1, index + offset))
+    moved = list(draft)
+    moved.insert(target, moved.pop(index))
+    return moved
+
+
+def set_value(draft: list[dict], uid: int, param: str, value) -> list[dict]:
+    """A new draft where the layer with ``uid`` has ``param`` set to ``value``."""
+    return [{**layer, param: value} if layer["uid"] == uid else layer for layer in draft]
+
+
+def from_spec(spec: ArchitectureSpec) -> list[dict]:
+    """A draft holding ``spec``'s layers (to start editing from a preset)."""
+    draft: list[dict] = []
+    for layer in spec.layers:
+        draft.append({"uid": _next_uid(draft), **layer.to_dict()})
+    return draft
+
+
+def to_spec(draft: list[dict], name: str = "custom", description: str = "") -> ArchitectureSpec:
+    """The validated spec for ``draft``; raises ``SpecError`` naming the first bad layer."""
+    layers = [{p: layer.get(p) for p in ("kind", *PARAMS.get(layer.get("kind"), ()))} for layer in draft]
+    return from_dict({"name": name, "description": description, "layers": layers})
+
+
+def summary_rows(spec: ArchitectureSpec) -> list[dict]:
+    """Keras-style summary without TensorFlow: one row per layer (input, hidden layers, output)."""
+    shapes = layer_shapes(spec)
+    params = layer_params(spec)
+    rows = [{"Layer": "Input", "Output shape": _shape(INPUT_SHAPE), "Parameters": 0}]
+    for layer, shape, count in zip(spec.layers, shapes, params):
+        rows.append({"Layer": layer.label(), "Output shape": _shape(shape), "Parameters": count})
+    rows.append({"Layer": "Dense(10, softmax)", "Output shape": _shape((NUM_CLASSES,)), "Parameters": params[-1]})
+    return rows
+
+
+def total_params(spec: ArchitectureSpec) -> int:
+    return count_params(spec)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"

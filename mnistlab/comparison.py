@@ -1,0 +1,177 @@
+"""Comparing runs as plain data: table rows, seed groups with mean ± std, spec/config diffs, CSV export.
+
+Everything here takes ``store.Run`` objects (or plain dicts) and returns plain Python, so the Compare and Home
+pages only lay results out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+
+from .specs import NOTEBOOK_RESULTS, PRESETS
+from .store import Run
+
+CURVE_METRICS = {
+    "Validation accuracy": "val_accuracy",
+    "Validation loss": "val_loss",
+    "Train loss": "loss",
+    "Train accuracy": "accuracy",
+}
+
+
+def run_row(run: Run) -> dict:
+    """One table row: what a person compares at a glance."""
+    config = run.config or {}
+    return {
+        "Name": run.name,
+        "Architecture": run.spec.summary(),
+        "Parameters": run.params,
+        "Epochs": run.epochs_done,
+        "Batch size": config.get("batch_size"),
+        "Optimizer": config.get("optimizer"),
+        "Test accuracy (%)": None if run.test_accuracy is None else round(100 * run.test_accuracy, 2),
+        "Training time (s)": None if run.duration_s is None else round(float(run.duration_s), 1),
+        "Status": run.status,
+        "Run id": run.id,
+    }
+
+
+def table_rows(runs: list[Run]) -> list[dict]:
+    return [run_row(run) for run in runs]
+
+
+def csv_bytes(rows: list[dict]) -> bytes:
+    """The rows as UTF-8 CSV (header from the first row's keys); empty input gives empty bytes."""
+    if not rows:
+        return b""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value). Raises ValueError on no values."""
+    if not values:
+        raise ValueError("mean_std needs at least one value")
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def group_key(run: Run) -> str:
+    """Runs with equal keys differ only by seed: same layers, same training config otherwise."""
+    config = {k: v for k, v in (run.config or {}).items() if k != "seed"}
+    layers = [layer.to_dict() for layer in run.spec.layers]
+    return json.dumps({"layers": layers, "config": config}, sort_keys=True)
+
+
+@dataclass
+class Group:
+    """Finished runs that share a spec and config (up to the seed)."""
+
+    label: str
+    runs: list[Run]
+    mean: float  # test accuracy, 0-1
+    std: float
+    params: int
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
+
+
+def seed_groups(runs: list[Run]) -> list[Group]:
+    """Group runs with a test accuracy by ``group_key``; labels are the runs' common name or preset."""
+    by_key: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.test_accuracy is not None:
+            by_key.setdefault(group_key(run), []).append(run)
+    groups = []
+    for members in by_key.values():
+        mean, std = mean_std([r.test_accuracy for r in members])
+        groups.append(Group(_group_label(members), members, mean, std, members[0].params))
+    return sorted(groups, key=lambda g: g.label)
+
+
+def _group_label(members: list[Run]) -> str:
+    names = {r.name for r in members}
+    if len(names) == 1:
+        base = names.pop()
+    else:
+        presets = {r.preset for r in members}
+        base = presets.pop() if len(presets) == 1 and None not in presets else members[0].spec.summary()
+    return base if len(members) == 1 else f"{base} (×{len(members)})"
+
+
+def default_selection(runs: list[Run]) -> list[str]:
+    """Ids of the latest completed run of each preset (``runs`` newest first); else the latest two runs."""
+    chosen: dict[str, str] = {}
+    for run in runs:
+        if run.status == "completed" and run.preset and run.preset not in chosen:
+            chosen[run.preset] = run.id
+    if chosen:
+        order = list(PRESETS)
+        return [chosen[p] for p in sorted(chosen, key=lambda p: order.index(p) if p in order else len(order))]
+    return [run.id for run in runs[:2]]
+
+
+def curve_series(runs: list[Run], metric: str) -> dict[str, list[float | None]]:
+    """Per-epoch values of ``metric`` (a history key) for each run that has them, keyed by a unique label."""
+    series: dict[str, list[float | None]] = {}
+    for run in runs:
+        values = (run.history or {}).get(metric)
+        if isinstance(values, list) and values:
+            label = run.name if run.name not in series else f"{run.name} [{run.id}]"
+            series[label] = values
+    return series
+
+
+def diff_rows(a: Run, b: Run) -> list[dict]:
+    """Side-by-side spec and config of two runs: one row per setting, with whether they differ."""
+    rows = [_row("Architecture", a.spec.summary(), b.spec.summary()), _row("Parameters", a.params, b.params)]
+    layers_a, layers_b = a.spec.layers, b.spec.layers
+    for i in range(max(len(layers_a), len(layers_b))):
+        la = layers_a[i].label() if i < len(layers_a) else "—"
+        lb = layers_b[i].label() if i < len(layers_b) else "—"
+        rows.append(_row(f"Layer {i + 1}", la, lb))
+    keys = list(dict.fromkeys([*(a.config or {}), *(b.config or {})]))
+    for key in keys:
+        rows.append(_row(key, (a.config or {}).get(key, "—"), (b.config or {}).get(key, "—")))
+    acc = [None if r.test_accuracy is None else f"{r.test_accuracy:.2%}" for r in (a, b)]
+    rows.append(_row("Test accuracy", acc[0] or "—", acc[1] or "—"))
+    return rows
+
+
+def _row(setting: str, a, b) -> dict:
+    return {"Setting": setting, "A": _text(a), "B": _text(b), "Differs": _text(a) != _text(b)}
+
+
+def _text(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def notebook_rows(runs: list[Run]) -> list[dict]:
+    """The notebook's four experiments: reported accuracy beside the finished runs of each preset saved here."""
+    rows = []
+    for preset_name, (number, title, reported) in NOTEBOOK_RESULTS.items():
+        accs = [100 * r.test_accuracy for r in runs
+                if r.preset == preset_name and r.status == "completed" and r.test_accuracy is not None]
+        if not accs:
+            here = "—"
+        elif len(accs) == 1:
+            here = f"{accs[0]:.2f} %"
+        else:
+            mean, std = mean_std(accs)
+            here = f"{mean:.2f} ± {std:.2f} % (n={len(accs)})"
+        rows.append({
+            "#": number, "Experiment": title, "Architecture": PRESETS[preset_name].summary(),
+            "Notebook (%)": reported, "Runs here": here, "Preset": preset_name,
+        })
+    return rows
