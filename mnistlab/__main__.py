@@ -1,0 +1,7 @@
+"""``python -m mnistlab ...``: the same command line as the ``mnistlab`` script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
