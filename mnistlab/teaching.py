@@ -309,3 +309,50 @@ def compare_speeds(a: WidthSpeed, b: WidthSpeed) -> str:
                else f"Dense({b.units}) is clearly {'slower' if ratio > 1 else 'faster'}")
     return (f"Dense({b.units}) vs Dense({a.units}): {ratio:.2f}x the time per step for {work:.2f}x the "
             f"multiply-adds; {verdict}.")
+
+
+# ---------------------------------------------------------------------------------------------- dropout
+
+
+def parse_widths(text: str) -> list[int]:
+    """'512, 256, 128' -> [512, 256, 128]; raises ValueError with a helpful message."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        widths = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"Widths must be whole numbers separated by commas, e.g. 256, 128 (got {text!r}).") \
+            from None
+    if len(widths) > 8:
+        raise ValueError(f"At most 8 hidden layers here, got {len(widths)}.")
+    return check_widths(widths)
+
+
+def dropout_mask(size: int, rate: float, seed: int = 0) -> np.ndarray:
+    """A random keep (1) / drop (0) mask: each unit is dropped with probability ``rate``."""
+    if not 0 <= rate < 1:
+        raise ValueError(f"The dropout rate must be at least 0 and below 1, got {rate!r}.")
+    return (np.random.default_rng(seed).random(size) >= rate).astype(float)
+
+
+def apply_dropout(values: np.ndarray, rate: float, seed: int = 0, training: bool = True) -> np.ndarray:
+    """Inverted dropout as Keras does it: in training, drop units and scale the kept ones by 1 / (1 - rate)
+    so the layer's expected output is unchanged; at inference, return the values untouched."""
+    values = np.asarray(values, dtype=float)
+    if not training:
+        return values.copy()
+    return values * dropout_mask(values.size, rate, seed).reshape(values.shape) / (1.0 - rate)
+
+
+def dropout_average(values: np.ndarray, rate: float, masks: int = 1000, seed: int = 0) -> np.ndarray:
+    """The mean of ``masks`` dropped-out versions of ``values``: close to ``values`` thanks to the scaling."""
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    keep = rng.random((masks, values.size)) >= rate
+    return (keep * values.reshape(-1)).mean(axis=0).reshape(values.shape) / (1.0 - rate)
+
+
+def accuracy_gap(history: dict) -> list[float | None]:
+    """Per epoch: training accuracy minus validation accuracy (how much the model does better on digits it
+    has seen). None where either is missing."""
+    acc, val = history.get("accuracy") or [], history.get("val_accuracy") or []
+    return [a - v if a is not None and v is not None else None for a, v in zip(acc, val)]

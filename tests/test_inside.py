@@ -1,4 +1,4 @@
-"""Views inside a network: activations match a NumPy forward pass; saliency is zero where pixels cannot matter."""
+"""Inside views: activations match a NumPy forward pass; saliency is 0 where pixels cannot matter."""
 
 from __future__ import annotations
 

@@ -124,3 +124,31 @@ def test_compare_speeds_says_whether_a_difference_shows():
     assert "no difference shows" in teaching.compare_speeds(a, same)
     assert "clearly slower" in teaching.compare_speeds(a, slow)
     assert a.samples_per_s == pytest.approx(512 / 0.002)
+
+
+def test_parse_widths():
+    assert teaching.parse_widths("512, 256,128") == [512, 256, 128]
+    assert teaching.parse_widths("") == []
+    with pytest.raises(ValueError, match="whole numbers"):
+        teaching.parse_widths("256, lots")
+    with pytest.raises(ValueError, match="1 to 4096"):
+        teaching.parse_widths("5000")
+
+
+def test_inverted_dropout_scales_in_training_and_does_nothing_at_inference(rng):
+    values = rng.random(2000) + 0.5
+    dropped = teaching.apply_dropout(values, 0.3, seed=1)
+    kept = dropped != 0
+    assert 0.25 < 1 - kept.mean() < 0.35  # about 30 % dropped
+    np.testing.assert_allclose(dropped[kept], values[kept] / 0.7)
+    np.testing.assert_array_equal(teaching.apply_dropout(values, 0.3, training=False), values)
+    # On average over many masks the training output equals the inference output.
+    np.testing.assert_allclose(teaching.dropout_average(values, 0.3, masks=4000), values, rtol=0.1)
+    with pytest.raises(ValueError):
+        teaching.dropout_mask(5, 1.0)
+
+
+def test_accuracy_gap():
+    gap = teaching.accuracy_gap({"accuracy": [0.9, 0.99], "val_accuracy": [0.92, None]})
+    assert gap[0] == pytest.approx(-0.02) and gap[1] is None
+    assert teaching.accuracy_gap({}) == []

@@ -1,0 +1,164 @@
+"""Streamlit widget: what a trained network does with one digit (activations, saliency, first-layer weights).
+
+Used by the Learn page and the Draw page. The numbers come from ``mnistlab.inside``; this module only lays
+them out as Plotly figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import inside
+
+TOP_UNITS = 16
+MARGIN = {"l": 0, "r": 0, "t": 30, "b": 0}
+MAX_MAPS = 16
+# Transparent at 0, solid red at the strongest pixel: laid over the grey digit.
+SALIENCY_SCALE = [[0.0, "rgba(255,40,0,0)"], [0.15, "rgba(255,40,0,0.15)"], [1.0, "rgba(255,220,0,0.95)"]]
+
+
+def _square(fig: go.Figure, height: int = 260) -> go.Figure:
+    fig.update_layout(height=height, margin=MARGIN)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    return fig
+
+
+def digit_figure(image: np.ndarray, title: str = "") -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=image, colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    return _square(fig.update_layout(title=title))
+
+
+def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str = "") -> go.Figure:
+    """The digit in grey with the saliency laid over it (brighter = the pixel moves the score more)."""
+    top = float(sal.max()) or 1.0
+    fig = go.Figure([
+        go.Heatmap(z=image, colorscale="gray_r", showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=sal / top, colorscale=SALIENCY_SCALE, zmin=0, zmax=1, showscale=False,
+                   hovertemplate="row %{y}, col %{x}<br>saliency %{z:.2f} of the max<extra></extra>"),
+    ])
+    return _square(fig.update_layout(title=title))
+
+
+def units_figure(values: np.ndarray, k: int = TOP_UNITS) -> go.Figure:
+    """The ``k`` most active units as bars, and every unit as a heat strip underneath."""
+    from plotly.subplots import make_subplots
+
+    order = inside.strongest(values, k)
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.18,
+                        subplot_titles=(f"strongest {len(order)} of {values.size} units", "all units"))
+    fig.add_trace(go.Bar(x=[f"#{u}" for u in order], y=values[order], marker_color="#4c78a8",
+                         hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=values[None, :], colorscale="Viridis", showscale=False,
+                             hovertemplate="unit %{x}: %{z:.3f}<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(showticklabels=False, row=2, col=1)
+    fig.update_layout(height=280, margin=MARGIN, showlegend=False)
+    return fig
+
+
+def maps_figure(maps: np.ndarray, k: int = MAX_MAPS) -> go.Figure:
+    """The ``k`` most active feature maps (H, W, C) in a grid."""
+    import plotly.express as px
+
+    order = inside.strongest(maps, k)
+    stack = np.moveaxis(maps[..., order], -1, 0)
+    fig = px.imshow(stack, facet_col=0, facet_col_wrap=8, color_continuous_scale="Viridis",
+                    facet_col_spacing=0.01, facet_row_spacing=0.04)
+    for annotation, channel in zip(fig.layout.annotations, order):
+        annotation.text = f"#{channel}"
+    rows = -(-len(order) // 8)
+    fig.update_layout(height=110 * rows + 40, margin=MARGIN, coloraxis_showscale=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return fig
+
+
+def weights_figure(weights: np.ndarray, units) -> go.Figure:
+    """Incoming weights of first-layer units as 28x28 images: red excites the unit, blue inhibits it."""
+    import plotly.express as px
+
+    limit = float(np.abs(weights).max()) or 1.0
+    fig = px.imshow(weights, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
+                    zmin=-limit, zmax=limit, facet_col_spacing=0.01, facet_row_spacing=0.04)
+    for annotation, unit in zip(fig.layout.annotations, units):
+        annotation.text = f"unit #{unit}"
+    rows = -(-len(units) // 8)
+    fig.update_layout(height=120 * rows + 40, margin=MARGIN, coloraxis_showscale=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return fig
+
+
+def _layer_labels(model, spec) -> dict[str, str]:
+    """Keras layer name -> the spec line that made it (``dense_1`` -> ``Dense(256)``)."""
+    if spec is None:
+        return {}
+    from .models import layer_name
+
+    return {layer_name(layer.kind, i): layer.label() for i, layer in enumerate(spec.layers)}
+
+
+def show_inside(model, image28, spec=None, key: str = "inside") -> None:
+    """Show what ``model`` does with ``image28``: prediction, saliency, activations, first-layer weights.
+
+    ``spec`` (the run's ArchitectureSpec, optional) labels layers with the lines of the spec.
+    """
+    try:
+        image = inside.as_image(image28)
+        found = inside.activations(model, image)
+        probs = np.asarray(model(image[None], training=False))[0]
+    except inside.InsideError as exc:
+        st.error(str(exc), icon="🚫")
+        return
+    labels = _layer_labels(model, spec)
+    predicted = int(probs.argmax())
+
+    st.markdown(f"**The network says {predicted}** ({probs[predicted]:.1%} sure).")
+    left, right = st.columns([1, 2])
+    with left:
+        classes = [str(d) for d in range(10)]
+        chosen = st.selectbox("Saliency for digit", classes, index=predicted, key=f"{key}_class",
+                              help="Which output's score the pixels are judged against.")
+        sal = inside.saliency(model, image, class_index=int(chosen))
+        st.plotly_chart(saliency_figure(image, sal, f"Pixels that move the score of {chosen}"),
+                        key=f"{key}_saliency")
+        st.caption("Saliency: |d score / d pixel|, the gradient of the digit's score before softmax. Bright "
+                   "pixels are where a small change of ink would change the score most.")
+    with right:
+        fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=[
+            "#e45756" if d == predicted else "#9ecae9" for d in range(10)]))
+        fig.update_layout(height=220, margin=MARGIN, title="Output probabilities (softmax)",
+                          xaxis={"tickmode": "linear", "dtick": 1},
+                          yaxis={"range": [0, 1], "tickformat": ".0%"})
+        st.plotly_chart(fig, key=f"{key}_probs")
+
+    st.markdown("**Hidden layers** (at inference: dropout switched off)")
+    if not found:
+        st.info("This model has no hidden layers: the pixels go straight into the output layer.")
+    for name, kind, values in found:
+        title = f"`{name}` {labels.get(name, '')}"
+        if kind == "dense":
+            active = int((values > 0).sum())
+            st.markdown(f"{title}: {active} of {values.size} units active (> 0)")
+            st.plotly_chart(units_figure(values), key=f"{key}_act_{name}")
+        else:
+            st.markdown(f"{title}: {values.shape[2]} feature maps of {values.shape[0]}x{values.shape[1]}; "
+                        f"the {min(MAX_MAPS, values.shape[2])} most active")
+            st.plotly_chart(maps_figure(values), key=f"{key}_act_{name}")
+
+    st.markdown("**What first-layer units look for**")
+    try:
+        layer = inside.first_dense_layer(model)
+    except inside.InsideError as exc:
+        st.info(str(exc))
+        return
+    first = next(values for name, _, values in found if name == layer.name)
+    top = [int(u) for u in inside.strongest(first, 8)]
+    units = st.multiselect(f"Units of `{layer.name}` (default: the 8 most active for this digit)",
+                           list(range(first.size)), default=top, key=f"{key}_units", max_selections=24)
+    if units:
+        st.plotly_chart(weights_figure(inside.first_layer_weights(model, units), units), key=f"{key}_weights")
+        st.caption("Each image is one unit's 784 incoming weights laid out as the digit grid: red pixels "
+                   "excite the unit, blue ones inhibit it. A unit fires when the ink falls on its red parts.")
