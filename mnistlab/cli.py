@@ -471,7 +471,8 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
     target.mkdir(parents=True, exist_ok=True)  # fail now, not after minutes of training
     tasks = len(presets) * args.seeds
     out.write(f"Reproducing the notebook study: {', '.join(presets)} x {args.seeds} seed"
-              f"{'s' if args.seeds != 1 else ''} = {tasks} runs of {config.epochs} epochs\n")
+              f"{'s' if args.seeds != 1 else ''} = {tasks} run{'s' if tasks != 1 else ''} of {config.epochs} "
+              f"epoch{'s' if config.epochs != 1 else ''}\n")
     out.flush()
     live = out.isatty()
     line = ProgressLine(out, live=live)

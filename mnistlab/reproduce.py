@@ -201,8 +201,7 @@ def compare(a: dict, b: dict) -> str:
     head = f"{nb} vs {na}: {diff:+.2f} points" + (f" (the notebook reported {reported:+.2f})." if reported is not None
                                                   else ".")
     if se is None:
-        return (f"{head} With one seed per experiment the seed-to-seed spread is unknown, so this difference "
-                "cannot be told apart from noise; run with 3 or more seeds to find out.")
+        return f"{head} With a single seed the spread is unknown, so this gap cannot be told apart from noise."
     if se == 0:
         verdict = "identical on every seed" if diff == 0 else f"{'better' if diff > 0 else 'worse'} on every seed"
         return f"{head} {nb} is {verdict}, with no spread between seeds."
@@ -232,6 +231,9 @@ def findings(experiments: list[dict], setup: str = "") -> list[str]:
     notes.append("Ranking by mean test accuracy: "
                  + ", ".join(f"{e['title']} {e['accuracy']['mean']:.2f} %" for e in ranking) + ".")
     spreads = [e["accuracy"]["std"] for e in scored if e["accuracy"]["std"] is not None]
+    if len(spreads) < len(scored):
+        notes.append("With one seed per experiment the seed-to-seed spread is unknown, so no difference below "
+                     "can be called real or noise; run with 3 or more seeds to find out.")
     if spreads:
         notes.append(f"Seed-to-seed spread (std) ranges from {min(spreads):.2f} to {max(spreads):.2f} points, "
                      "the scale against which every difference below is judged.")
