@@ -12,8 +12,8 @@ TRAIN_COLOR, VAL_COLOR = PALETTE[0], PALETTE[1]
 
 
 def _layout(fig: go.Figure, height: int = 320, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, template="plotly_white",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}, **kw)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10}, template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0}, **kw)
     return fig
 
 
@@ -66,7 +66,8 @@ def overlay_curves(series: dict[str, list[float | None]], metric_label: str) -> 
     for i, (label, values) in enumerate(series.items()):
         fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
                                  line={"color": PALETTE[i % len(PALETTE)]}))
-    fig.update_xaxes(title_text="epoch")
+    longest = max((len(v) for v in series.values()), default=0)
+    fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
     fig.update_yaxes(title_text=metric_label)
     return _layout(fig, height=360)
 
@@ -117,5 +118,5 @@ def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
         xgap=1, ygap=1,
     ))
     fig.update_xaxes(title_text="predicted digit", side="top", type="category")
-    fig.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    fig.update_yaxes(title_text="true digit", autorange="reversed", type="category", scaleanchor="x")
     return _layout(fig, height=460)

@@ -25,8 +25,10 @@ PAGES = {
     "draw": "pages/draw.py",
     "learn": "pages/learn.py",
 }
-STATUS_ICONS = {"completed": "✅", "stopped": "⏹️", "failed": "❌", "interrupted": "⚠️", "running": "⏳",
-                "queued": "🕒"}
+# Material icons ship with Streamlit, so they render on offline machines without emoji fonts.
+STATUS_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
+                "failed": ":material/error:", "interrupted": ":material/warning:",
+                "running": ":material/progress_activity:", "queued": ":material/schedule:"}
 
 
 # ----------------------------------------------------------------------------------------- shared objects
@@ -111,7 +113,7 @@ def query_run(runs: list[Run]) -> str | None:
 
 def show_error(exc: BaseException, prefix: str = "") -> None:
     """A clear st.error for an expected failure (never a traceback)."""
-    st.error(f"{prefix}{exc}" if prefix else str(exc), icon="🚫")
+    st.error(f"{prefix}{exc}" if prefix else str(exc), icon=":material/error:")
 
 
 def run_header(run: Run) -> None:
@@ -130,8 +132,8 @@ def run_header(run: Run) -> None:
 
 def no_runs_yet(what: str = "Nothing to show yet") -> None:
     """The friendly empty state with a link to Train."""
-    st.info(f"{what}: no runs yet — train one first.", icon="🌱")
-    link("train", "Train a model", icon="🏋️")
+    st.info(f"{what}: no runs yet — train one first.", icon=":material/info:")
+    link("train", "Train a model", icon=":material/model_training:")
 
 
 def show_problems(store: RunStore) -> None:
@@ -142,7 +144,7 @@ def show_problems(store: RunStore) -> None:
         st.warning(f"Could not read the run store: {exc}")
         return
     if problems:
-        with st.expander(f"⚠️ {len(problems)} damaged run folder(s) skipped"):
+        with st.expander(f"{len(problems)} damaged run folder(s) skipped", icon=":material/warning:"):
             for folder, why in problems:
                 st.markdown(f"- `{folder}`: {why}")
 
@@ -248,7 +250,7 @@ def job_row(job, position: int | None = None, mine: bool = True) -> dict:
         state = f"running · epoch {progress.get('epoch', 0)}/{progress.get('epochs', job.config.epochs)}"
     else:
         state = job.status
-    row = {"": STATUS_ICONS.get(job.status, ""), "Name": job.name or job.spec.name, "State": state,
+    row = {"Name": job.name or job.spec.name, "State": state,
            "Architecture": job.spec.summary()}
     if not mine:
         row["Owner"] = "another session"

@@ -8,7 +8,7 @@ from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.store import StoreError
 from mnistlab.ui import get_store, list_runs_safely, no_runs_yet, show_error, show_problems
 
-st.title("📊 Compare")
+st.title("Compare")
 store = get_store()
 runs = list_runs_safely(store)
 if not runs:
@@ -40,7 +40,7 @@ st.dataframe(rows, hide_index=True, column_config={
     "Architecture": st.column_config.TextColumn(width="large"),
 })
 st.download_button("Download table as CSV", comparison.csv_bytes(rows), file_name="mnistlab-runs.csv",
-                   mime="text/csv", icon="⬇️", key="compare_csv", on_click="ignore")
+                   mime="text/csv", icon=":material/download:", key="compare_csv", on_click="ignore")
 
 curves_col, bars_col = st.columns(2, gap="large")
 with curves_col:
@@ -86,7 +86,7 @@ with diff_col:
         shown = [row for row in diff if row["Differs"]] if only_diff else diff
         st.dataframe(
             [{"Setting": r["Setting"], "A": r["A"], "B": r["B"], "≠": "●" if r["Differs"] else ""}
-             for r in shown], hide_index=True,
+             for r in shown], hide_index=True, height=min(36 * (len(shown) + 1) + 3, 600),
         )
 
 st.divider()

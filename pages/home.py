@@ -29,11 +29,11 @@ st.markdown(
 )
 
 links = st.columns(5)
-link("train", "Train a model", icon="🏋️", where=links[0])
-link("compare", "Compare runs", icon="📊", where=links[1])
-link("inspect", "Inspect mistakes", icon="🔍", where=links[2])
-link("draw", "Draw a digit", icon="✏️", where=links[3])
-link("learn", "Learn how it works", icon="🎓", where=links[4])
+link("train", "Train a model", icon=":material/model_training:", where=links[0])
+link("compare", "Compare runs", icon=":material/bar_chart:", where=links[1])
+link("inspect", "Inspect mistakes", icon=":material/search:", where=links[2])
+link("draw", "Draw a digit", icon=":material/draw:", where=links[3])
+link("learn", "Learn how it works", icon=":material/school:", where=links[4])
 
 st.divider()
 left, right = st.columns([5, 6], gap="large")
@@ -97,6 +97,6 @@ with right:
                 st.rerun()
 
         study_feeder()
-        link("train", "Watch the jobs on the Train page", icon="⏱️")
+        link("train", "Watch the jobs on the Train page", icon=":material/timer:")
 
 show_problems(store)

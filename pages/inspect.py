@@ -22,9 +22,9 @@ from mnistlab.ui import (
 )
 
 DIGITS = list(range(10))
-MAX_SHOWN = 30
+MAX_SHOWN = 24
 
-st.title("🔍 Inspect")
+st.title("Inspect")
 store = get_store()
 runs = list_runs_safely(store)
 if not runs:
@@ -56,7 +56,7 @@ def _images(indices):
 
 if not metrics:
     st.info(f"This run is **{run.status}** and has no test results, so there is no confusion matrix. "
-            "Its training curves and architecture are below.", icon="ℹ️")
+            "Its training curves and architecture are below.", icon=":material/info:")
 else:
     matrix_col, cell_col = st.columns([5, 4], gap="large")
     with matrix_col:
@@ -131,8 +131,8 @@ with spec_col:
     st.subheader("Architecture and settings")
     st.dataframe(summary_rows(run.spec), hide_index=True,
                  column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
-    st.json(run.config, expanded=False)
+    st.dataframe([{"Setting": k, "Value": str(v)} for k, v in run.config.items()], hide_index=True)
     if run.has_model:
-        link("draw", "Draw a digit for this model", icon="✏️", query_params={"run": run.id})
+        link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})
 
 show_problems(store)

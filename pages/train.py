@@ -28,7 +28,7 @@ BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
 NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Filters", 8),
                  "kernel_size": ("Kernel", 1), "size": ("Pool size", 1)}
 
-st.title("🏋️ Train")
+st.title("Train")
 
 if DRAFT not in st.session_state:
     st.session_state[DRAFT] = builder.from_spec(PRESETS["baseline"])
@@ -93,15 +93,15 @@ with arch_col:
                 if value != layer[param]:
                     _edit(builder.set_value, uid, param, value)
                 slot += 1
-            cols[3].button("↑", key=f"up_{uid}", help="Move up", disabled=index == 0,
-                           on_click=_edit, args=(builder.move_layer, index, -1))
-            cols[4].button("↓", key=f"down_{uid}", help="Move down", disabled=index == len(draft) - 1,
-                           on_click=_edit, args=(builder.move_layer, index, 1))
-            cols[5].button("✕", key=f"remove_{uid}", help="Remove this layer",
+            cols[3].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="Move up",
+                           disabled=index == 0, on_click=_edit, args=(builder.move_layer, index, -1))
+            cols[4].button("", icon=":material/arrow_downward:", key=f"down_{uid}", help="Move down",
+                           disabled=index == len(draft) - 1, on_click=_edit, args=(builder.move_layer, index, 1))
+            cols[5].button("", icon=":material/delete:", key=f"remove_{uid}", help="Remove this layer",
                            on_click=_edit, args=(builder.remove_layer, index))
     add_cols = st.columns(5)
     for col, kind in zip(add_cols, builder.DEFAULTS):
-        col.button(f"＋ {kind.replace('_', ' ').title()}", key=f"add_{kind}",
+        col.button(kind.replace("_", " ").title(), icon=":material/add:", key=f"add_{kind}", width="stretch",
                    on_click=_edit, args=(builder.add_layer, kind))
 
 spec, spec_error = None, None
@@ -143,7 +143,8 @@ with st.container(border=True):
     run_name = c[2].text_input("Run name", key="train_name", placeholder=preset_name or "custom",
                                help="Shown on Compare and Inspect; defaults to the preset's name.")
     c[3].markdown("&nbsp;")
-    start = c[3].button("Start training", type="primary", key="train_start")
+    start = c[3].button("Start training", type="primary", key="train_start", icon=":material/play_arrow:",
+                        width="stretch")
 
 if start:
     problems = []
@@ -163,7 +164,7 @@ if start:
         problems.append(f"Run name: {exc}")
     if problems:
         for problem in problems:
-            st.error(problem, icon="🚫")
+            st.error(problem, icon=":material/error:")
     else:
         try:
             job = get_runner().submit(spec, config, name=name, preset=preset_name, owner=session_owner())
@@ -171,7 +172,7 @@ if start:
             show_error(exc)
         else:
             st.session_state[FOCUS] = job.id
-            st.toast(f"Queued {name}.", icon="🕒")
+            st.toast(f"Queued {name}.", icon=":material/schedule:")
 
 # ------------------------------------------------------------------------------------------ live jobs
 
@@ -183,11 +184,11 @@ def _show_job(job, runner) -> None:
                f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}")
     if job.status == "queued":
         st.info(f"Queued: number {runner.position(job.id) or '?'} in line. It starts when a worker is free.",
-                icon="🕒")
+                icon=":material/schedule:")
     elif job.status == "running":
         bar, stop = st.columns([6, 1], vertical_alignment="center")
         bar.progress(job.fraction, text=progress_text(job.progress))
-        if stop.button("Stop", key=f"stop_{job.id}", icon="⏹️"):
+        if stop.button("Stop", key=f"stop_{job.id}", icon=":material/stop_circle:", width="stretch"):
             runner.stop(job.id)
             st.toast("Stopping… the run keeps what it learned so far.")
     elif job.status in ("completed", "stopped"):
@@ -199,15 +200,15 @@ def _show_job(job, runner) -> None:
         if run is not None and run.test_accuracy is not None:
             word = "Finished" if job.status == "completed" else "Stopped early"
             st.success(f"{word}: test accuracy **{run.test_accuracy:.2%}** after {run.epochs_done} epoch(s) "
-                       f"in {duration_text(run.duration_s)}.", icon="🎯")
+                       f"in {duration_text(run.duration_s)}.", icon=":material/target:")
             links = st.columns(3)
-            link("inspect", "Inspect its mistakes", icon="🔍", query_params={"run": run.id}, where=links[0])
-            link("draw", "Draw a digit for it", icon="✏️", query_params={"run": run.id}, where=links[1])
-            link("compare", "Compare with other runs", icon="📊", where=links[2])
+            link("inspect", "Inspect its mistakes", icon=":material/search:", query_params={"run": run.id}, where=links[0])
+            link("draw", "Draw a digit for it", icon=":material/draw:", query_params={"run": run.id}, where=links[1])
+            link("compare", "Compare with other runs", icon=":material/bar_chart:", where=links[2])
         elif job.status == "stopped":
             st.info("Stopped before the first epoch ended: nothing to evaluate.")
     else:
-        st.error(f"This job {job.status}: {job.error or 'no details'}", icon="❌")
+        st.error(f"This job {job.status}: {job.error or 'no details'}", icon=":material/error:")
     if job.batches:
         st.plotly_chart(batch_curves(job.batches))
     if job.history.get("loss"):

@@ -1,0 +1,51 @@
+"""Figures are pure functions of data: check their traces, not their looks."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mnistlab import charts
+
+
+def test_ema_smooths_and_tolerates_gaps():
+    assert charts.ema([1.0, 1.0, 1.0]) == [1.0, 1.0, 1.0]
+    smoothed = charts.ema([0.0, 10.0], alpha=0.1)
+    assert smoothed == pytest.approx([0.0, 1.0])
+    assert charts.ema([None, 2.0, float("nan"), 4.0], alpha=0.5)[1:] == [2.0, 2.0, 3.0]
+    assert math.isnan(charts.ema([None])[0])
+
+
+def test_batch_curves_has_raw_and_smoothed_loss_and_accuracy():
+    fig = charts.batch_curves([[8, 2.0, 0.2], [16, 1.0, 0.6], [24, 0.5, 0.8]])
+    assert len(fig.data) == 4
+    assert list(fig.data[0].x) == [8, 16, 24] and list(fig.data[0].y) == [2.0, 1.0, 0.5]
+    assert fig.data[1].y[-1] < 2.0  # the smoothed loss lags behind the raw one
+
+
+def test_epoch_curves_plots_train_and_validation():
+    fig = charts.epoch_curves({"loss": [0.5, 0.3], "accuracy": [0.8, 0.9], "val_loss": [0.4, 0.35],
+                               "val_accuracy": [0.85, 0.9]})
+    assert [t.name for t in fig.data] == ["train", "validation", "train", "validation"]
+    assert list(fig.data[1].y) == [0.4, 0.35]
+    assert len(charts.epoch_curves({"loss": [0.5], "val_loss": [None]}).data) == 1
+
+
+def test_overlay_accuracy_bars_and_scatter():
+    fig = charts.overlay_curves({"a": [0.9, 0.95], "b": [0.8]}, "Validation accuracy")
+    assert [t.name for t in fig.data] == ["a", "b"]
+    bars = charts.accuracy_bars(["base", "drop"], [97.0, 98.0], [0.2, 0.0], reference={"base": 97.31})
+    assert list(bars.data[0].error_y.array) == [0.2, 0.0]
+    assert list(bars.data[1].x) == ["base"] and list(bars.data[1].y) == [97.31]
+    scatter = charts.accuracy_vs_params(["a"], [101770], [97.0])
+    assert scatter.layout.xaxis.type == "log"
+
+
+def test_confusion_heatmap_counts_and_normalized():
+    cm = np.diag([5] * 10)
+    cm[3, 5] = 5
+    fig = charts.confusion_heatmap(cm)
+    assert fig.data[0].text[3][5] == "5" and fig.data[0].text[3][4] == ""
+    norm = charts.confusion_heatmap(cm, normalized=True)
+    assert norm.data[0].customdata[3][5] == pytest.approx(0.5)
+    assert norm.data[0].text[3][3] == "0.50"

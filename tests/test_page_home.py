@@ -1,0 +1,63 @@
+"""Home page: renders with and without runs; the study button queues jobs through the runner, a few at a time."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import mnistlab.ui
+from mnistlab.jobs import JobRunner
+from mnistlab.store import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = str(ROOT / "pages" / "home.py")
+
+
+def test_home_renders_on_an_empty_store(artifacts):
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Experiment"]) == ["Baseline", "Deeper", "Dropout", "Tuned"]
+    assert list(table["Notebook (%)"]) == [97.31, 96.86, 98.11, 98.12]
+    assert set(table["Runs here"]) == {"—"}
+    assert len(at.image) == 20  # two sample digits per class
+    assert any("No runs saved yet" in c.value for c in at.caption)
+
+
+def test_home_shows_saved_runs_beside_the_notebook(trained_artifacts, trained_store):
+    store, ids = trained_store
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("Experiment")
+    baseline = store.load(ids[0]).test_accuracy
+    assert table.loc["Baseline", "Runs here"] == f"{100 * baseline:.2f} %"
+    assert table.loc["Tuned", "Runs here"] == "—"
+
+
+@pytest.fixture
+def blocked_runner(artifacts, monkeypatch):
+    """A runner whose jobs wait until released, so the per-session cap is reached (no TensorFlow)."""
+    release = threading.Event()
+
+    def work(job, context):
+        release.wait(10)
+        return "completed"
+
+    runner = JobRunner(RunStore(artifacts / "runs"), workers=1, work=work)
+    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    yield runner
+    release.set()
+    runner.shutdown()
+
+
+def test_study_button_queues_jobs_up_to_the_cap_and_keeps_the_rest(blocked_runner):
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    at.number_input(key="study_seeds").set_value(2)
+    at.button(key="start_study").click().run()
+    assert not at.exception
+    jobs = blocked_runner.jobs()
+    assert len(jobs) == blocked_runner.max_queued_per_owner == 3
+    assert {job.preset for job in jobs} == {"baseline", "deeper", "dropout"}
+    assert len({job.owner for job in jobs}) == 1
+    assert any("5 more will be submitted" in i.value for i in at.info)

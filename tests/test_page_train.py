@@ -1,0 +1,79 @@
+"""Train page: the builder validates inline and submits nothing bad; a tiny job trains through the runner."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistlab import jobs
+from mnistlab.store import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = str(ROOT / "pages" / "train.py")
+
+
+def _submitted() -> list:
+    return jobs.default_runner().jobs()
+
+
+@pytest.fixture
+def clean_runner(artifacts):
+    yield
+    jobs.shutdown()
+
+
+def test_builder_edits_update_the_summary(artifacts):
+    at = AppTest.from_file(TRAIN, default_timeout=60).run()
+    assert at.metric[0].value == "101,770"
+    at.button(key="add_dropout").click().run()
+    at.button(key="add_dense").click().run()
+    at.number_input(key="layer_3_units").set_value(64).run()
+    assert [row for row in at.dataframe[0].value["Layer"]] == [
+        "Input", "Dense(128)", "Dropout(0.2)", "Dense(64)", "Dense(10, softmax)"]
+    at.button(key="up_3").click().run()  # Dense(64) above the dropout
+    assert list(at.dataframe[0].value["Layer"])[2] == "Dense(64)"
+    at.button(key="remove_1").click().run()
+    assert at.metric[0].value == f"{(784 + 1) * 64 + (64 + 1) * 10:,}"
+    at.selectbox(key="train_start_from").set_value("cnn").run()
+    assert "Conv2D(32, 3x3)" in list(at.dataframe[0].value["Layer"])
+    assert not at.exception
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda at: at.number_input(key="layer_1_units").set_value(0), "units is 0"),
+    (lambda at: at.button(key="add_dropout").click().run().number_input(key="layer_2_rate").set_value(1.5),
+     "below 1"),
+    (lambda at: at.text_input(key="train_name").input("a/b"), "may not contain '/'"),
+    (lambda at: at.number_input(key="train_subset").set_value(50), "train_subset is 50"),
+])
+def test_bad_input_shows_an_error_and_submits_nothing(artifacts, clean_runner, edit, message):
+    at = AppTest.from_file(TRAIN, default_timeout=60).run()
+    edit(at)
+    at.run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert _submitted() == []
+
+
+@pytest.mark.slow
+def test_a_tiny_training_runs_to_completion_and_links_to_inspect(artifacts, clean_runner):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="train_epochs").set_value(1)
+    at.selectbox(key="train_batch").set_value(64)
+    at.number_input(key="train_subset").set_value(600)
+    at.text_input(key="train_name").input("tiny baseline")
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    [job] = _submitted()
+    assert job.name == "tiny baseline" and job.config.train_subset == 600 and job.preset == "baseline"
+    done = jobs.default_runner().wait(job.id, timeout=180)
+    assert done.status == "completed", done.error
+    at.run()
+    run = RunStore(artifacts / "runs").load(done.run_id)
+    assert any(f"{run.test_accuracy:.2%}" in s.value for s in at.success)
+    links = {link.proto.label: link.proto for link in at.page_link}
+    assert links["Inspect its mistakes"].query_string == f"run={run.id}"
+    assert links["Draw a digit for it"].query_string == f"run={run.id}"
+    assert "tiny baseline" in list(at.dataframe[-1].value["Name"])
