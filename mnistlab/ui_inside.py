@@ -11,12 +11,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from . import inside
+from .store import StoreError
 
 TOP_UNITS = 16
 MARGIN = {"l": 0, "r": 0, "t": 30, "b": 0}
 MAX_MAPS = 16
 # Transparent at 0, solid red at the strongest pixel: laid over the grey digit.
-SALIENCY_SCALE = [[0.0, "rgba(255,40,0,0)"], [0.15, "rgba(255,40,0,0.15)"], [1.0, "rgba(255,220,0,0.95)"]]
+SALIENCY_SCALE = [[0.0, "rgba(255,40,0,0)"], [0.2, "rgba(255,40,0,0)"], [0.5, "rgba(255,60,0,0.6)"],
+                  [1.0, "rgba(255,220,0,0.95)"]]
 
 
 def _square(fig: go.Figure, height: int = 260) -> go.Figure:
@@ -53,6 +55,7 @@ def units_figure(values: np.ndarray, k: int = TOP_UNITS) -> go.Figure:
                          hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Heatmap(z=values[None, :], colorscale="Viridis", showscale=False,
                              hovertemplate="unit %{x}: %{z:.3f}<extra></extra>"), row=2, col=1)
+    fig.update_xaxes(type="category", row=1, col=1)
     fig.update_yaxes(showticklabels=False, row=2, col=1)
     fig.update_layout(height=280, margin=MARGIN, showlegend=False)
     return fig
@@ -124,8 +127,9 @@ def show_inside(model, image28, spec=None, key: str = "inside") -> None:
         sal = inside.saliency(model, image, class_index=int(chosen))
         st.plotly_chart(saliency_figure(image, sal, f"Pixels that move the score of {chosen}"),
                         key=f"{key}_saliency")
-        st.caption("Saliency: |d score / d pixel|, the gradient of the digit's score before softmax. Bright "
-                   "pixels are where a small change of ink would change the score most.")
+        st.caption("Saliency: |d score / d pixel|, the gradient of the digit's score before softmax. Red to "
+                   "yellow marks the pixels where a small change of ink would change the score most (the "
+                   "faintest fifth is left clear).")
     with right:
         fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=[
             "#e45756" if d == predicted else "#9ecae9" for d in range(10)]))
@@ -162,3 +166,17 @@ def show_inside(model, image28, spec=None, key: str = "inside") -> None:
         st.plotly_chart(weights_figure(inside.first_layer_weights(model, units), units), key=f"{key}_weights")
         st.caption("Each image is one unit's 784 incoming weights laid out as the digit grid: red pixels "
                    "excite the unit, blue ones inhibit it. A unit fires when the ink falls on its red parts.")
+
+
+def runs_with_models(store, runs) -> list:
+    """The runs among ``runs`` whose model file is really there (a run can finish without one)."""
+    found = []
+    for run in runs:
+        if not run.has_model:
+            continue
+        try:
+            store.model_path(run.id)
+        except StoreError:
+            continue
+        found.append(run)
+    return found

@@ -1,6 +1,6 @@
 """Learn: why the notebook's models look the way they do, with every number computed live."""
 
-import itertools
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from mnistlab import claims, inside, teaching, ui
 from mnistlab.modelfile import ModelFileError
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.store import StoreError
+from mnistlab.ui_inside import runs_with_models, show_inside
 
 COLORS = {"relu": "#4c78a8", "sigmoid": "#e45756", "tanh": "#54a24b", "deeper": "#f58518",
           "dropout": "#4c78a8"}
@@ -19,7 +20,7 @@ MODEL_ERRORS = (StoreError, ModelFileError, inside.InsideError, OSError, ValueEr
 TIGHT, TITLED = {"l": 0, "r": 0, "t": 10, "b": 0}, {"l": 0, "r": 0, "t": 30, "b": 0}
 SPEED_KEY = "learn_width_speed"
 
-st.title("🎓 Learn")
+st.title("Learn")
 st.caption("The notebook's three design choices (ReLU, layer widths, dropout) explained with numbers "
            "computed right now, its four takeaways checked against your runs, and a look inside a trained "
            "network.")
@@ -57,12 +58,13 @@ if relu_tab.open:
                                  mode="lines+markers", line_color=COLORS[name]))
     fig.update_layout(height=320, margin=TIGHT, yaxis_type="log",
                       xaxis_title="hidden layer (1 = first, nearest the pixels)",
-                      yaxis_title="|dLoss / d activations|", xaxis_autorange="reversed")
+                      yaxis_title="|dLoss / d activations|", xaxis_autorange="reversed",
+                      yaxis_exponentformat="power")
     st.plotly_chart(fig)
     cols = st.columns(3)
     for col, (name, flow) in zip(cols, flows.items()):
-        col.metric(f"{name}: gradient at layer 1", f"{flow.first_layer:.2e}",
-                   f"{flow.shrink:,.3g}× smaller than at layer {depth}", delta_color="off")
+        col.metric(f"{name}: gradient at layer 1", f"{flow.first_layer:.2e}")
+        col.caption(f"{flow.shrink:,.3g}× smaller than at layer {depth}")
     sig = flows["sigmoid"]
     st.markdown(
         f"A random {depth}-layer network (64 units per layer, 32 random inputs, cross-entropy loss), "
@@ -84,7 +86,8 @@ if relu_tab.open:
                                  help="Scores are divided by it: above 1 flattens, below 1 sharpens.")
     probs = teaching.softmax(np.array(logits), temperature)
     fig = go.Figure(go.Bar(x=digits, y=probs, text=[f"{p:.1%}" for p in probs], marker_color="#4c78a8"))
-    fig.update_layout(height=260, margin=TIGHT, yaxis={"range": [0, 1], "tickformat": ".0%"})
+    fig.update_layout(height=260, margin=TIGHT, yaxis={"range": [0, 1], "tickformat": ".0%"},
+                      xaxis_type="category")
     st.plotly_chart(fig)
     st.markdown(f"Probabilities: {', '.join(f'p({d}) = {p:.3f}' for d, p in zip(digits, probs))}; "
                 f"sum = {probs.sum():.3f}. Adding the same amount to every score changes nothing; only "
@@ -120,19 +123,24 @@ if width_tab.open:
         cost = teaching.training_cost(widths, macs_per_second=throughput[0] if throughput else None)
         cols = st.columns(4)
         cols[0].metric("Parameters", f"{cost.params:,}")
-        cols[1].metric("Multiply-adds per digit (forward)", f"{cost.macs_per_example:,}")
-        cols[2].metric("Training multiply-adds per epoch", f"{cost.train_macs_per_epoch:.3g}")
-        cols[3].metric("Estimated seconds per epoch",
-                       "—" if cost.seconds_per_epoch is None else f"{cost.seconds_per_epoch:.2f} s")
-        per_layer = pd.DataFrame({"layer": [name for name, _ in layers[1:]],
-                                  "parameters": cost.layer_params})
+        cols[1].metric("Multiply-adds / digit", f"{cost.macs_per_example:,}",
+                       help="One forward pass: one multiply-add per weight.")
+        cols[2].metric("Training / epoch", f"{cost.train_macs_per_epoch / 1e9:,.1f} G",
+                       help="Billions of multiply-adds to train one epoch (forward + backward).")
+        cols[3].metric("Seconds / epoch",
+                       "—" if cost.seconds_per_epoch is None else f"≈ {cost.seconds_per_epoch:.2f} s",
+                       help="Training multiply-adds divided by the measured throughput.")
+        sizes = [n for _, n in layers]
+        per_layer = pd.DataFrame({"layer": [f"{name} ({n} units)" for name, n in layers[1:]],
+                                  "parameters": [f"{p:,}" for p in cost.layer_params],
+                                  "multiply-adds / digit": [f"{a * b:,}" for a, b in pairwise(sizes)]})
         st.dataframe(per_layer, hide_index=True)
         st.caption(f"Training costs about {teaching.TRAIN_COST_FACTOR}× a forward pass (forward, then two "
                    f"products of the same size backward), over {cost.examples_per_epoch:,} digits per epoch. "
                    + (f"Throughput from {throughput[1]}: {throughput[0] / 1e9:.1f} billion multiply-adds/s."
                       if throughput else "Measure the speed below (or train a run) to get seconds."))
         rows = [{"preset": p, "widths": ", ".join(map(str, w)),
-                 "parameters": teaching.training_cost(w).params,
+                 "parameters": f"{teaching.training_cost(w).params:,}",
                  "notebook accuracy": f"{NOTEBOOK_RESULTS[p][2]} %"}
                 for p in NOTEBOOK_RESULTS if (w := teaching.dense_widths(PRESETS[p])) is not None]
         st.markdown("The notebook's four models, through the same calculator:")
@@ -156,7 +164,7 @@ if width_tab.open:
             text=[f"{s.ms_per_step:.2f} ms" for s in speeds], marker_color="#4c78a8"))
         fig.update_layout(height=260, margin=TIGHT, yaxis_title="ms per training step")
         st.plotly_chart(fig)
-        st.markdown("\n".join(f"- {teaching.compare_speeds(a, b)}" for a, b in itertools.pairwise(speeds)))
+        st.markdown("\n".join(f"- {teaching.compare_speeds(a, b)}" for a, b in pairwise(speeds)))
         st.caption("Bars: median of 7 timings of 50 steps each; whiskers: the middle half of the timings. "
                    "If 128 were special, it would cost less than its extra 28 % of work.")
     else:
@@ -166,12 +174,14 @@ if width_tab.open:
 if dropout_tab.open:
     st.subheader("What dropout does to a layer")
     runs = ui.list_runs_safely(ui.get_store())
-    dense_runs = [r for r in runs if r.has_model and teaching.dense_widths(r.spec)]
+    dense_runs = [r for r in runs_with_models(ui.get_store(), runs) if teaching.dense_widths(r.spec)]
     values, source = None, ""
     if dense_runs:
         dense_runs.sort(key=lambda r: (r.preset != "dropout", -r.created))
         run = dense_runs[0]
-        index = st.number_input("Test digit", 0, 9999, 0, key="dropout_digit")
+        c1, c2 = st.columns([3, 1])
+        index = c1.number_input("Test digit #", 0, 9999, 0, key="dropout_digit")
+        c2.image(ui.digit_tile(ui.test_images()[index], scale=2))
         try:
             model = ui.cached_model(run.id)
             name, _, values = inside.activations(model, ui.test_images()[index])[0]
@@ -186,10 +196,11 @@ if dropout_tab.open:
     c1, c2 = st.columns(2)
     rate = c1.slider("Dropout rate p", 0.0, 0.9, 0.3, 0.05, key="dropout_rate")
     seed = c2.number_input("Mask (a new number draws a new mask)", 0, 10_000, 0, key="dropout_seed")
-    st.caption(f"Showing {source}.")
     trained = teaching.apply_dropout(values, rate, seed)
     kept = teaching.dropout_mask(values.size, rate, seed).astype(bool)
     shown = np.arange(min(values.size, 64))
+    st.caption(f"Showing {source}" + (f"; the chart shows units 0-{len(shown) - 1} of {values.size}."
+                                      if len(shown) < values.size else "."))
     fig = go.Figure([
         go.Bar(x=shown, y=values[shown], name="inference: every unit, unchanged", marker_color="#9ecae9"),
         go.Bar(x=shown, y=trained[shown], name=f"training: dropped units are 0, kept ones × 1/(1−p) = "
@@ -224,8 +235,8 @@ if dropout_tab.open:
     for col, preset in zip(cols, ("deeper", "dropout")):
         g = groups[preset]
         spread = f" ± {g.std:.2%}" if g.std is not None else ""
-        col.metric(f"{preset}: {PRESETS[preset].summary()}", f"{g.mean:.2%}{spread}" if g.n else "no runs",
-                   f"{g.n} seed(s); notebook {NOTEBOOK_RESULTS[preset][2]} %", delta_color="off")
+        col.metric(preset, f"{g.mean:.2%}{spread}" if g.n else "no runs", help=PRESETS[preset].summary())
+        col.caption(f"{g.n} seed(s) · notebook (one run): {NOTEBOOK_RESULTS[preset][2]} %")
     counted = [r for r in runs if claims.counts(r) and r.preset in ("deeper", "dropout")]
     if counted:
         fig = go.Figure()
@@ -256,15 +267,15 @@ if claims_tab.open:
     runs = ui.list_runs_safely(ui.get_store())
     groups = claims.group_runs(runs)
     st.dataframe(pd.DataFrame([{
-        "preset": p, "architecture": PRESETS[p].summary(), "seeds": g.n,
+        "preset": p, "seeds": g.n,
         "mean": None if g.mean is None else f"{g.mean:.2%}",
         "std": None if g.std is None else f"{g.std:.2%}",
         "accuracies": ", ".join(f"{v:.2%}" for v in g.values),
         "notebook (1 run)": f"{NOTEBOOK_RESULTS[p][2]} %"} for p, g in groups.items()]), hide_index=True)
-    icons = {claims.HOLDS: "✅", claims.FAILS: "❌", claims.UNKNOWN: "⏳"}
+    badges = {claims.HOLDS: "green", claims.FAILS: "red", claims.UNKNOWN: "orange"}
     for v in claims.check_claims(runs):
         with st.container(border=True):
-            st.markdown(f"{icons[v.verdict]} **{v.claim}**: {v.verdict}. *(Notebook: {v.notebook}.)*")
+            st.markdown(f":{badges[v.verdict]}-badge[{v.verdict}] **{v.claim}**. *(Notebook: {v.notebook}.)*")
             st.caption(v.detail)
 
     missing = claims.missing_runs(runs)
@@ -288,7 +299,7 @@ if claims_tab.open:
 # ------------------------------------------------------------------------------------------------ inside
 if inside_tab.open:
     st.subheader("Inside a trained network")
-    runs = [r for r in ui.list_runs_safely(ui.get_store()) if r.has_model]
+    runs = runs_with_models(ui.get_store(), ui.list_runs_safely(ui.get_store()))
     if not runs:
         ui.no_runs_yet("Nothing to look inside yet")
     else:
@@ -303,7 +314,6 @@ if inside_tab.open:
             ui.show_error(exc, "Could not load this run's model: ")
         else:
             from mnistlab.data import load_mnist
-            from mnistlab.ui_inside import show_inside
 
             st.caption(f"Test digit #{index} is a {int(load_mnist().y_test[index])}.")
             show_inside(model, images[index], run.spec, key="learn_inside")

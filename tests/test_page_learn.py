@@ -67,8 +67,9 @@ def test_claim_check_tab_on_synthetic_runs(store):
     at = open_tab("Claim check")
     assert not at.exception
     page = texts(at)
-    assert "One hidden layer already reaches ~97 %**: holds" in page
-    assert "Width + depth + dropout is best (tuned is highest)**: not enough runs" in page
+    assert ":green-badge[holds] **One hidden layer already reaches ~97 %**" in page
+    assert ":orange-badge[not enough runs] **Width + depth + dropout is best (tuned is highest)**" in page
+    assert "Need 3 seeds of tuned (have 0)" in page
     assert "3 run(s) missing" in page
 
 
