@@ -78,7 +78,7 @@ def comparison_chart(experiments: Sequence[dict], path: str | os.PathLike) -> Pa
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Test accuracy per experiment")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8, ncols=3)
     return _save(fig, path)
 
 
@@ -156,15 +156,15 @@ def training_curves(history: dict, title: str, path: str | os.PathLike) -> Path:
 
 def sample_predictions(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
                        path: str | os.PathLike, title: str = "Sample predictions", columns: int = 8) -> Path:
-    """Test digits titled ``pred P / true T``; mistakes in red, correct ones in green."""
+    """Test digits titled with the predicted and true label; mistakes in red (with a red frame), others green."""
     images = np.asarray(images)
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig = _new_figure(columns * 1.15, rows * 1.35 + 0.4)
+    fig = _new_figure(columns * 1.1, rows * 1.5 + 0.4)
     for i, (image, t, p) in enumerate(zip(images, true, predicted)):
         ax = fig.add_subplot(rows, columns, i + 1)
         wrong = int(t) != int(p)
         ax.imshow(image, cmap="gray_r", interpolation="nearest")
-        ax.set_title(f"pred {int(p)} / true {int(t)}", fontsize=8, color=WRONG_COLOR if wrong else RIGHT_COLOR,
+        ax.set_title(f"pred {int(p)}\ntrue {int(t)}", fontsize=8, color=WRONG_COLOR if wrong else RIGHT_COLOR,
                      fontweight="bold" if wrong else "normal")
         ax.set_xticks([])
         ax.set_yticks([])
