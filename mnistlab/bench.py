@@ -475,7 +475,7 @@ def scaling(sizes: Sizes, data: Mnist | None = None, by_preset: dict | None = No
     full = sizes.train_subset or len(data.x_train)
     rows = []
     for fraction in sizes.scaling_fractions:
-        n = max(1000, int(full * fraction))
+        n = max(512, int(full * fraction))  # at least one full batch
         seconds, _, _ = epoch_seconds_mnistlab(PRESETS["dropout"], sizes, data, train_subset=n)
         rows.append({"fraction": fraction, "samples": n, "epoch_s": round(seconds, 3),
                      "us_per_sample": round(1e6 * seconds / n, 2)})
