@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from .data import DataError
+from .data import DataError, load_mnist
 from .modelfile import ModelFileError
 from .specs import NOTEBOOK_RESULTS, PRESETS, ArchitectureSpec, SpecError, count_params, from_json, preset
 from .store import Run, RunStore, StoreError, check_run_id, check_run_name
@@ -278,6 +278,8 @@ def _spec_from_args(args) -> tuple[ArchitectureSpec, str | None]:
         return from_json(text), None
     except SpecError as exc:
         raise CliError(f"{args.spec}: {exc}") from None
+    except RecursionError:  # the JSON parser gives up on absurdly nested brackets
+        raise CliError(f"{args.spec}: nested too deeply to be an architecture spec") from None
 
 
 def _config_from_args(args) -> TrainConfig:
@@ -295,6 +297,7 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
     spec, preset_name = _spec_from_args(args)
     config = _config_from_args(args)
     name = check_run_name(args.name) if args.name is not None else None
+    data = load_mnist()  # a missing or damaged dataset is reported before any run is created
     store = RunStore()
     if not args.json:
         digits = int((config.train_subset or 60000) * (1 - config.validation_split))
@@ -308,7 +311,7 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
 
     with stop_on_interrupt(err) as should_stop:
         run_id = train_run(spec, config, store, name=name, preset=preset_name, on_progress=display,
-                           should_stop=should_stop)
+                           should_stop=should_stop, data=data)
     run = store.load(run_id)
     if args.json:
         out.write(json.dumps(run_summary(run), indent=2) + "\n")

@@ -45,10 +45,12 @@ def spec_files(tmp_path):
         "malformed": tmp_path / "malformed.json",
         "bad_layer": tmp_path / "bad_layer.json",
         "binary": tmp_path / "binary.json",
+        "nested": tmp_path / "nested.json",
     }
     files["malformed"].write_text('{"name": "x", "layers": [')
     files["bad_layer"].write_text(json.dumps({"name": "x", "layers": [{"kind": "dense", "units": 99999}]}))
     files["binary"].write_bytes(b"\xff\xfe\x00garbage")
+    files["nested"].write_bytes(b"[" * 100_000 + b"]" * 100_000)
     return files
 
 
@@ -94,7 +96,7 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, capsys, artifacts):
     assert not (artifacts / "runs").exists() or not any((artifacts / "runs").iterdir())  # nothing was created
 
 
-@pytest.mark.parametrize("which", ["malformed", "bad_layer", "binary"])
+@pytest.mark.parametrize("which", ["malformed", "bad_layer", "binary", "nested"])
 def test_bad_spec_files_are_refused(which, spec_files, capsys, artifacts):
     code, out, err = run_cli(capsys, "train", "--spec", str(spec_files[which]))
     assert_one_line_error(code, out, err)
