@@ -103,6 +103,14 @@ class Comparison:
     def clear(self) -> bool:
         return self.t > self.critical
 
+    def plainly(self) -> str:
+        """One sentence: which preset is higher, and whether the seeds can tell."""
+        if self.t > self.critical:
+            return f"{self.high} is clearly higher than {self.low}."
+        if self.t < -self.critical:
+            return f"The opposite: {self.low} is clearly higher than {self.high}."
+        return f"{self.high} and {self.low} differ by less than the seed-to-seed spread."
+
     def describe(self) -> str:
         t = "∞" if math.isinf(self.t) else f"{self.t:.1f}"
         return (f"{self.high} − {self.low} = {self.difference * 100:+.2f} points; Welch t = {t} "
@@ -206,7 +214,7 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
 
 
 def _compared(c: Comparison, groups: dict[str, Group]) -> str:
-    return f"{groups[c.high].describe()}; {groups[c.low].describe()}. {c.describe()}."
+    return f"{c.plainly()} {groups[c.high].describe()}; {groups[c.low].describe()}. {c.describe()}."
 
 
 # ------------------------------------------------------------------------------------------ missing runs

@@ -49,15 +49,15 @@ def units_figure(values: np.ndarray, k: int = TOP_UNITS) -> go.Figure:
     from plotly.subplots import make_subplots
 
     order = inside.strongest(values, k)
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.18,
-                        subplot_titles=(f"strongest {len(order)} of {values.size} units", "all units"))
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.78, 0.22], vertical_spacing=0.2,
+                        subplot_titles=(f"strongest {len(order)} of {values.size} units", ""))
     fig.add_trace(go.Bar(x=[f"#{u}" for u in order], y=values[order], marker_color="#4c78a8",
                          hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Heatmap(z=values[None, :], colorscale="Viridis", showscale=False,
                              hovertemplate="unit %{x}: %{z:.3f}<extra></extra>"), row=2, col=1)
     fig.update_xaxes(type="category", row=1, col=1)
-    fig.update_yaxes(showticklabels=False, row=2, col=1)
-    fig.update_layout(height=280, margin=MARGIN, showlegend=False)
+    fig.update_yaxes(showticklabels=False, title_text="all", row=2, col=1)
+    fig.update_layout(height=300, margin=MARGIN, showlegend=False)
     return fig
 
 

@@ -18,6 +18,7 @@ COLORS = {"relu": "#4c78a8", "sigmoid": "#e45756", "tanh": "#54a24b", "deeper": 
           "dropout": "#4c78a8"}
 MODEL_ERRORS = (StoreError, ModelFileError, inside.InsideError, OSError, ValueError)
 TIGHT, TITLED = {"l": 0, "r": 0, "t": 10, "b": 0}, {"l": 0, "r": 0, "t": 30, "b": 0}
+CLAIM_OWNER = "claim-check"  # one shared owner: two visitors clicking never queue the same run twice
 SPEED_KEY = "learn_width_speed"
 
 st.title("Learn")
@@ -278,23 +279,33 @@ if claims_tab.open:
             st.markdown(f":{badges[v.verdict]}-badge[{v.verdict}] **{v.claim}**. *(Notebook: {v.notebook}.)*")
             st.caption(v.detail)
 
-    missing = claims.missing_runs(runs)
     runner = ui.get_runner()
-    mine = [j for j in runner.jobs(owner="claim-check") if j.status in ("queued", "running")]
-    if missing or mine:
+    on_the_way = [j for j in runner.jobs(owner=CLAIM_OWNER) if j.status in ("queued", "running")]
+    missing = claims.missing_runs(runs, active=claims.active_pairs(runner.jobs()))
+    if missing:
         st.markdown(f"**{len(missing)} run(s) missing** ({', '.join(f'{p} seed {s}' for p, s in missing)}); "
-                    f"each takes about 10 s of training when the queue is free.")
-        if st.button("Run what is missing", key="claims_run", type="primary", disabled=not missing):
-            result = claims.submit_missing(runner, runs)
+                    "each trains for about 10 s once it reaches the front of the queue. The button queues "
+                    "them in the background, a few at a time (the queue's per-user cap).")
+        if st.button("Run what is missing", key="claims_run", type="primary"):
+            result = claims.submit_missing(runner, runs, owner=CLAIM_OWNER)
             st.session_state["claims_message"] = result.message
             st.rerun()
-        if st.session_state.get("claims_message"):
-            st.info(st.session_state["claims_message"])
-        if mine:
-            st.dataframe(pd.DataFrame([ui.job_row(j, runner.position(j.id)) for j in mine]), hide_index=True)
-            st.button("Refresh", key="claims_refresh")
-    else:
+    elif not on_the_way:
         st.success("Every preset has its seeds: the verdicts above are complete.")
+    if st.session_state.get("claims_message") and (missing or on_the_way):
+        st.info(st.session_state["claims_message"])
+    if on_the_way:
+
+        @st.fragment(run_every=3)
+        def claim_jobs(expected: int) -> None:
+            active = [j for j in runner.jobs(owner=CLAIM_OWNER) if j.status in ("queued", "running")]
+            if len(active) != expected:
+                st.rerun()  # a run finished: recompute the verdicts
+            st.dataframe(pd.DataFrame([ui.job_row(j, runner.position(j.id)) for j in active]),
+                         hide_index=True)
+            st.caption("Updates by itself every few seconds; the verdicts refresh as runs finish.")
+
+        claim_jobs(len(on_the_way))
 
 # ------------------------------------------------------------------------------------------------ inside
 if inside_tab.open:

@@ -82,3 +82,46 @@ def test_dropout_and_inside_tabs_use_a_trained_run(trained_artifacts):
     assert not at.exception
     assert "The network says" in texts(at)
     assert at.multiselect(key="learn_inside_units").value  # top units chosen by default
+
+
+class QueueOnlyRunner:
+    """Stands in for the job runner: records submissions as queued jobs, trains nothing, caps at 2."""
+
+    def __init__(self):
+        self.queued = []
+
+    def jobs(self, owner=None):
+        return [job for job in self.queued if owner is None or job.owner == owner]
+
+    def submit(self, spec, config, name=None, preset=None, owner="local"):
+        from types import SimpleNamespace
+
+        from mnistlab.jobs import JobError
+
+        if len(self.queued) >= 2:
+            raise JobError("You already have 2 trainings queued or running.")
+        job = SimpleNamespace(id=f"j{len(self.queued)}", owner=owner, name=name, preset=preset, spec=spec,
+                              config=config, status="queued", progress=None)
+        self.queued.append(job)
+        return job
+
+    def position(self, job_id):
+        return int(job_id[1:]) + 1
+
+
+def test_claim_check_button_queues_up_to_the_cap_and_says_what_remains(store, monkeypatch):
+    from mnistlab import ui
+    from tests.test_claims import NOTEBOOK_LIKE, fill
+
+    fill(store, {p: accs for p, accs in NOTEBOOK_LIKE.items() if p != "tuned"})
+    runner = QueueOnlyRunner()
+    monkeypatch.setattr(ui, "get_runner", lambda: runner)
+    at = open_tab("Claim check")
+    at.button(key="claims_run").click().run()
+    assert not at.exception
+    assert [(j.preset, j.config.seed, j.owner) for j in runner.queued] == [
+        ("tuned", 0, "claim-check"), ("tuned", 1, "claim-check")]
+    page = texts(at)
+    assert "Queued 2 run(s); 1 more to go" in "\n".join(i.value for i in at.info)
+    assert "1 run(s) missing** (tuned seed 2)" in page  # the queued ones are not asked for again
+    assert "tuned seed 0 (claim check)" in at.dataframe[-1].value["Name"].tolist()
