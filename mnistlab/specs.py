@@ -185,6 +185,8 @@ def from_json(text: str) -> ArchitectureSpec:
         raw = json.loads(text)
     except (json.JSONDecodeError, TypeError) as exc:
         raise SpecError(f"The spec is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise SpecError("The spec is not valid JSON: it is nested too deeply.") from None
     return from_dict(raw)
 
 

@@ -55,11 +55,21 @@ def artifacts_dir() -> Path:
 # ------------------------------------------------------------------------------------------ atomic writes
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; keep the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

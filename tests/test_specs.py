@@ -82,6 +82,8 @@ def test_validation_errors_name_the_layer_and_range(raw, message):
 def test_malformed_json_is_refused():
     with pytest.raises(SpecError, match="not valid JSON"):
         from_json("{layers: [")
+    with pytest.raises(SpecError, match="nested too deeply"):
+        from_json("[" * 100_000)
 
 
 def test_validate_accepts_presets_and_empty_spec():

@@ -88,6 +88,11 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temp file left behind
 
 
+def test_atomic_writes_keep_ordinary_permissions(tmp_path):
+    atomic_write_json(tmp_path / "a.json", {})
+    assert (tmp_path / "a.json").stat().st_mode & 0o044 == 0o044 & ~store_mod._UMASK
+
+
 def test_full_disk_gives_a_clear_message(store, monkeypatch):
     run_id = make_run(store)
 
