@@ -176,3 +176,41 @@ def upscale_for_display(image28: np.ndarray, size: int = 140) -> np.ndarray:
     factor = max(1, size // FIELD)
     pixels = np.clip(np.asarray(image28, dtype=np.float32) * 255.0, 0, 255).astype(np.uint8)
     return np.kron(pixels, np.ones((factor, factor), dtype=np.uint8))
+
+
+def top_prediction(probabilities: np.ndarray) -> tuple[int, float]:
+    """The predicted digit and its probability."""
+    probabilities = np.asarray(probabilities)
+    digit = int(probabilities.argmax())
+    return digit, float(probabilities[digit])
+
+
+def default_run_id(runs: list, wanted: str | None = None) -> str | None:
+    """The run to draw for: ``wanted`` (e.g. the ``run`` query parameter) if it has a model, else the run
+    with the best test accuracy (runs without a score last), else None when no run has a model."""
+    usable = [run for run in runs if run.has_model]
+    if any(run.id == wanted for run in usable):
+        return wanted
+    if not usable:
+        return None
+    return max(usable, key=lambda run: -1.0 if run.test_accuracy is None else run.test_accuracy).id
+
+
+def probability_figure(probabilities: np.ndarray, height: int = 260):
+    """A Plotly bar chart of the ten class probabilities, the predicted digit highlighted."""
+    import plotly.graph_objects as go
+
+    probabilities = np.asarray(probabilities, dtype=float)
+    best = int(probabilities.argmax())
+    colours = ["#E45756" if digit == best else "#4C78A8" for digit in range(10)]
+    fig = go.Figure(go.Bar(
+        x=[str(digit) for digit in range(10)], y=probabilities, marker_color=colours,
+        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
+        hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+    ))
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
+        xaxis={"title": "digit", "type": "category"},
+        yaxis={"title": "probability", "range": [0, 1.15], "tickformat": ".0%"}, showlegend=False,
+    )
+    return fig
