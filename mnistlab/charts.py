@@ -30,8 +30,13 @@ def ema(values: list[float], alpha: float = 0.15) -> list[float]:
     return out
 
 
-def batch_curves(batches: list[list[float]], alpha: float = 0.15) -> go.Figure:
-    """Per-batch loss and accuracy (faint raw points, bold EMA) from ``[[step, loss, acc], ...]``."""
+def batch_curves(batches: list[list[float]], alpha: float | None = None) -> go.Figure:
+    """Per-batch loss and accuracy (faint raw points, bold EMA) from ``[[step, loss, acc], ...]``.
+
+    By default the smoothing follows the number of points: short curves are barely smoothed (they would lag far
+    behind), long ones average over about the last 20 points.
+    """
+    alpha = alpha if alpha is not None else min(1.0, max(0.1, 8 / max(1, len(batches))))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss per batch", "Accuracy per batch"))
     steps = [b[0] for b in batches]
     for col, idx, name in ((1, 1, "loss"), (2, 2, "accuracy")):

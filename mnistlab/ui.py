@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import secrets
+import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -85,6 +87,27 @@ def test_images() -> np.ndarray:
     from .data import load_mnist
 
     return load_mnist().x_test
+
+
+_warm_up_lock = threading.Lock()
+_warm_up_started = False
+
+
+def warm_up_tensorflow() -> None:
+    """Import TensorFlow on a background thread (once per process), so the first training starts sooner.
+
+    Pages call this when a model is likely to be needed soon; it never blocks the page.
+    """
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started or "tensorflow" in sys.modules:
+            return
+        _warm_up_started = True
+
+    def _import() -> None:
+        from .tf import keras  # noqa: F401
+
+    threading.Thread(target=_import, name="mnistlab-tf-warm-up", daemon=True).start()
 
 
 # ----------------------------------------------------------------------------------------------- widgets
@@ -231,7 +254,7 @@ def duration_text(seconds: float | None) -> str:
 def progress_text(progress: dict | None) -> str:
     """One line for a progress bar: epoch, samples per second and time left."""
     if not progress:
-        return "Starting…"
+        return "Starting: loading TensorFlow and the data (slower for the first training after a restart)…"
     text = f"Epoch {progress.get('epoch', 0)}/{progress.get('epochs', 0)}"
     if progress.get("samples_per_s"):
         text += f" · {progress['samples_per_s']:,.0f} samples/s"
@@ -268,3 +291,24 @@ def link(page: str, label: str, icon: str | None = None, query_params: dict | No
     except StreamlitAPIException:
         query = "&".join(f"{k}={v}" for k, v in (query_params or {}).items())
         where.markdown(f"{icon or ''} [{label}](/{page}{'?' + query if query else ''})")
+
+
+# ------------------------------------------------------------------------------------- app navigation
+
+
+def ensure_app_navigation() -> None:
+    """Run pages through ``app.py``'s ``st.navigation`` even when the first visit after a restart is a deep link.
+
+    Until ``app.py`` has run once in a server process, Streamlit treats the ``pages/`` folder as an old-style
+    multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
+    file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+ensure_app_navigation()  # every page imports this module first thing

@@ -21,6 +21,7 @@ from mnistlab.ui import (
     progress_text,
     session_owner,
     show_error,
+    warm_up_tensorflow,
 )
 
 DRAFT, PRESET, FOCUS = "train_draft", "train_preset", "train_focus_job"
@@ -29,6 +30,7 @@ NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Fi
                  "kernel_size": ("Kernel", 1), "size": ("Pool size", 1)}
 
 st.title("Train")
+warm_up_tensorflow()  # while the user builds an architecture
 
 if DRAFT not in st.session_state:
     st.session_state[DRAFT] = builder.from_spec(PRESETS["baseline"])

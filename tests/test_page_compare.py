@@ -39,7 +39,7 @@ def test_compare_shows_table_charts_and_exports_csv(trained_artifacts, trained_s
     assert row["Architecture"] == "Dense(128)" and row["Parameters"] == 101_770 and row["Optimizer"] == "adam"
     assert row["Test accuracy (%)"] == round(100 * store.load(ids[0]).test_accuracy, 2)
     assert len(at.get("plotly_chart")) == 3  # curves, accuracy bars, accuracy vs size
-    data, mime, filename = next(d for d in downloads if d[2] == "mnistlab-runs.csv")
+    data, mime, _ = next(d for d in downloads if d[2] == "mnistlab-runs.csv")
     assert mime.startswith("text/csv")
     parsed = list(csv.DictReader(io.StringIO(data.decode())))
     assert {r["Run id"] for r in parsed} == set(ids)

@@ -77,3 +77,44 @@ def test_a_tiny_training_runs_to_completion_and_links_to_inspect(artifacts, clea
     assert links["Inspect its mistakes"].query_string == f"run={run.id}"
     assert links["Draw a digit for it"].query_string == f"run={run.id}"
     assert "tiny baseline" in list(at.dataframe[-1].value["Name"])
+
+
+def test_live_view_shows_progress_queue_position_and_stops(artifacts, monkeypatch):
+    """A fake runner (no TensorFlow): a running job shows its progress and curve; Stop ends it."""
+    import time
+
+    import mnistlab.ui
+
+    def work(job, context):
+        for step in range(1, 4):
+            context.report({"kind": "batch", "epoch": 1, "epochs": 10, "step": step * 8, "total_steps": 100,
+                            "loss": 1.0 / step, "accuracy": 0.3 * step, "elapsed_s": step, "samples_per_s": 5120,
+                            "eta_s": 30})
+        while not context.should_stop():
+            time.sleep(0.02)
+        return "stopped"
+
+    runner = jobs.JobRunner(RunStore(artifacts / "runs"), workers=1, work=work)
+    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    try:
+        at = AppTest.from_file(TRAIN, default_timeout=60).run()
+        at.button(key="train_start").click().run()
+        at.text_input(key="train_name").input("second").run()
+        at.button(key="train_start").click().run()
+        first, second = sorted(runner.jobs(), key=lambda j: j.submitted)
+        deadline = time.monotonic() + 10
+        while len(runner.get(first.id).batches) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at.selectbox(key="train_show_job").set_value(second.id).run()
+        assert any("number 1 in line" in i.value for i in at.info)
+        at.selectbox(key="train_show_job").set_value(first.id).run()
+        [bar] = at.get("progress")
+        assert "Epoch 1/10" in bar.proto.text and "5,120 samples/s" in bar.proto.text
+        assert len(at.get("plotly_chart")) == 1  # the batch curve; no epoch finished yet
+        states = list(at.dataframe[-1].value["State"])
+        assert "queued (#1)" in states
+        at.button(key=f"stop_{first.id}").click().run()
+        assert runner.wait(first.id, timeout=10).status == "stopped"
+        assert not at.exception
+    finally:
+        runner.shutdown()
