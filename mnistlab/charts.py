@@ -12,8 +12,8 @@ TRAIN_COLOR, VAL_COLOR = PALETTE[0], PALETTE[1]
 
 
 def _layout(fig: go.Figure, height: int = 320, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10}, template="plotly_white",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0}, **kw)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 70, "b": 10}, template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0}, **kw)
     return fig
 
 
@@ -119,9 +119,17 @@ def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
     z = np.sqrt(cm)
     fig = go.Figure(go.Heatmap(
         z=z, x=digits, y=digits, text=text, texttemplate="%{text}", colorscale="Blues", showscale=False,
-        customdata=cm, hovertemplate="true %{y} → predicted %{x}<br>%{customdata:.4g}<extra></extra>",
-        xgap=1, ygap=1,
+        hoverinfo="skip", xgap=1, ygap=1,
     ))
-    fig.update_xaxes(title_text="predicted digit", side="top", type="category")
-    fig.update_yaxes(title_text="true digit", autorange="reversed", type="category", scaleanchor="x")
+    # Heatmaps emit no selection events; a nearly invisible marker on every cell makes each one clickable.
+    xs = [d for _ in digits for d in digits]
+    ys = [t for t in digits for _ in digits]
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="markers", showlegend=False, customdata=cm.flatten(),
+        marker={"symbol": "square", "size": 30, "opacity": 0.01, "color": "#000"},
+        hovertemplate="true %{y} → predicted %{x}<br>%{customdata:.4~g}<extra></extra>",
+    ))
+    fig.update_xaxes(title_text="predicted digit", side="top", type="category", constrain="domain", showgrid=False)
+    fig.update_yaxes(title_text="true digit", autorange="reversed", type="category", scaleanchor="x", constrain="domain",
+                     showgrid=False)
     return _layout(fig, height=460)

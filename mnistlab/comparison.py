@@ -88,7 +88,10 @@ class Group:
 
 
 def seed_groups(runs: list[Run]) -> list[Group]:
-    """Group runs with a test accuracy by ``group_key``; labels are the runs' common name or preset."""
+    """Group runs with a test accuracy by ``group_key``, in order of first appearance in ``runs``.
+
+    Labels are the runs' common name, else their common preset, else the architecture.
+    """
     by_key: dict[str, list[Run]] = {}
     for run in runs:
         if run.test_accuracy is not None:
@@ -97,7 +100,7 @@ def seed_groups(runs: list[Run]) -> list[Group]:
     for members in by_key.values():
         mean, std = mean_std([r.test_accuracy for r in members])
         groups.append(Group(_group_label(members), members, mean, std, members[0].params))
-    return sorted(groups, key=lambda g: g.label)
+    return groups
 
 
 def _group_label(members: list[Run]) -> str:

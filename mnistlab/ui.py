@@ -194,7 +194,7 @@ def digit_gallery(images: Iterable[np.ndarray], captions: Iterable[str], per_row
     for start in range(0, len(images), per_row):
         cols = st.columns(per_row)
         for col, image, caption in zip(cols, images[start:start + per_row], captions[start:start + per_row]):
-            col.image(digit_tile(image, scale), caption=caption, width=28 * scale)
+            col.image(digit_tile(image, scale), caption=caption, width="stretch")
 
 
 # ------------------------------------------------------------------------------------------------- study

@@ -36,7 +36,7 @@ link("draw", "Draw a digit", icon=":material/draw:", where=links[3])
 link("learn", "Learn how it works", icon=":material/school:", where=links[4])
 
 st.divider()
-left, right = st.columns([5, 6], gap="large")
+left, right = st.columns([4, 7], gap="large")
 
 with left:
     st.subheader("The data: 28×28 grey-scale digits")
@@ -58,7 +58,10 @@ with right:
     rows = notebook_rows(runs)
     st.dataframe(
         [{k: v for k, v in row.items() if k != "Preset"} for row in rows], hide_index=True,
-        column_config={"Notebook (%)": st.column_config.NumberColumn(format="%.2f %%")},
+        column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
+        column_config={"#": st.column_config.NumberColumn(width=40),
+                       "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
+                       "Runs here": st.column_config.TextColumn(width="medium")},
     )
     if not runs:
         st.caption("No runs saved yet: start the study below, or train one on the Train page.")

@@ -64,7 +64,8 @@ else:
         scale = st.segmented_control("Show", ["Counts", "Row-normalized"], default="Counts", key="cm_scale",
                                      required=True)
         event = st.plotly_chart(confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized"),
-                                key="cm_chart", on_select="rerun", selection_mode="points")
+                                key="cm_chart", on_select="rerun", selection_mode="points",
+                                config={"displayModeBar": False})
         st.caption("Rows: the true digit; columns: what the model said. Click a cell to see its digits.")
     points = (event.selection.points if event and event.selection else None) or []
     if points:  # a click on the heatmap picks the cell for the selectboxes below

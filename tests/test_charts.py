@@ -47,5 +47,6 @@ def test_confusion_heatmap_counts_and_normalized():
     fig = charts.confusion_heatmap(cm)
     assert fig.data[0].text[3][5] == "5" and fig.data[0].text[3][4] == ""
     norm = charts.confusion_heatmap(cm, normalized=True)
-    assert norm.data[0].customdata[3][5] == pytest.approx(0.5)
+    assert norm.data[1].customdata[3 * 10 + 5] == pytest.approx(0.5)  # the clickable layer carries the values
+    assert (norm.data[1].x[35], norm.data[1].y[35]) == ("5", "3")
     assert norm.data[0].text[3][3] == "0.50"

@@ -61,3 +61,15 @@ def test_study_button_queues_jobs_up_to_the_cap_and_keeps_the_rest(blocked_runne
     assert {job.preset for job in jobs} == {"baseline", "deeper", "dropout"}
     assert len({job.owner for job in jobs}) == 1
     assert any("5 more will be submitted" in i.value for i in at.info)
+
+
+def test_the_app_opens_on_home_and_reaches_every_dashboard_page(trained_artifacts):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.endswith("mnistlab")
+    assert {link.proto.label for link in at.page_link} >= {"Train a model", "Compare runs", "Inspect mistakes"}
+    for page, title in (("pages/train.py", "Train"), ("pages/compare.py", "Compare"),
+                        ("pages/inspect.py", "Inspect")):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert at.title[0].value == title
