@@ -204,7 +204,7 @@ def probability_figure(probabilities: np.ndarray, height: int = 260):
     best = int(probabilities.argmax())
     colours = ["#E45756" if digit == best else "#4C78A8" for digit in range(10)]
     fig = go.Figure(go.Bar(
-        x=[str(digit) for digit in range(10)], y=probabilities, marker_color=colours,
+        x=[str(digit) for digit in range(10)], y=probabilities.tolist(), marker_color=colours,
         text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
         hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
     ))
