@@ -2,18 +2,22 @@
 
     result = train(PRESETS["dropout"], TrainConfig(epochs=10), on_progress=print, should_stop=lambda: False)
 
-Speed comes from three choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 512 with a
+Speed comes from four choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 512 with a
 learning rate scaled to match and a warm-up + cosine schedule (fewer, larger steps that still converge),
 several steps per compiled call (``steps_per_execution``, so Python runs between chunks of batches, not between
-batches), and the whole training set held in memory as float32.
+batches), the whole training set held in memory as float32, and, where the CPU does bfloat16 natively (AVX-512
+BF16 / AMX), hidden layers computing in bfloat16 while weights, the output layer and the loss stay float32.
+The returned model is always plain float32, so saved files and predictions do not depend on the CPU.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 
 import numpy as np
 
@@ -25,6 +29,9 @@ SCHEDULES = ("warmup_cosine", "constant")
 SUGGESTED_LR = {"adam": 3e-3, "sgd": 0.1, "rmsprop": 1e-3}
 # Batches per compiled call: Python (progress, stop checks) runs once per chunk. 8 x 512 images is ~50 ms here.
 STEPS_PER_EXECUTION = 8
+# Hidden layers compute in bfloat16 when the CPU has native support ("auto"); "float32" turns it off.
+# MNISTLAB_COMPUTE=float32 does the same from outside (e.g. to compare, or on a CPU where it misbehaves).
+COMPUTE = os.environ.get("MNISTLAB_COMPUTE", "auto")
 
 
 class ConfigError(ValueError):
@@ -179,21 +186,25 @@ def train(
     x_fit, y_fit, x_val, y_val = prepare_data(config, data)
     keras.utils.set_random_seed(config.seed)
     model = build_model(spec, seed=config.seed)
+    trainee = _bfloat16_twin(model, keras) if uses_bfloat16() else model
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    model.compile(
+    trainee.compile(
         optimizer=make_optimizer(config, total_steps),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=min(STEPS_PER_EXECUTION, steps_per_epoch),
     )
-    tracker = _Tracker(config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end)
+    sync = None if trainee is model else (lambda: model.set_weights(trainee.get_weights()))
+    tracker = _Tracker(config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, sync)
     validation = (x_val, y_val) if len(x_val) else None
-    model.fit(
+    trainee.fit(
         x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
         shuffle=True, verbose=0, callbacks=[tracker.callback(keras)],
     )
     duration = time.perf_counter() - tracker.start
+    if sync:
+        sync()
     epochs_done = len(tracker.history["loss"])
     return TrainResult(
         model=model, history=tracker.history, batches=tracker.batches,
@@ -202,12 +213,43 @@ def train(
     )
 
 
+@cache
+def _cpu_has_bfloat16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = next((line for line in info if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def uses_bfloat16() -> bool:
+    """Whether training computes hidden layers in bfloat16 here (``COMPUTE`` and the CPU decide)."""
+    return COMPUTE == "auto" and _cpu_has_bfloat16()
+
+
+def _bfloat16_twin(model, keras):
+    """A copy of ``model`` whose hidden layers compute in bfloat16 (weights stay float32), same initial weights.
+
+    The output layer keeps float32 so softmax and the loss keep their precision. Training the twin and copying
+    its weights back gives a float32 model that behaves the same everywhere.
+    """
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["name"] != "output" and isinstance(layer["config"].get("dtype"), dict):
+            layer["config"]["dtype"] = {**layer["config"]["dtype"], "config": {"name": "mixed_bfloat16"}}
+    twin = keras.Model.from_config(config)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
 class _Tracker:
     """Turns Keras callback hooks into ``Progress`` events, history lists and stop checks."""
 
-    def __init__(self, config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end):
+    def __init__(self, config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, sync=None):
         self.config, self.steps_per_epoch, self.total_steps = config, steps_per_epoch, total_steps
         self.on_progress, self.should_stop, self.on_epoch_end = on_progress, should_stop, on_epoch_end
+        self.sync = sync  # copies the trained weights into the returned model (when training used a twin)
         self.history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "epoch_s": []}
         self.batches: list[list[float]] = []
         self.stopped = False
@@ -282,6 +324,8 @@ class _Tracker:
                 eta_s=self._eta(step), val_loss=h["val_loss"][-1], val_accuracy=h["val_accuracy"][-1],
             ))
         if self.on_epoch_end:
+            if self.sync:
+                self.sync()  # so a checkpoint or an evaluation in the hook sees this epoch's weights
             self.on_epoch_end({**h, "batches": self.batches})
         self._chunk_start = time.perf_counter()
 
