@@ -270,17 +270,37 @@ def epoch_seconds_fit(spec: ArchitectureSpec, sizes: Sizes, data: Mnist, batch_s
     return marks[-1] - marks[-2]
 
 
+@contextlib.contextmanager
+def float32_compute():
+    """Train in plain float32 inside this block (to measure what bfloat16 compute gains)."""
+    from . import training
+
+    saved, training.COMPUTE = training.COMPUTE, "float32"
+    try:
+        yield
+    finally:
+        training.COMPUTE = saved
+
+
 def throughput(sizes: Sizes, data: Mnist | None = None, presets=tuple(PRESETS)) -> dict:
-    """Training samples/s per preset, mnistlab vs plain fit at batch 512; plus FLOPs for the scaling view."""
+    """Training samples/s per preset, mnistlab vs plain fit at batch 512; plus FLOPs for the scaling view.
+
+    ``mnistlab_float32`` is mnistlab's loop with bfloat16 compute turned off (equal to ``mnistlab`` where the
+    CPU has no bfloat16 support).
+    """
+    from .training import uses_bfloat16
+
     data = data or load_mnist()
     out: dict = {}
     for name in presets:
         spec = PRESETS[name]
         seconds, n, model = epoch_seconds_mnistlab(spec, sizes, data)
+        with float32_compute():
+            float32_seconds = epoch_seconds_mnistlab(spec, sizes, data)[0] if uses_bfloat16() else seconds
         fit_seconds = epoch_seconds_fit(spec, sizes, data)
         flops = training_flops_per_sample(model)
         out[name] = {
-            "mnistlab": round(n / seconds), "fit": round(n / fit_seconds),
+            "mnistlab": round(n / seconds), "mnistlab_float32": round(n / float32_seconds), "fit": round(n / fit_seconds),
             "ratio": round(fit_seconds / seconds, 2), "epoch_s": round(seconds, 3),
             "params": int(model.count_params()), "train_mflops_per_sample": round(flops / 1e6, 3),
             "achieved_gflops": round(flops * n / seconds / 1e9, 1),
@@ -615,11 +635,11 @@ def markdown(r: dict) -> str:
             lines.append(f"| {label} | {goal} | {_fmt(row['epoch'])} | {_fmt(row['time_s'])} | {curve} |")
     if "throughput" in r:
         lines += ["", "### Throughput at batch 512 (training samples/s, one epoch after warm-up)", "",
-                  "| Preset | Params | Train MFLOP/sample | mnistlab | plain fit | ratio | achieved GFLOP/s |",
-                  "|---|---|---|---|---|---|---|"]
+                  ("| Preset | Params | Train MFLOP/sample | mnistlab | mnistlab, float32 only | plain fit | ratio | "
+                  "achieved GFLOP/s |"), "|---|---|---|---|---|---|---|---|"]
         for name, t in r["throughput"].items():
             lines.append(f"| {name} | {t['params']:,} | {t['train_mflops_per_sample']} | {t['mnistlab']:,} | "
-                         f"{t['fit']:,} | {t['ratio']}x | {t['achieved_gflops']} |")
+                         f"{t['mnistlab_float32']:,} | {t['fit']:,} | {t['ratio']}x | {t['achieved_gflops']} |")
     if "progress_overhead_pct" in r:
         lines += ["", (f"**Live-progress overhead:** {r['progress_overhead_pct']} % ({r['with_s']} s with "
                   f"{r['batch_events']} progress events vs {r['without_s']} s without; fastest of "

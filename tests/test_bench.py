@@ -60,7 +60,7 @@ def test_fit_curve_stops_once_the_target_is_reached(mnist):
 def test_throughput_and_scaling_are_well_formed(mnist):
     rates = bench.throughput(MINUTE, mnist, presets=("baseline",))
     row = rates["baseline"]
-    assert row["mnistlab"] > 0 and row["fit"] > 0 and row["params"] == 101770
+    assert row["mnistlab"] > 0 and row["mnistlab_float32"] > 0 and row["fit"] > 0 and row["params"] == 101770
     scale = bench.scaling(MINUTE, mnist, rates)
     assert [r["samples"] for r in scale["by_size"]] == [600, 1200]
     assert all(r["epoch_s"] > 0 for r in scale["by_size"]) and "R^2" in scale["size_verdict"]
