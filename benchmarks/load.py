@@ -20,6 +20,7 @@ page render times (p50/p95/max) while trainings ran, and peak RSS. Bounded: it s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -36,6 +37,8 @@ REFUSED = "already have"
 # AppTest swaps a process-wide mock Runtime in and out around each run, so two runs at once break each other:
 # sessions take turns to render (a real server renders them in parallel threads, sharing the GIL the same way).
 RENDER_LOCK = threading.Lock()
+# Set once every session has pressed Start as often as it means to (a test's jobs may wait for it).
+ALL_SUBMITTED = threading.Event()
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -139,6 +142,9 @@ class Session(threading.Thread):
                     self.record("submitted", owner)
                 except JobError as exc:
                     self.record("refused" if REFUSED in str(exc) else "page_errors", str(exc)[:200])
+        self.record("done_submitting", owner)
+        if len(self.results["done_submitting"]) == self.args.sessions:
+            ALL_SUBMITTED.set()
         page = 0
         while time.monotonic() < self.deadline:
             mine = self.runner.jobs(owner=owner)
@@ -185,15 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     monitor = Monitor(runner)
     monitor.start()
 
+    ALL_SUBMITTED.clear()
     started = time.monotonic()
     deadline = started + args.timeout
     results: dict = {}
     lock = threading.Lock()
     sessions = [Session(i, args, runner, deadline, results, lock) for i in range(args.sessions)]
-    for session in sessions:
-        session.start()
-    for session in sessions:
-        session.join(max(0.0, deadline - time.monotonic()) + 5)
+    load_before = os.getloadavg()[0]
+    with contextlib.redirect_stdout(sys.stderr):  # Streamlit prints page exceptions to stdout: keep it JSON
+        for session in sessions:
+            session.start()
+        for session in sessions:
+            session.join(max(0.0, deadline - time.monotonic()) + 5)
     timed_out = [job for job in runner.jobs() if not job.is_finished]
     for job in timed_out:
         runner.stop(job.id)
@@ -215,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         "sessions": args.sessions, "mode": args.mode, "workers": runner.workers, "cap_per_session": args.cap,
         "job": {"preset": "baseline", "epochs": args.epochs, "subset": args.subset},
         "wall_s": round(wall, 1),
+        "machine": {"cores": os.cpu_count(), "load_avg_1min": {"start": round(load_before, 1),
+                                                                "end": round(os.getloadavg()[0], 1)}},
         "jobs_submitted": len(results.get("submitted", [])),
         "jobs_completed": statuses["completed"], "jobs_failed": statuses["failed"],
         "jobs_stopped_at_timeout": len(timed_out), "jobs_refused_by_cap": greedy_refused,
