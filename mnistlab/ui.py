@@ -7,6 +7,7 @@ loaded (and TensorFlow imported) only when a page asks for one through ``cached_
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import sys
 import threading
@@ -134,9 +135,14 @@ def query_run(runs: list[Run]) -> str | None:
     return wanted if any(run.id == wanted for run in runs) else None
 
 
-def show_error(exc: BaseException, prefix: str = "") -> None:
+def as_text(message: str) -> str:
+    """``message`` escaped so Streamlit's Markdown shows backslashes, backticks and stars as typed."""
+    return re.sub(r"([\\`*])", r"\\\1", str(message))
+
+
+def show_error(exc: BaseException | str, prefix: str = "") -> None:
     """A clear st.error for an expected failure (never a traceback)."""
-    st.error(f"{prefix}{exc}" if prefix else str(exc), icon=":material/error:")
+    st.error(as_text(f"{prefix}{exc}"), icon=":material/error:")
 
 
 def run_header(run: Run) -> None:

@@ -11,6 +11,7 @@ from mnistlab.training import OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig
 from mnistlab.ui import (
     ACTIVE,
     STATUS_ICONS,
+    as_text,
     duration_text,
     feed_study,
     get_runner,
@@ -26,6 +27,7 @@ from mnistlab.ui import (
 
 DRAFT, PRESET, FOCUS = "train_draft", "train_preset", "train_focus_job"
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
+ADD_LABELS = {"dense": "Dense", "dropout": "Dropout", "conv2d": "Conv2D", "max_pool": "MaxPool", "flatten": "Flatten"}
 NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Filters", 8),
                  "kernel_size": ("Kernel", 1), "size": ("Pool size", 1)}
 
@@ -76,7 +78,8 @@ with arch_col:
     for index, layer in enumerate(draft):
         uid, kind = layer["uid"], layer["kind"]
         with st.container(border=True):
-            cols = st.columns([1.3, 1.6, 1.6, 0.45, 0.45, 0.45], vertical_alignment="center")
+            # Name, up to three settings (conv2d has three), then move up / down / remove.
+            cols = st.columns([1.1, 1.2, 1.2, 1.2, 0.42, 0.42, 0.42], vertical_alignment="center")
             cols[0].markdown(f"**{index + 1}. {kind.replace('_', ' ').title()}**")
             slot = 1
             for param in builder.PARAMS[kind]:
@@ -95,15 +98,15 @@ with arch_col:
                 if value != layer[param]:
                     _edit(builder.set_value, uid, param, value)
                 slot += 1
-            cols[3].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="Move up",
+            cols[4].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="Move up",
                            disabled=index == 0, on_click=_edit, args=(builder.move_layer, index, -1))
-            cols[4].button("", icon=":material/arrow_downward:", key=f"down_{uid}", help="Move down",
+            cols[5].button("", icon=":material/arrow_downward:", key=f"down_{uid}", help="Move down",
                            disabled=index == len(draft) - 1, on_click=_edit, args=(builder.move_layer, index, 1))
-            cols[5].button("", icon=":material/delete:", key=f"remove_{uid}", help="Remove this layer",
+            cols[6].button("", icon=":material/delete:", key=f"remove_{uid}", help="Remove this layer",
                            on_click=_edit, args=(builder.remove_layer, index))
     add_cols = st.columns(5)
     for col, kind in zip(add_cols, builder.DEFAULTS):
-        col.button(kind.replace("_", " ").title(), icon=":material/add:", key=f"add_{kind}", width="stretch",
+        col.button(f"+ {ADD_LABELS[kind]}", key=f"add_{kind}", width="stretch", help=f"Add a {kind} layer at the end",
                    on_click=_edit, args=(builder.add_layer, kind))
 
 spec, spec_error = None, None
@@ -166,7 +169,7 @@ if start:
         problems.append(f"Run name: {exc}")
     if problems:
         for problem in problems:
-            st.error(problem, icon=":material/error:")
+            st.error(as_text(problem), icon=":material/error:")
     else:
         try:
             job = get_runner().submit(spec, config, name=name, preset=preset_name, owner=session_owner())
