@@ -1,0 +1,57 @@
+"""Start a tiny training from the real Train page and watch its live chart and progress update."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+BATCH_CURVE_POINTS = "() => { const el = document.querySelector('.js-plotly-plot'); " \
+                     "return el && el.data ? el.data[0].x.length : 0; }"
+
+
+def set_number(page, label: str, value: int, wait_until_idle) -> None:
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_until_idle(page)
+
+
+def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_until_idle, screenshots):
+    page.set_viewport_size({"width": 1400, "height": 2200})  # tall: the screenshots show the live section
+    page.goto(f"{app_url}/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    set_number(page, "Epochs", 8, wait_until_idle)
+    set_number(page, "Training digits", 3000, wait_until_idle)
+    page.get_by_label("Batch size", exact=True).click()
+    page.get_by_role("option", name="64", exact=True).click()
+    wait_until_idle(page)
+    name = page.get_by_role("textbox", name="Run name", exact=True)
+    name.fill("browser tiny")
+    name.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Start training").click()
+
+    # The live view: a progress bar whose text moves on, and a chart whose curve grows.
+    progress = page.locator("[data-testid='stProgress']").first
+    progress.wait_for(timeout=90_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    first_text = progress.inner_text()
+    first_points = page.evaluate(BATCH_CURVE_POINTS)
+    assert first_text.startswith("Epoch "), first_text
+    page.wait_for_function(f"() => ({BATCH_CURVE_POINTS})() > {first_points}", timeout=60_000)
+    deadline = time.monotonic() + 60
+    while progress.is_visible() and progress.inner_text() == first_text and time.monotonic() < deadline:
+        time.sleep(0.3)
+    later_text = progress.inner_text() if progress.is_visible() else "finished"
+    assert later_text != first_text
+    page.screenshot(path=str(screenshots / "train.png"))
+
+    # It ends with a test accuracy and links onwards; the run is saved.
+    page.get_by_text("Finished: test accuracy").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert page.locator(".js-plotly-plot").count() >= 2  # batch curves and per-epoch curves
+    page.screenshot(path=str(screenshots / "train_finished.png"))
