@@ -70,12 +70,16 @@ class Monitor(threading.Thread):
         self.done = threading.Event()
         self.max_running = self.max_queue = 0
         self.peak_rss = self.start_rss = self.process.memory_info().rss
+        self.rss_by_jobs_done: dict[int, int] = {}  # RSS when the n-th job had just ended: a leak shows as a slope
 
     def run(self) -> None:
         while not self.done.wait(0.05):
             self.max_running = max(self.max_running, len(self.runner.running()))
             self.max_queue = max(self.max_queue, self.runner.queue_length())
-            self.peak_rss = max(self.peak_rss, self.process.memory_info().rss)
+            rss = self.process.memory_info().rss
+            self.peak_rss = max(self.peak_rss, rss)
+            done = sum(1 for job in self.runner.jobs() if job.is_finished)
+            self.rss_by_jobs_done.setdefault(done, rss)
 
 
 class Session(threading.Thread):
@@ -242,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "response_incl_waiting_turn_s": {"p50": _r(percentile(results.get("response", []), 50)),
                                          "p95": _r(percentile(results.get("response", []), 95))},
-        "rss_mb": {"start": round(monitor.start_rss / 2**20), "peak": round(monitor.peak_rss / 2**20)},
+        "rss_mb": {"start": round(monitor.start_rss / 2**20), "peak": round(monitor.peak_rss / 2**20),
+                   "after_n_jobs": {n: round(rss / 2**20) for n, rss in sorted(monitor.rss_by_jobs_done.items())
+                                    if n % 5 == 0 or n == len(all_jobs)}},
         "job_seconds": {"p50": _r(percentile([j.finished - j.started for j in ran], 50)),
                         "max": _r(max((j.finished - j.started for j in ran), default=None))},
         "failures": [j.error for j in all_jobs if j.status == "failed"][:5],

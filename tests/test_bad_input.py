@@ -277,11 +277,13 @@ def test_cli_rename_refuses_unicode_control_characters(kept, capsys, bad):
 
 @UNICODE_CONTROLS_BUG
 @pytest.mark.parametrize("bad", [*SNEAKY, "a\x7fb"], ids=repr)
-def test_spec_names_with_control_characters_are_refused(kept, no_training, capsys, tmp_path, bad):
+def test_spec_names_with_control_characters_are_refused(artifacts, no_training, capsys, tmp_path, bad):
     path = tmp_path / "spec.json"
     path.write_text(json.dumps({"name": bad, "layers": []}))
+    before = snapshot(artifacts)
     code, _, err = run_cli(["train", "--spec", str(path), "--name", "fine"], capsys)
     assert_one_line_error(code, err, "control")
+    assert snapshot(artifacts) == before
 
 
 def test_cli_delete_without_yes_and_without_a_terminal_deletes_nothing(kept, capsys, monkeypatch):

@@ -90,6 +90,7 @@ def test_kill_9_during_cli_training_leaves_an_interrupted_run_with_its_history(a
     assert 1 <= saved_epochs < 30
     assert files["config.json"]["epochs"] == 30 and files["spec.json"]["name"] == "baseline"
     assert not (folder / "model.keras").exists()
+    print(f"\nkilled with {saved_epochs} of 30 epochs saved")  # shown with -s; docs/RELIABILITY.md quotes it
 
     store = RunStore(artifacts / "runs")
     assert store.mark_interrupted() == [run_id]
