@@ -575,6 +575,7 @@ def test_the_server_listens_on_localhost_with_a_bounded_upload_size():
     assert server["address"] in ("localhost", "127.0.0.1")
     assert 1 <= server["maxUploadSize"] <= 10  # MB; a model file or a photo of a digit needs no more
     assert config["browser"]["gatherUsageStats"] is False  # offline laptops: nothing is sent anywhere
+    assert server.get("enableXsrfProtection", True) and server.get("enableCORS", True)  # Streamlit's defaults
 
 
 UNSAFE = ["import pickle", "from pickle", "pickle.load", "cloudpickle", "joblib.load", "allow_pickle=True",
