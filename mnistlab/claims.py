@@ -18,6 +18,8 @@ from .training import TrainConfig
 
 PRESET_ORDER = ("baseline", "deeper", "dropout", "tuned")
 MIN_SEEDS = 3
+STUDY_OWNER = "study"  # one shared owner: two visitors clicking never queue the same run twice
+STUDY_LIMIT = 40  # the most study jobs queued or running at once (4 presets x 10 seeds)
 STANDARD_EPOCHS = TrainConfig().epochs
 BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
 
@@ -221,8 +223,8 @@ def _compared(c: Comparison, groups: dict[str, Group]) -> str:
 
 
 def missing_runs(runs, epochs: int = STANDARD_EPOCHS,
-                 active: set[tuple[str, int]] = frozenset()) -> list[tuple[str, int]]:
-    """(preset, seed) pairs still to train so every preset has ``MIN_SEEDS`` seeds.
+                 active: set[tuple[str, int]] = frozenset(), seeds: int = MIN_SEEDS) -> list[tuple[str, int]]:
+    """(preset, seed) pairs still to train so every preset has ``seeds`` seeds.
 
     Seeds 0, 1, 2... not yet counted are chosen in order; pairs in ``active`` (queued or training right now)
     count as on their way and are not asked for again.
@@ -232,7 +234,7 @@ def missing_runs(runs, epochs: int = STANDARD_EPOCHS,
     for p in PRESET_ORDER:
         have = set(groups[p].by_seed) | {s for q, s in active if q == p}
         seed = 0
-        while len(have) < MIN_SEEDS:
+        while len(have) < seeds:
             if seed not in have:
                 have.add(seed)
                 todo.append((p, seed))
@@ -252,7 +254,7 @@ def active_pairs(jobs) -> set[tuple[str, int]]:
 
 
 def run_name(preset: str, seed: int) -> str:
-    return f"{preset} seed {seed} (claim check)"
+    return f"{preset} seed {seed}"
 
 
 @dataclass
@@ -262,31 +264,30 @@ class Submission:
     message: str
 
 
-def submit_missing(runner, runs, owner: str = "claim-check") -> Submission:
-    """Queue the missing runs as background jobs of ``owner``, as many as the runner accepts.
+def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNER) -> Submission:
+    """Queue, as background jobs of ``owner``, every run missing for each preset to have ``seeds`` seeds.
 
-    The runner caps each owner's queued + running jobs; whatever does not fit stays in ``remaining`` for a
-    later click. Jobs already queued or running for a missing (preset, seed) are not submitted twice.
+    This is the notebook's study: Home's button and the claim check both use it. Jobs already queued or
+    running for a (preset, seed) are not submitted twice; completed runs are not trained again.
     """
     from .jobs import JobError
     from .specs import PRESETS
 
-    todo = missing_runs(runs, active=active_pairs(runner.jobs()))
+    todo = missing_runs(runs, active=active_pairs(runner.jobs()), seeds=seeds)
     submitted, reason = [], ""
     for preset, seed in todo:
         try:
             runner.submit(PRESETS[preset], TrainConfig(seed=seed), name=run_name(preset, seed), preset=preset,
-                          owner=owner)
+                          owner=owner, limit=STUDY_LIMIT)
         except JobError as exc:
             reason = str(exc)
             break
         submitted.append((preset, seed))
     remaining = todo[len(submitted):]
     if not todo:
-        message = "Nothing to run: every preset has its seeds (or they are queued)."
+        message = f"Nothing to run: every preset has {seeds} seed(s), done or queued."
     elif not remaining:
         message = f"Queued {len(submitted)} run(s); that is all that was missing."
     else:
-        message = (f"Queued {len(submitted)} run(s); {len(remaining)} more to go once these finish "
-                   f"(click again then). {reason}")
+        message = f"Queued {len(submitted)} run(s); {len(remaining)} could not be queued now: {reason}"
     return Submission(submitted, remaining, message.strip())

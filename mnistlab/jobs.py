@@ -240,14 +240,18 @@ class JobRunner:
     # -- asking for work
     def submit(self, spec: ArchitectureSpec | dict, config: TrainConfig | dict | None = None,
                name: str | None = None, preset: str | None = None, owner: str = "local",
-               _resubmitted_from: str | None = None) -> Job:
-        """Queue a training; returns the queued job. Raises ``JobError`` for bad input or a full queue."""
+               limit: int | None = None, _resubmitted_from: str | None = None) -> Job:
+        """Queue a training; returns the queued job. Raises ``JobError`` for bad input or a full queue.
+
+        ``limit`` replaces the per-owner cap for one deliberate batch (the study queues 4 presets x seeds at
+        once); the server-wide queue bound still applies.
+        """
         spec, config, name, owner = _checked_request(spec, config, name, owner)
         with self._cond:
             if self._closed:
                 raise JobError("The job runner has shut down; restart the server to train again.")
             mine = sum(1 for j in self._jobs.values() if j.owner == owner and j.is_active)
-            if mine >= self.max_queued_per_owner:
+            if mine >= (self.max_queued_per_owner if limit is None else limit):
                 raise JobError(f"You already have {mine} trainings queued or running; wait for one to finish "
                                "or stop one.")
             if len(self._queue) >= self.max_queue:

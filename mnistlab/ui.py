@@ -203,47 +203,6 @@ def digit_gallery(images: Iterable[np.ndarray], captions: Iterable[str], per_row
             col.image(digit_tile(image, scale), caption=caption, width="stretch")
 
 
-# ------------------------------------------------------------------------------------------------- study
-
-STUDY_KEY = "mnistlab_study_pending"
-
-
-def queue_study(presets: Iterable[str], seeds: int) -> int:
-    """Plan the notebook's study (each preset x ``seeds`` seeds) for this session; returns the job count.
-
-    Jobs are handed to the runner as this session's queue cap allows (see ``feed_study``), so a study never
-    crowds other users out of the queue.
-    """
-    plan = [(name, seed) for seed in range(seeds) for name in presets]
-    st.session_state[STUDY_KEY] = [*st.session_state.get(STUDY_KEY, []), *plan]
-    return len(plan)
-
-
-def pending_study() -> list[tuple[str, int]]:
-    return list(st.session_state.get(STUDY_KEY, []))
-
-
-def feed_study(runner) -> list[str]:
-    """Submit planned study jobs until the runner refuses (cap reached); returns the new job ids."""
-    from .jobs import JobError
-    from .specs import PRESETS
-    from .training import TrainConfig
-
-    pending = pending_study()
-    submitted = []
-    while pending:
-        name, seed = pending[0]
-        try:
-            job = runner.submit(PRESETS[name], TrainConfig(seed=seed), name=f"{name} · seed {seed}",
-                                preset=name, owner=session_owner())
-        except JobError:
-            break
-        submitted.append(job.id)
-        pending.pop(0)
-    st.session_state[STUDY_KEY] = pending
-    return submitted
-
-
 # -------------------------------------------------------------------------------------------------- jobs
 
 ACTIVE = ("queued", "running")

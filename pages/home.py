@@ -3,22 +3,13 @@
 import numpy as np
 import streamlit as st
 
+from mnistlab.claims import STUDY_OWNER, submit_missing
 from mnistlab.comparison import notebook_rows
 from mnistlab.data import DataError, load_mnist
 from mnistlab.jobs import JobError
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.store import StoreError
-from mnistlab.ui import (
-    digit_gallery,
-    feed_study,
-    get_runner,
-    get_store,
-    link,
-    list_runs_safely,
-    pending_study,
-    queue_study,
-    show_problems,
-)
+from mnistlab.ui import digit_gallery, get_runner, get_store, job_row, link, list_runs_safely, show_problems
 
 st.title("✍️ mnistlab")
 st.markdown(
@@ -70,36 +61,29 @@ with right:
                    "(mean ± standard deviation over seeds).")
 
     with st.container(border=True):
-        st.markdown("**Rerun the whole study** — the four networks, each with several seeds, as background jobs.")
+        st.markdown("**Rerun the study** — the notebook's four networks, each with several seeds, as background "
+                    "jobs. Runs already saved (full data, standard settings) count; only what is missing trains.")
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        seeds = c1.number_input("Seeds per network", min_value=1, max_value=10, value=3, step=1, key="study_seeds")
-        total = len(NOTEBOOK_RESULTS) * int(seeds)
-        if c2.button(f"Start the study ({total} jobs, ~{total * 8} s of training)", type="primary",
+        seeds = int(c1.number_input("Seeds per network", min_value=1, max_value=10, value=3, step=1,
+                                    key="study_seeds"))
+        if c2.button(f"Start the study ({len(NOTEBOOK_RESULTS)} networks × {seeds} seeds)", type="primary",
                      key="start_study"):
-            queue_study(NOTEBOOK_RESULTS, int(seeds))
-            st.session_state["study_started"] = True
-
-        @st.fragment(run_every=2.0 if pending_study() else None)
-        def study_feeder():
-            """Hands planned jobs to the runner as the queue frees up, while this page is open."""
-            if not pending_study():
-                if st.session_state.get("study_started"):
-                    st.success("All study jobs are submitted. Follow them on the Train page; "
-                               "results appear here and on Compare as they finish.")
-                return
             try:
-                feed_study(get_runner())
-            except (JobError, OSError, StoreError) as exc:  # the runner is unavailable: keep the plan
-                st.error(f"Could not submit the study jobs: {exc}")
-                return
-            left_over = len(pending_study())
-            if left_over:
-                st.info(f"Jobs are queued a few at a time; {left_over} more will be submitted as the "
-                        "queue frees up (keep this page or the Train page open).")
-            else:
-                st.rerun()
+                st.session_state["study_message"] = submit_missing(get_runner(), runs, seeds=seeds).message
+            except (JobError, OSError, StoreError) as exc:
+                st.error(f"Could not queue the study: {exc}")
+        if st.session_state.get("study_message"):
+            st.info(st.session_state["study_message"])
 
-        study_feeder()
+        @st.fragment(run_every=2.0)
+        def study_jobs() -> None:
+            runner = get_runner()
+            active = [j for j in runner.jobs(owner=STUDY_OWNER) if j.status in ("queued", "running")]
+            if active:
+                st.dataframe([job_row(j, runner.position(j.id), mine=False) for j in active], hide_index=True)
+                st.caption("Study jobs in the queue; results appear here and on Compare as they finish.")
+
+        study_jobs()
         link("train", "Watch the jobs on the Train page", icon=":material/timer:")
 
 show_problems(store)

@@ -18,7 +18,6 @@ COLORS = {"relu": "#4c78a8", "sigmoid": "#e45756", "tanh": "#54a24b", "deeper": 
           "dropout": "#4c78a8"}
 MODEL_ERRORS = (StoreError, ModelFileError, inside.InsideError, OSError, ValueError)
 TIGHT, TITLED = {"l": 0, "r": 0, "t": 10, "b": 0}, {"l": 0, "r": 0, "t": 30, "b": 0}
-CLAIM_OWNER = "claim-check"  # one shared owner: two visitors clicking never queue the same run twice
 SPEED_KEY = "learn_width_speed"
 
 st.title("Learn")
@@ -280,14 +279,14 @@ if claims_tab.open:
             st.caption(v.detail)
 
     runner = ui.get_runner()
-    on_the_way = [j for j in runner.jobs(owner=CLAIM_OWNER) if j.status in ("queued", "running")]
+    on_the_way = [j for j in runner.jobs(owner=claims.STUDY_OWNER) if j.status in ("queued", "running")]
     missing = claims.missing_runs(runs, active=claims.active_pairs(runner.jobs()))
     if missing:
         st.markdown(f"**{len(missing)} run(s) missing** ({', '.join(f'{p} seed {s}' for p, s in missing)}); "
                     "each trains for about 10 s once it reaches the front of the queue. The button queues "
-                    "them in the background, a few at a time (the queue's per-user cap).")
+                    "them all as background jobs.")
         if st.button("Run what is missing", key="claims_run", type="primary"):
-            result = claims.submit_missing(runner, runs, owner=CLAIM_OWNER)
+            result = claims.submit_missing(runner, runs)
             st.session_state["claims_message"] = result.message
             st.rerun()
     elif not on_the_way:
@@ -298,7 +297,7 @@ if claims_tab.open:
 
         @st.fragment(run_every=3)
         def claim_jobs(expected: int) -> None:
-            active = [j for j in runner.jobs(owner=CLAIM_OWNER) if j.status in ("queued", "running")]
+            active = [j for j in runner.jobs(owner=claims.STUDY_OWNER) if j.status in ("queued", "running")]
             if len(active) != expected:
                 st.rerun()  # a run finished: recompute the verdicts
             st.dataframe(pd.DataFrame([ui.job_row(j, runner.position(j.id)) for j in active]),

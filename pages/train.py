@@ -13,12 +13,10 @@ from mnistlab.ui import (
     STATUS_ICONS,
     as_text,
     duration_text,
-    feed_study,
     get_runner,
     get_store,
     job_row,
     link,
-    pending_study,
     progress_text,
     session_owner,
     show_error,
@@ -222,8 +220,6 @@ def _show_job(job, runner) -> None:
 
 def jobs_panel() -> None:
     runner = get_runner()
-    if pending_study():
-        feed_study(runner)
     owner = session_owner()
     everyone = runner.jobs()
     mine = [job for job in everyone if job.owner == owner]
@@ -250,8 +246,6 @@ def jobs_panel() -> None:
         _show_job(by_id[focus], runner)
         st.markdown("##### Your trainings")
         st.dataframe([job_row(job, runner.position(job.id)) for job in mine], hide_index=True)
-    if pending_study():
-        st.caption(f"{len(pending_study())} more study job(s) will be queued as yours finish.")
     if others:
         st.markdown("##### Other sessions' trainings (queue)")
         st.dataframe([job_row(job, runner.position(job.id), mine=False) for job in others], hide_index=True)
@@ -259,7 +253,7 @@ def jobs_panel() -> None:
 
 st.subheader("Trainings")
 try:
-    _any_active = any(job.status in ACTIVE for job in get_runner().jobs()) or bool(pending_study())
+    _any_active = any(job.status in ACTIVE for job in get_runner().jobs())
 except (OSError, StoreError) as exc:  # the runner could not start: the page still works for building
     show_error(exc, "The training runner is unavailable: ")
 else:

@@ -114,7 +114,7 @@ class FakeRunner:
     def jobs(self, owner=None):
         return []
 
-    def submit(self, spec, config, name=None, preset=None, owner="local"):
+    def submit(self, spec, config, name=None, preset=None, owner="local", limit=None):
         from mnistlab.jobs import JobError
 
         if len(self.submitted) >= self.cap:
@@ -128,5 +128,5 @@ def test_submit_missing_stops_at_the_cap_and_says_what_remains(store):
     result = claims.submit_missing(runner, store.list_runs())
     assert result.submitted == [("tuned", 0), ("tuned", 1)]
     assert result.remaining == [("tuned", 2)]
-    assert runner.submitted[0] == ("tuned", 0, "tuned seed 0 (claim check)", "claim-check")
-    assert "1 more to go" in result.message
+    assert runner.submitted[0] == ("tuned", 0, "tuned seed 0", "study")
+    assert "1 could not be queued now" in result.message

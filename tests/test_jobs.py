@@ -357,3 +357,21 @@ def test_a_real_tiny_training_runs_through_the_runner(store, artifacts, mnist):
     assert len(done.history["loss"]) == 1
     record = json.loads((artifacts / "jobs" / f"{job.id}.json").read_text())
     assert (record["status"], record["run_id"]) == ("completed", done.run_id)
+
+
+def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store):
+    release = threading.Event()
+    runner = JobRunner(store, workers=1, max_queued_per_owner=2, max_queue=4, work=lambda job, ctx: release.wait(10))
+    try:
+        first = runner.submit(PRESETS["baseline"], TrainConfig(seed=0), owner="study", limit=40)
+        deadline = time.time() + 10
+        while runner.get(first.id).status != "running" and time.time() < deadline:
+            time.sleep(0.01)
+        for seed in range(1, 5):  # 4 more queued: twice the per-owner cap
+            runner.submit(PRESETS["baseline"], TrainConfig(seed=seed), owner="study", limit=40)
+        assert runner.queue_length() == 4
+        with pytest.raises(JobError, match="queue is full"):  # the server-wide bound still holds
+            runner.submit(PRESETS["baseline"], TrainConfig(seed=9), owner="study", limit=40)
+    finally:
+        release.set()
+        runner.shutdown()

@@ -1,4 +1,4 @@
-"""Home page: renders with and without runs; the study button queues jobs through the runner, a few at a time."""
+"""Home page: renders with and without runs; the study button queues what is missing through the runner."""
 
 import threading
 from pathlib import Path
@@ -51,16 +51,20 @@ def blocked_runner(artifacts, monkeypatch):
     runner.shutdown()
 
 
-def test_study_button_queues_jobs_up_to_the_cap_and_keeps_the_rest(blocked_runner):
+def test_study_button_queues_the_whole_study_once(blocked_runner):
     at = AppTest.from_file(HOME, default_timeout=60).run()
     at.number_input(key="study_seeds").set_value(2)
     at.button(key="start_study").click().run()
     assert not at.exception
     jobs = blocked_runner.jobs()
-    assert len(jobs) == blocked_runner.max_queued_per_owner == 3
-    assert {job.preset for job in jobs} == {"baseline", "deeper", "dropout"}
-    assert len({job.owner for job in jobs}) == 1
-    assert any("5 more will be submitted" in i.value for i in at.info)
+    assert len(jobs) == 8 > blocked_runner.max_queued_per_owner  # one deliberate batch, not capped at 3
+    assert sorted((job.preset, job.config.seed) for job in jobs) == sorted(
+        (p, s) for p in ("baseline", "deeper", "dropout", "tuned") for s in (0, 1))
+    assert {job.owner for job in jobs} == {"study"}
+    assert any("Queued 8 run(s)" in i.value for i in at.info)
+    at.button(key="start_study").click().run()  # a second click (or another visitor) queues nothing twice
+    assert len(blocked_runner.jobs()) == 8
+    assert any("Nothing to run" in i.value for i in at.info)
 
 
 def test_the_app_opens_on_home_and_reaches_every_dashboard_page(trained_artifacts):

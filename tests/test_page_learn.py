@@ -93,7 +93,7 @@ class QueueOnlyRunner:
     def jobs(self, owner=None):
         return [job for job in self.queued if owner is None or job.owner == owner]
 
-    def submit(self, spec, config, name=None, preset=None, owner="local"):
+    def submit(self, spec, config, name=None, preset=None, owner="local", limit=None):
         from types import SimpleNamespace
 
         from mnistlab.jobs import JobError
@@ -120,8 +120,8 @@ def test_claim_check_button_queues_up_to_the_cap_and_says_what_remains(store, mo
     at.button(key="claims_run").click().run()
     assert not at.exception
     assert [(j.preset, j.config.seed, j.owner) for j in runner.queued] == [
-        ("tuned", 0, "claim-check"), ("tuned", 1, "claim-check")]
+        ("tuned", 0, "study"), ("tuned", 1, "study")]
     page = texts(at)
-    assert "Queued 2 run(s); 1 more to go" in "\n".join(i.value for i in at.info)
+    assert "Queued 2 run(s); 1 could not be queued now" in "\n".join(i.value for i in at.info)
     assert "1 run(s) missing** (tuned seed 2)" in page  # the queued ones are not asked for again
-    assert "tuned seed 0 (claim check)" in at.dataframe[-1].value["Name"].tolist()
+    assert "tuned seed 0" in at.dataframe[-1].value["Name"].tolist()
