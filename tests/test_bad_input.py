@@ -269,10 +269,12 @@ UNICODE_CONTROLS_BUG = pytest.mark.xfail(
 
 @UNICODE_CONTROLS_BUG
 @pytest.mark.parametrize("bad", SNEAKY, ids=repr)
-def test_cli_rename_refuses_unicode_control_characters(kept, capsys, bad):
-    _, run_id = kept
+def test_cli_rename_refuses_unicode_control_characters(store, artifacts, capsys, bad):
+    run_id = store.create(PRESETS["baseline"], {}, name="keep me")
+    before = snapshot(artifacts)
     code, _, err = run_cli(["rename", run_id, bad], capsys)
     assert_one_line_error(code, err, "control")
+    assert snapshot(artifacts) == before
 
 
 @UNICODE_CONTROLS_BUG
