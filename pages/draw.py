@@ -170,7 +170,7 @@ with result_col:
                         continue
                     other_digit, other_confidence = top_prediction(predict_digit(other, image28))
                     col.metric(by_id[run_id].name, f"{other_digit}", f"{other_confidence:.1%} confident",
-                               delta_color="off")
+                               delta_color="off", delta_arrow="off")
                     col.caption(by_id[run_id].spec.summary())
 
         # ---- Inside the network: reserved for mnistlab.ui_inside.show_inside(model, image28, run.spec) ----

@@ -55,7 +55,8 @@ def browser(chromium_path):
 
 @pytest.fixture(scope="session")
 def browser_artifacts(tmp_path_factory, mnist) -> Path:
-    """An artifacts folder with one good model: dropout preset, full MNIST, 4 epochs."""
+    """An artifacts folder with a good model (dropout preset, full MNIST, 4 epochs: the default on Draw) and a
+    weaker second one (baseline, 10,000 digits, 2 epochs) to compare with."""
     from mnistlab.experiment import train_run
     from mnistlab.specs import PRESETS
     from mnistlab.store import RunStore
@@ -66,6 +67,8 @@ def browser_artifacts(tmp_path_factory, mnist) -> Path:
     run_id = train_run(PRESETS["dropout"], TrainConfig(epochs=4), store, name="dropout · 4 epochs",
                        preset="dropout", data=mnist)
     assert store.load(run_id).test_accuracy > 0.96, "the browser tests need a model that reads digits well"
+    train_run(PRESETS["baseline"], TrainConfig(epochs=2, train_subset=10_000), store, name="baseline · small",
+              preset="baseline", data=mnist)
     return folder
 
 

@@ -82,7 +82,7 @@ def test_preview_and_probabilities_follow_the_drawing(page, app_url, wait_until_
     draw(page, STROKES[1])
     wait_until_idle(page)
     assert prediction(page) == 1
-    assert page.get_by_text(re.compile(r"^\d+\.\d% confident")).is_visible()
+    assert page.get_by_text(re.compile(r"^\d+\.\d% confident · model")).is_visible()
     assert page.get_by_text("What the model sees (28×28)").is_visible()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=30_000)
@@ -120,3 +120,18 @@ def test_bad_upload_shows_a_clear_error(page, app_url, wait_until_idle, tmp_path
     wait_until_idle(page)
     page.get_by_text("not an image").wait_for(timeout=30_000)
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_compare_models_reads_the_same_drawing(page, app_url, wait_until_idle, screenshots):
+    open_draw_page(page, app_url, wait_until_idle)
+    draw(page, STROKES[7])
+    wait_until_idle(page)
+    assert prediction(page) == 7
+    page.get_by_text("Compare models").click()
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="baseline · small")
+    metric.wait_for(timeout=30_000)
+    wait_until_idle(page)  # also lets the expander finish opening before the screenshot
+    value = metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+    assert value.isdigit() and len(value) == 1
+    assert "confident" in metric.inner_text()
+    page.screenshot(path=str(screenshots / "draw_compare.png"))
