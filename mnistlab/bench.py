@@ -60,13 +60,13 @@ class Sizes:
     startup: bool = True
     memory_jobs: int = 3
     scaling_fractions: tuple = (0.1, 0.5, 1.0)
-    canvas_wait_s: float = 60.0  # how long the Draw page may take to show its canvas after its heading
+    canvas_wait_s: float = 90.0  # how long the Draw page may take to show its canvas after its heading
 
 
 FULL = Sizes()
 QUICK = Sizes(train_subset=3000, test_size=2000, max_epochs=2, fit_max_epochs=2, cnn=False, throughput_epochs=2,
               overhead_epochs=1, overhead_repeats=1, draw_n=50, startup=True, memory_jobs=2,
-              scaling_fractions=(0.5, 1.0), canvas_wait_s=15.0)
+              scaling_fractions=(0.5, 1.0), canvas_wait_s=45.0)
 
 
 # ------------------------------------------------------------------------------------- small helpers
@@ -295,8 +295,10 @@ def throughput(sizes: Sizes, data: Mnist | None = None, presets=tuple(PRESETS)) 
     for name in presets:
         spec = PRESETS[name]
         seconds, n, model = epoch_seconds_mnistlab(spec, sizes, data)
-        with float32_compute():
-            float32_seconds = epoch_seconds_mnistlab(spec, sizes, data)[0] if uses_bfloat16() else seconds
+        float32_seconds = seconds
+        if uses_bfloat16():
+            with float32_compute():
+                float32_seconds = epoch_seconds_mnistlab(spec, sizes, data)[0]
         fit_seconds = epoch_seconds_fit(spec, sizes, data)
         flops = training_flops_per_sample(model)
         out[name] = {
@@ -376,7 +378,7 @@ def seed_artifacts(root: Path, data: Mnist) -> str:
 
 
 def startup(data: Mnist | None = None, project: Path | None = None, timeout: float = 120.0,
-            canvas_wait_s: float = 60.0) -> dict:
+            canvas_wait_s: float = 90.0) -> dict:
     """Seconds from ``streamlit run app.py`` to Home rendered in Chromium, then to the Draw page's model UI."""
     from playwright.sync_api import sync_playwright
 
@@ -427,31 +429,42 @@ def _goto_when_up(page, url: str, deadline: float) -> None:
 
 
 def _wait_for_draw_ui(page, timeout: float, canvas_wait_s: float) -> str:
-    """Wait for the drawing canvas (a component iframe or a canvas) and return what was seen."""
-    page.get_by_role("heading", name="Draw").first.wait_for(timeout=timeout * 1000)
-    canvas = page.locator("iframe[title*='canvas' i], iframe[title*='draw' i], canvas, [data-testid='stImage']")
+    """Wait for the drawing canvas and the model-backed result panel; return what was seen."""
     from playwright.sync_api import TimeoutError as PageTimeout
 
-    try:
-        canvas.first.wait_for(timeout=canvas_wait_s * 1000)
-        return "canvas"
+    page.get_by_role("heading", name="Draw").first.wait_for(timeout=timeout * 1000)
+    seen = "heading"
+    try:  # the canvas is a component iframe; the result panel speaks only once the model has loaded
+        page.locator("iframe[title*='canvas' i], canvas").first.wait_for(timeout=canvas_wait_s * 1000)
+        seen = "canvas"
+        page.get_by_text(re.compile("Nothing to classify yet|Prediction:")).first.wait_for(
+            timeout=canvas_wait_s * 1000)
+        return "canvas + model panel"
     except PageTimeout:
-        log.warning("Draw page showed no canvas within %s s; timed its heading only", canvas_wait_s)
-        return "heading only"
+        log.warning("Draw page UI incomplete after %s s (saw %s); timed what was seen", canvas_wait_s, seen)
+        return seen
 
 
 # ----------------------------------------------------------------------------------------- 7 memory
 
-_TRAIN_ONE = """
-import json, resource, sys
+_PEAK = """
+def peak_kb():
+    # VmHWM: this address space's high-water mark. ru_maxrss would also count the parent at fork time.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+"""
+
+_TRAIN_ONE = _PEAK + """
+import json, sys
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig, train
 train(PRESETS["dropout"], TrainConfig(**json.loads(sys.argv[1])))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak_kb())
 """
 
-_POOL = """
-import json, resource, sys, tempfile
+_POOL = _PEAK + """
+import json, sys, tempfile
 from pathlib import Path
 from mnistlab.jobs import JobRunner
 from mnistlab.specs import PRESETS
@@ -465,7 +478,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for job in submitted:
         runner.wait(job.id, timeout=900)
     runner.shutdown()
-    print(runner.workers, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(runner.workers, peak_kb())
 """
 
 
