@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,13 +94,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_url(browser_artifacts, browser, tmp_path_factory):
-    """Serve app.py with ``streamlit run`` on a free port; yields the base URL and stops the server."""
+@contextmanager
+def serve(artifacts: Path, browser, log: Path):
+    """Run ``streamlit run app.py`` on a free port with ``artifacts``; yield the base URL; stop it after."""
     port = _free_port()
     url = f"http://localhost:{port}"
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "MNISTLAB_ARTIFACTS": str(browser_artifacts), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "MNISTLAB_ARTIFACTS": str(artifacts), "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.fileWatcherType", "none",
                "--browser.gatherUsageStats", "false"]
@@ -121,6 +121,22 @@ def app_url(browser_artifacts, browser, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_artifacts, browser, tmp_path_factory):
+    """The app with the trained artifacts, for the whole session."""
+    with serve(browser_artifacts, browser, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
+def empty_app_url(browser, tmp_path):
+    """The app with an empty artifacts folder (first-time use), for one test."""
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    with serve(folder, browser, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture

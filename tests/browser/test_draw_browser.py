@@ -135,3 +135,21 @@ def test_compare_models_reads_the_same_drawing(page, app_url, wait_until_idle, s
     assert value.isdigit() and len(value) == 1
     assert "confident" in metric.inner_text()
     page.screenshot(path=str(screenshots / "draw_compare.png"))
+
+
+def test_first_time_quick_training_then_drawing(page, empty_app_url, wait_until_idle, screenshots):
+    """No model yet: one click trains a small one with visible progress, then the canvas is ready to use."""
+    page.goto(f"{empty_app_url}/draw")
+    button = page.get_by_role("button", name="Train a quick model")
+    button.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    button.click()
+    page.locator("[data-testid='stProgress']").wait_for(timeout=60_000)
+    page.screenshot(path=str(screenshots / "draw_quick_start.png"))
+    page.locator("canvas.upper-canvas").wait_for(timeout=240_000)
+    page.get_by_text("Nothing to classify yet").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    draw(page, STROKES[1])
+    wait_until_idle(page)
+    assert prediction(page) == 1
+    assert page.get_by_text(re.compile(r"confident · model quick start$")).is_visible()
