@@ -36,7 +36,7 @@ RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,95}$")
 NAME_MAX = 80
 STATUSES = ("running", "completed", "stopped", "failed", "interrupted")
 FINISHED = ("completed", "stopped", "failed", "interrupted")
-MAX_MODEL_BYTES = 200 * 1024 * 1024
+INTERRUPTED = "The process training this run stopped before it finished; its history up to then is kept."
 
 
 class StoreError(Exception):
@@ -256,6 +256,9 @@ class RunStore:
         folder = self._existing(run_id)
         try:
             meta = _read_json(folder / "run.json")
+            if meta.get("status") == "running" and not _owner_alive(meta):
+                # Its process died (kill -9, power cut) before it could say so: report what really happened.
+                meta.update(status="interrupted", error=INTERRUPTED)
             spec = from_dict(_read_json(folder / "spec.json"))
             config = _read_json(folder / "config.json")
             history_path = folder / "history.json"
@@ -323,16 +326,26 @@ class RunStore:
         return load_model_file(self.model_path(run_id))
 
     def mark_interrupted(self) -> list[str]:
-        """After a crash: runs still marked 'running' by no live process become 'interrupted'."""
+        """After a crash: write 'interrupted' into runs still marked 'running' whose process is gone.
+
+        ``load`` already reports such runs as interrupted; this makes it permanent on disk.
+        """
         changed = []
-        for run in self.list_runs(status="running"):
-            pid = _read_json(self.path(run.id) / "run.json").get("pid")
-            if isinstance(pid, int) and _process_alive(pid):
-                continue  # another process (the CLI, another server) is training it right now
-            self.update(run.id, status="interrupted",
-                        error="The server stopped while this run was training; its history up to then is kept.")
-            changed.append(run.id)
+        for run_id in self._ids():
+            try:
+                meta = _read_json(self.path(run_id) / "run.json")
+            except (OSError, ValueError):
+                continue
+            if isinstance(meta, dict) and meta.get("status") == "running" and not _owner_alive(meta):
+                self.update(run_id, status="interrupted", error=INTERRUPTED)
+                changed.append(run_id)
         return changed
+
+
+def _owner_alive(meta: dict) -> bool:
+    """Whether the process that is training this run is still alive (True when unknown)."""
+    pid = meta.get("pid")
+    return not isinstance(pid, int) or _process_alive(pid)
 
 
 def _process_alive(pid: int) -> bool:

@@ -120,3 +120,13 @@ def test_model_of_run_without_model_is_a_clear_error(store):
     run_id = make_run(store)
     with pytest.raises(StoreError, match="no saved model"):
         store.model_path(run_id)
+
+
+def test_a_run_whose_process_died_reads_as_interrupted_before_anyone_marks_it(store):
+    run_id = make_run(store, "killed")
+    meta = json.loads((store.path(run_id) / "run.json").read_text())
+    meta["pid"] = 2**22 + 12345
+    (store.path(run_id) / "run.json").write_text(json.dumps(meta))
+    assert store.load(run_id).status == "interrupted"
+    assert [r.id for r in store.list_runs(status="interrupted")] == [run_id]
+    assert json.loads((store.path(run_id) / "run.json").read_text())["status"] == "running"  # reading wrote nothing
