@@ -124,7 +124,7 @@ def serve(artifacts: Path, browser, log: Path):
 
 
 @pytest.fixture(scope="session")
-def app_url(browser_artifacts, browser, tmp_path_factory):
+def app_url(browser, browser_artifacts, tmp_path_factory):
     """The app with the trained artifacts, for the whole session."""
     with serve(browser_artifacts, browser, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
