@@ -268,10 +268,12 @@ def ensure_app_navigation() -> None:
     multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
     file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+    try:  # Streamlit internals: if a later version moves them, deep links merely look old-style once
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return
+    if getattr(PagesManager, "uses_pages_directory", False) and get_script_run_ctx() is not None:
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -30,6 +30,7 @@ from mnistlab.ui import (
     show_error,
     show_problems,
 )
+from mnistlab.ui_inside import show_inside
 
 CANVAS_SIZE = 280
 QUICK_JOB, CANVAS_ROUND = "draw_quick_job", "draw_canvas_round"
@@ -173,5 +174,10 @@ with result_col:
                                delta_color="off", delta_arrow="off")
                     col.caption(by_id[run_id].spec.summary())
 
-        # ---- Inside the network: reserved for mnistlab.ui_inside.show_inside(model, image28, run.spec) ----
-        # (the lead wires the "Inside the network" expander in here)
+        # A toggle rather than an expander: switched off, it costs nothing on each stroke.
+        st.toggle("Inside the network: activations, saliency, first-layer weights",
+                  key="draw_inside_on")
+
+if image28 is not None and model is not None and st.session_state.get("draw_inside_on"):
+    st.subheader("Inside the network", anchor=False)
+    show_inside(model, image28, run.spec, key="draw_inside")

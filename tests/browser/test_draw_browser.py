@@ -96,6 +96,24 @@ def test_preview_and_probabilities_follow_the_drawing(page, app_url, wait_until_
     page.screenshot(path=str(screenshots / "draw_probabilities.png"))
 
 
+def test_inside_the_network_opens_under_the_prediction(page, app_url, wait_until_idle, screenshots):
+    open_draw_page(page, app_url, wait_until_idle)
+    draw(page, STROKES[0])
+    wait_until_idle(page)
+    digit = prediction(page)
+    assert page.get_by_text("Hidden layers").count() == 0  # off by default: costs nothing per stroke
+    page.get_by_text("Inside the network").click()
+    page.get_by_text(f"The network says {digit}").wait_for(timeout=60_000)
+    page.get_by_text("Hidden layers").wait_for(timeout=30_000)
+    page.get_by_text("What first-layer units look for").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert page.locator(".js-plotly-plot").count() >= 4  # probabilities, saliency, activations, weights
+    assert page.get_by_text("Traceback").count() == 0
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the whole page, which scrolls inside Streamlit
+    wait_until_idle(page)
+    page.screenshot(path=str(screenshots / "draw_inside.png"))
+
+
 def test_uploaded_picture_is_classified(page, app_url, wait_until_idle, mnist, tmp_path):
     """A black-on-white photo-like PNG of a test digit, uploaded instead of drawn."""
     import numpy as np
