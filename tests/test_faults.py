@@ -103,8 +103,6 @@ def test_kill_9_during_cli_training_leaves_an_interrupted_run_with_its_history(a
     assert store.mark_interrupted() == []  # idempotent
 
 
-@pytest.mark.xfail(strict=True, reason="only JobRunner recovery calls RunStore.mark_interrupted(); the CLI "
-                   "lists a run whose process died as 'running' until a dashboard starts")
 @pytest.mark.parametrize("argv", [["runs", "--json"], ["show", "{id}", "--json"]])
 def test_the_cli_shows_a_run_whose_process_died_as_interrupted(store, capsys, argv):
     run_id = store.create(PRESETS["baseline"], {"epochs": 30}, name="killed earlier")
