@@ -33,9 +33,10 @@ def train_run(
 ) -> str:
     """Train ``spec`` with ``config`` and save everything as a run; returns the run id.
 
-    Raises only for a bad spec, config or name (before anything is written); a failure during training is
+    Raises for a bad spec, config, name or dataset before anything is written; a failure during training is
     recorded in the run (status 'failed' with the error) and re-raised.
     """
+    data = data or load_mnist()  # a damaged dataset fails here, before any run folder exists
     run_id = store.create(spec, config.to_dict(), name=name, preset=preset, run_id=run_id)
     if on_created:
         on_created(run_id)
@@ -46,7 +47,6 @@ def train_run(
         store.update(run_id, epochs_done=len(history["loss"]), duration_s=round(time.time() - started, 2))
 
     try:
-        data = data or load_mnist()
         result = train(spec, config, on_progress=on_progress, should_stop=should_stop, data=data,
                        on_epoch_end=checkpoint)
         store.save_history(run_id, {**result.history, "batches": result.batches})

@@ -49,6 +49,7 @@ ACTIVE = ("queued", "running")
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 JOB_ID = re.compile(r"^j-[a-z0-9-]{1,60}$")
 WORKERS_ENV = "MNISTLAB_WORKERS"
+PER_SESSION_ENV = "MNISTLAB_MAX_JOBS_PER_SESSION"
 MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth chart, bounded memory
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
 OWNER_MAX = 100
@@ -160,15 +161,24 @@ def one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def default_workers() -> int:
-    """``$MNISTLAB_WORKERS`` if set, else half the cores (one TensorFlow training already uses two)."""
-    raw = os.environ.get(WORKERS_ENV)
+def _env_whole(name: str, default: int) -> int:
+    raw = os.environ.get(name)
     if raw:
         try:
             return max(1, int(raw))
         except ValueError:
-            log.warning("ignoring %s=%r: not a whole number", WORKERS_ENV, raw)
-    return max(1, (os.cpu_count() or 2) // 2)
+            log.warning("ignoring %s=%r: not a whole number", name, raw)
+    return default
+
+
+def default_per_owner() -> int:
+    """``$MNISTLAB_MAX_JOBS_PER_SESSION`` if set, else 3: queued + running trainings one session may have."""
+    return _env_whole(PER_SESSION_ENV, 3)
+
+
+def default_workers() -> int:
+    """``$MNISTLAB_WORKERS`` if set, else half the cores (one TensorFlow training already uses two)."""
+    return _env_whole(WORKERS_ENV, max(1, (os.cpu_count() or 2) // 2))
 
 
 # ------------------------------------------------------------------------------------------ work
@@ -582,7 +592,8 @@ def default_runner() -> JobRunner:
     with _default_lock:
         runner = _default_runners.get(key)
         if runner is None or runner._closed:
-            runner = _default_runners[key] = JobRunner(RunStore(key / "runs"))
+            runner = _default_runners[key] = JobRunner(RunStore(key / "runs"),
+                                                       max_queued_per_owner=default_per_owner())
         return runner
 
 

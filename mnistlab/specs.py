@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 
 KINDS = ("dense", "dropout", "conv2d", "max_pool", "flatten")
@@ -38,6 +39,16 @@ MAX_PARAMS = 8_000_000
 NAME_MAX = 64
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
+
+
+# Characters that steer a terminal or the text direction rather than print: C0/C1 controls (U+009B is an 8-bit
+# escape to some terminals), line and paragraph separators, and the bidirectional overrides and isolates.
+_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds characters that control a display instead of showing (newlines, escapes, bidi)."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI for c in text)
 
 
 class SpecError(ValueError):
@@ -194,7 +205,7 @@ def validate(spec: ArchitectureSpec) -> ArchitectureSpec:
     """Check every layer and the parameter budget; return the spec unchanged or raise ``SpecError``."""
     if not isinstance(spec.name, str) or not spec.name.strip() or len(spec.name) > NAME_MAX:
         raise SpecError(f"The spec name must be 1-{NAME_MAX} characters of text.")
-    if any(ord(c) < 32 for c in spec.name):
+    if has_control_characters(spec.name):
         raise SpecError("The spec name may not contain control characters.")
     if len(spec.layers) > MAX_LAYERS:
         raise SpecError(f"A spec may have at most {MAX_LAYERS} hidden layers, this one has {len(spec.layers)}.")

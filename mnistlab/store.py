@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .specs import ArchitectureSpec, SpecError, count_params, from_dict
+from .specs import ArchitectureSpec, SpecError, count_params, from_dict, has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def check_run_name(name: str) -> str:
         raise StoreError("A run name cannot be empty.")
     if len(name) > NAME_MAX:
         raise StoreError(f"A run name may be at most {NAME_MAX} characters (this one has {len(name)}).")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if has_control_characters(name):
         raise StoreError("A run name may not contain control characters (tabs, newlines...).")
     if "/" in name or "\\" in name or name in (".", ".."):
         raise StoreError("A run name may not contain '/' or '\\' or be '.' or '..'.")

@@ -262,12 +262,6 @@ def test_cli_rename_refuses_bad_names(kept, capsys, bad, needle):
 SNEAKY = ["a\x9b2Jb", "a\x85b", "a\u2028b", "evil\u202egnp.exe", "a\u2066b"]
 
 
-UNICODE_CONTROLS_BUG = pytest.mark.xfail(
-    strict=True, reason="check_run_name (store.py) and validate (specs.py) refuse only ord < 32 (and 127 for run "
-    "names): C1 controls, line separators and bidi overrides pass")
-
-
-@UNICODE_CONTROLS_BUG
 @pytest.mark.parametrize("bad", SNEAKY, ids=repr)
 def test_cli_rename_refuses_unicode_control_characters(store, artifacts, capsys, bad):
     run_id = store.create(PRESETS["baseline"], {}, name="keep me")
@@ -277,7 +271,6 @@ def test_cli_rename_refuses_unicode_control_characters(store, artifacts, capsys,
     assert snapshot(artifacts) == before
 
 
-@UNICODE_CONTROLS_BUG
 @pytest.mark.parametrize("bad", [*SNEAKY, "a\x7fb"], ids=repr)
 def test_spec_names_with_control_characters_are_refused(artifacts, no_training, capsys, tmp_path, bad):
     path = tmp_path / "spec.json"

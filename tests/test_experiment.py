@@ -105,3 +105,18 @@ def test_custom_objects_in_a_model_file_are_refused(tmp_path, trained_store):
             dst.writestr(item, data)
     with pytest.raises(ModelFileError, match="could not be loaded safely"):
         load_model_file(path)
+
+
+def test_a_damaged_dataset_fails_before_any_run_exists(store, tmp_path, monkeypatch):
+    import shutil
+
+    from mnistlab import data
+    from mnistlab.data import DataError
+
+    folder = tmp_path / "mnist"
+    shutil.copytree(data.BUNDLED_DIR, folder)
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b broken")
+    monkeypatch.setenv("MNISTLAB_DATA", str(folder))
+    with pytest.raises(DataError, match="t10k-labels"):
+        train_run(PRESETS["baseline"], TrainConfig(epochs=1, train_subset=500, batch_size=50), store)
+    assert store.list_runs() == [] and store.problems() == []

@@ -341,6 +341,21 @@ def test_worker_count_comes_from_the_environment(make_runner, monkeypatch):
     assert make_runner(FakeWork()).workers >= 1
 
 
+def test_the_default_runner_takes_its_per_session_cap_from_the_environment(artifacts, monkeypatch):
+    from mnistlab import jobs
+
+    monkeypatch.setenv("MNISTLAB_MAX_JOBS_PER_SESSION", "5")
+    try:
+        assert jobs.default_runner().max_queued_per_owner == 5
+    finally:
+        jobs.shutdown()
+    monkeypatch.setenv("MNISTLAB_MAX_JOBS_PER_SESSION", "many")
+    try:
+        assert jobs.default_runner().max_queued_per_owner == 3
+    finally:
+        jobs.shutdown()
+
+
 @pytest.mark.slow
 def test_a_real_tiny_training_runs_through_the_runner(store, artifacts, mnist):
     runner = JobRunner(store, workers=1)  # the default work: train_run
