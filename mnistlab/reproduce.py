@@ -81,7 +81,7 @@ def reproduce(
 ) -> dict:
     """Train every preset with seeds 0..seeds-1, save the runs, write the report and figures to ``out``.
 
-    ``epochs`` defaults to ``TrainConfig``'s (10); ``out`` to ``artifacts/reproduce``. ``subset`` trains on that
+    ``epochs`` defaults to ``TrainConfig``'s (8); ``out`` to ``artifacts/reproduce``. ``subset`` trains on that
     many training digits instead of all 60,000 (for quick checks). If ``should_stop()`` turns True the current
     run is kept as 'stopped', no further runs start, and the report covers what finished.
     Returns the results (the content of results.json).

@@ -328,8 +328,9 @@ PRESETS: dict[str, ArchitectureSpec] = {
     ),
     "cnn": ArchitectureSpec(
         "cnn",
-        (conv2d(32, 3), max_pool(2), conv2d(64, 3), max_pool(2), flatten(), dropout(0.3)),
-        "A small convnet: two conv + pool blocks. Not in the notebook; shows what convolutions add.",
+        (conv2d(16, 5), max_pool(2), conv2d(32, 5), max_pool(2), flatten(), dense(128), dropout(0.3)),
+        "A small LeNet-like convnet: two 5x5 conv + pool blocks. Not in the notebook; shows what "
+        "convolutions add (99 % in about ten seconds on 2 cores).",
     ),
 }
 

@@ -1,6 +1,6 @@
 """Train a spec on MNIST with live progress and a stop switch.
 
-    result = train(PRESETS["dropout"], TrainConfig(epochs=10), on_progress=print, should_stop=lambda: False)
+    result = train(PRESETS["dropout"], TrainConfig(epochs=8), on_progress=print, should_stop=lambda: False)
 
 Speed comes from four choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 512 with a
 learning rate scaled to match and a warm-up + cosine schedule (fewer, larger steps that still converge),
@@ -26,7 +26,7 @@ from .specs import ArchitectureSpec, validate
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("warmup_cosine", "constant")
-SUGGESTED_LR = {"adam": 3e-3, "sgd": 0.1, "rmsprop": 1e-3}
+SUGGESTED_LR = {"adam": 5e-3, "sgd": 0.1, "rmsprop": 1e-3}
 # Batches per compiled call: Python (progress, stop checks) runs once per chunk. 8 x 512 images is ~50 ms here.
 STEPS_PER_EXECUTION = 8
 # Hidden layers compute in bfloat16 when the CPU has native support ("auto"); "float32" turns it off.
@@ -42,10 +42,10 @@ class ConfigError(ValueError):
 class TrainConfig:
     """How to train. Defaults reach the notebook's accuracies in about ten seconds per preset on 2 cores."""
 
-    epochs: int = 10
+    epochs: int = 8
     batch_size: int = 512
     optimizer: str = "adam"
-    learning_rate: float = 3e-3
+    learning_rate: float = 5e-3
     schedule: str = "warmup_cosine"
     validation_split: float = 0.1
     seed: int = 0

@@ -128,11 +128,13 @@ with summary_col:
 
 # ------------------------------------------------------------------------------------------ hyperparameters
 
+DEFAULTS = TrainConfig()
 st.subheader("Training")
 with st.container(border=True):
     c = st.columns(4)
-    epochs = c[0].number_input("Epochs", value=10, step=1, key="train_epochs")
-    batch_size = c[1].selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(512), key="train_batch")
+    epochs = c[0].number_input("Epochs", value=DEFAULTS.epochs, step=1, key="train_epochs")
+    batch_size = c[1].selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
+                                key="train_batch")
     optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
     learning_rate = c[3].number_input(
         "Learning rate", value=SUGGESTED_LR["adam"], step=0.0005, format="%.4f", key="train_lr",

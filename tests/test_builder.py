@@ -61,7 +61,7 @@ def test_summary_rows_match_the_parameter_count():
     spec = PRESETS["cnn"]
     rows = builder.summary_rows(spec)
     assert rows[0] == {"Layer": "Input", "Output shape": "(28, 28)", "Parameters": 0}
-    assert rows[1]["Output shape"] == "(26, 26, 32)" and rows[1]["Parameters"] == 320
+    assert rows[1]["Output shape"] == "(24, 24, 16)" and rows[1]["Parameters"] == 416
     assert rows[-1]["Layer"] == "Dense(10, softmax)"
     assert sum(row["Parameters"] for row in rows) == count_params(spec) == builder.total_params(spec)
     assert len(rows) == len(spec.layers) + 2

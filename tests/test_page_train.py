@@ -35,7 +35,7 @@ def test_builder_edits_update_the_summary(artifacts):
     at.button(key="remove_1").click().run()
     assert at.metric[0].value == f"{(784 + 1) * 64 + (64 + 1) * 10:,}"
     at.selectbox(key="train_start_from").set_value("cnn").run()
-    assert "Conv2D(32, 3x3)" in list(at.dataframe[0].value["Layer"])
+    assert "Conv2D(16, 5x5)" in list(at.dataframe[0].value["Layer"])
     assert not at.exception
 
 

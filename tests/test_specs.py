@@ -94,9 +94,10 @@ def test_validate_accepts_presets_and_empty_spec():
 
 def test_layer_shapes_and_per_layer_params_of_the_cnn():
     cnn = PRESETS["cnn"]
-    assert specs.layer_shapes(cnn)[:4] == [(26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64)]
+    assert specs.layer_shapes(cnn)[:5] == [(24, 24, 16), (12, 12, 16), (8, 8, 32), (4, 4, 32), (512,)]
     params = specs.layer_params(cnn)
-    assert params[0] == 3 * 3 * 32 + 32 and params[-1] == 5 * 5 * 64 * 10 + 10
+    assert params[0] == 5 * 5 * 16 + 16 and params[2] == (5 * 5 * 16 + 1) * 32
+    assert params[5] == (512 + 1) * 128 and params[-1] == 128 * 10 + 10
     assert sum(params) == count_params(cnn)
 
 
