@@ -39,7 +39,7 @@ from typing import Any
 
 from .specs import ArchitectureSpec, SpecError, validate
 from .specs import from_dict as spec_from_dict
-from .store import RunStore, StoreError, artifacts_dir, atomic_write_json, check_run_name
+from .store import RunStore, StoreError, artifacts_dir, atomic_write_json, check_run_name, process_alive
 from .training import ConfigError, TrainConfig, validate_config
 
 log = logging.getLogger(__name__)
@@ -492,7 +492,7 @@ class JobRunner:
             pid = raw.get("pid")
             if job.id in busy:
                 continue
-            if job.is_active and isinstance(pid, int) and pid != os.getpid() and _process_alive(pid):
+            if job.is_active and isinstance(pid, int) and pid != os.getpid() and process_alive(pid):
                 continue  # another live server process owns this job
             if job.is_active:
                 message = INTERRUPTED_QUEUED if job.status == "queued" else INTERRUPTED_RUNNING
@@ -564,16 +564,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --------------------------------------------------------------------------------- process-wide runner

@@ -345,10 +345,11 @@ class RunStore:
 def _owner_alive(meta: dict) -> bool:
     """Whether the process that is training this run is still alive (True when unknown)."""
     pid = meta.get("pid")
-    return not isinstance(pid, int) or _process_alive(pid)
+    return not isinstance(pid, int) or process_alive(pid)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
