@@ -1,7 +1,9 @@
 """The architecture builder's list editing, as plain data the Train page keeps in session state.
 
 A draft is a list of layer dicts (``{"uid": 3, "kind": "dense", "units": 128, "activation": "relu"}``). The
-``uid`` never changes while a layer lives, so widgets keyed by it keep their values when layers are moved.
+``uid`` never changes while a layer lives, so widgets keyed by it keep their values when layers are moved. The
+page hands out uids from one counter and never reuses one: a browser remembers a widget's value by its key, so a
+new layer under an old uid would show the old layer's settings.
 Drafts may hold invalid values (units 0, rate 1.5): ``to_spec`` turns one into an ``ArchitectureSpec`` or raises
 ``SpecError`` with the message the page shows inline.
 """
@@ -33,16 +35,16 @@ def _next_uid(draft: list[dict]) -> int:
     return max((layer["uid"] for layer in draft), default=0) + 1
 
 
-def new_layer(kind: str, draft: list[dict]) -> dict:
-    """A layer of ``kind`` with sensible settings and a uid unused in ``draft``."""
+def new_layer(kind: str, draft: list[dict], uid: int | None = None) -> dict:
+    """A layer of ``kind`` with sensible settings and ``uid`` (default: one above any in ``draft``)."""
     if kind not in DEFAULTS:
         raise SpecError(f"Unknown layer kind {kind!r}; choose one of {', '.join(DEFAULTS)}.")
-    return {"uid": _next_uid(draft), "kind": kind, **DEFAULTS[kind]}
+    return {"uid": _next_uid(draft) if uid is None else uid, "kind": kind, **DEFAULTS[kind]}
 
 
-def add_layer(draft: list[dict], kind: str, position: int | None = None) -> list[dict]:
+def add_layer(draft: list[dict], kind: str, position: int | None = None, uid: int | None = None) -> list[dict]:
     """A new draft with a ``kind`` layer inserted at ``position`` (default: at the end)."""
-    layer = new_layer(kind, draft)
+    layer = new_layer(kind, draft, uid)
     position = len(draft) if position is None else max(0, min(position, len(draft)))
     return [*draft[:position], layer, *draft[position:]]
 
@@ -67,12 +69,9 @@ def set_value(draft: list[dict], uid: int, param: str, value) -> list[dict]:
     return [{**layer, param: value} if layer["uid"] == uid else layer for layer in draft]
 
 
-def from_spec(spec: ArchitectureSpec) -> list[dict]:
-    """A draft holding ``spec``'s layers (to start editing from a preset)."""
-    draft: list[dict] = []
-    for layer in spec.layers:
-        draft.append({"uid": _next_uid(draft), **layer.to_dict()})
-    return draft
+def from_spec(spec: ArchitectureSpec, first_uid: int = 1) -> list[dict]:
+    """A draft holding ``spec``'s layers (to start editing from a preset), uids from ``first_uid`` on."""
+    return [{"uid": first_uid + i, **layer.to_dict()} for i, layer in enumerate(spec.layers)]
 
 
 def to_spec(draft: list[dict], name: str = "custom", description: str = "") -> ArchitectureSpec:

@@ -23,7 +23,7 @@ from mnistlab.ui import (
     warm_up_tensorflow,
 )
 
-DRAFT, PRESET, FOCUS = "train_draft", "train_preset", "train_focus_job"
+DRAFT, PRESET, FOCUS, NEXT_UID = "train_draft", "train_preset", "train_focus_job", "train_next_uid"
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
 ADD_LABELS = {"dense": "Dense", "dropout": "Dropout", "conv2d": "Conv2D", "max_pool": "MaxPool", "flatten": "Flatten"}
 NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Filters", 8),
@@ -32,23 +32,29 @@ NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Fi
 st.title("Train")
 warm_up_tensorflow()  # while the user builds an architecture
 
+def _use_preset(name: str) -> None:
+    # Fresh uids, never used before in this session: the browser would refill old keys with old values.
+    first = st.session_state.get(NEXT_UID, 1)
+    st.session_state[DRAFT] = builder.from_spec(PRESETS[name], first_uid=first)
+    st.session_state[NEXT_UID] = first + len(PRESETS[name].layers)
+    st.session_state[PRESET] = name
+
+
 if DRAFT not in st.session_state:
-    st.session_state[DRAFT] = builder.from_spec(PRESETS["baseline"])
-    st.session_state[PRESET] = "baseline"
-
-
-def _clear_layer_widgets() -> None:
-    for key in [k for k in st.session_state if str(k).startswith("layer_")]:
-        del st.session_state[key]
+    _use_preset("baseline")
 
 
 def _load_preset() -> None:
     choice = st.session_state["train_start_from"]
     if choice in PRESETS:
-        _clear_layer_widgets()
-        st.session_state[DRAFT] = builder.from_spec(PRESETS[choice])
-        st.session_state[PRESET] = choice
+        _use_preset(choice)
         st.session_state["train_name"] = ""
+
+
+def _add_layer(kind: str) -> None:
+    uid = st.session_state.get(NEXT_UID, 1)
+    st.session_state[NEXT_UID] = uid + 1
+    _edit(builder.add_layer, kind, None, uid)
 
 
 def _edit(change, *args) -> None:
@@ -105,7 +111,7 @@ with arch_col:
     add_cols = st.columns(5)
     for col, kind in zip(add_cols, builder.DEFAULTS):
         col.button(f"+ {ADD_LABELS[kind]}", key=f"add_{kind}", width="stretch", help=f"Add a {kind} layer at the end",
-                   on_click=_edit, args=(builder.add_layer, kind))
+                   on_click=_add_layer, args=(kind,))
 
 spec, spec_error = None, None
 preset_name = st.session_state[PRESET]

@@ -118,3 +118,23 @@ def test_live_view_shows_progress_queue_position_and_stops(artifacts, monkeypatc
         assert not at.exception
     finally:
         runner.shutdown()
+
+
+def test_switching_presets_shows_and_trains_the_new_presets_layers(artifacts, clean_runner):
+    """The browser keeps a widget's value by its key: a new preset must not inherit the old one's numbers."""
+    from mnistlab.specs import PRESETS
+
+    at = AppTest.from_file(TRAIN, default_timeout=60).run()
+    at.number_input(key="layer_1_units").set_value(100).run()  # edit the baseline first
+    at.selectbox(key="train_start_from").set_value("dropout").run()
+    units = [w.value for w in at.number_input if str(w.key).endswith("_units")]
+    assert units == [256, 128]
+    at.button(key="remove_5").click().run()  # drop the last dropout, then add a fresh dense layer
+    at.button(key="add_dense").click().run()
+    assert [w.value for w in at.number_input if str(w.key).endswith("_units")] == [256, 128, 128]
+    at.selectbox(key="train_start_from").set_value("tuned").run()
+    assert at.metric[0].value == f"{567_434:,}"
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    [job] = _submitted()
+    assert job.spec.layers == PRESETS["tuned"].layers

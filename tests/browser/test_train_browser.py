@@ -55,3 +55,26 @@ def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_unti
     wait_until_idle(page)
     assert page.locator(".js-plotly-plot").count() >= 2  # batch curves and per-epoch curves
     page.screenshot(path=str(screenshots / "train_finished.png"))
+
+
+def test_switching_presets_shows_the_new_presets_settings(page, app_url, wait_until_idle):
+    """Each preset's layers appear with its own numbers, even after editing another preset's."""
+    page.goto(f"{app_url}/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    set_number(page, "Units", 100, wait_until_idle)  # edit the baseline's one layer first
+
+    def units() -> list[str]:
+        return [f.input_value() for f in page.get_by_role("spinbutton", name="Units", exact=True).all()]
+
+    for preset, expected, params in (("dropout", ["256", "128"], "235,146"),
+                                     ("tuned", ["512", "256", "128"], "567,434")):
+        page.get_by_label("Start from a preset", exact=True).click()
+        page.get_by_role("option", name=f"{preset} —").click()
+        wait_until_idle(page)
+        assert units() == expected
+        page.get_by_text(params, exact=True).wait_for(timeout=10_000)
+        time.sleep(1)  # a stale value would come back from the browser on the next rerun
+        wait_until_idle(page)
+        assert units() == expected
+        assert page.get_by_text("Custom architecture").count() == 0
