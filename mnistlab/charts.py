@@ -30,23 +30,34 @@ def ema(values: list[float], alpha: float = 0.15) -> list[float]:
     return out
 
 
-def batch_curves(batches: list[list[float]], alpha: float | None = None) -> go.Figure:
-    """Per-batch loss and accuracy (faint raw points, bold EMA) from ``[[step, loss, acc], ...]``.
+def batch_curves(batches: list[list[float]], alpha: float = 0.3, max_points: int = 400) -> go.Figure:
+    """Per-batch loss and accuracy from ``[[step, loss, acc], ...]``: each chunk's mean (faint) and its EMA (bold).
 
-    By default the smoothing follows the number of points: short curves are barely smoothed (they would lag far
-    behind), long ones average over about the last 20 points.
+    The EMA is computed on every point; at most ``max_points`` evenly spaced points (always the newest) are drawn,
+    so a long run costs the browser no more than a short one.
     """
-    alpha = alpha if alpha is not None else min(1.0, max(0.1, 8 / max(1, len(batches))))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss per batch", "Accuracy per batch"))
-    steps = [b[0] for b in batches]
-    for col, idx, name in ((1, 1, "loss"), (2, 2, "accuracy")):
+    keep = thin(len(batches), max_points)
+    steps = [batches[i][0] for i in keep]
+    for col, idx in ((1, 1), (2, 2)):
         raw = [b[idx] for b in batches]
-        fig.add_trace(go.Scatter(x=steps, y=raw, mode="lines", name=f"{name} (raw)", showlegend=False,
-                                 line={"color": PALETTE[col - 1], "width": 1}, opacity=0.3), row=1, col=col)
-        fig.add_trace(go.Scatter(x=steps, y=ema(raw, alpha), mode="lines", name=f"{name} (smoothed)",
-                                 showlegend=False, line={"color": PALETTE[col - 1], "width": 2.5}), row=1, col=col)
+        smooth = ema(raw, alpha)
+        fig.add_trace(go.Scatter(x=steps, y=[raw[i] for i in keep], mode="lines", name="each chunk of batches",
+                                 legendgroup="raw", showlegend=col == 1,
+                                 line={"color": PALETTE[col - 1], "width": 1}, opacity=0.35), row=1, col=col)
+        fig.add_trace(go.Scatter(x=steps, y=[smooth[i] for i in keep], mode="lines", name="smoothed (EMA)",
+                                 legendgroup="ema", showlegend=col == 1,
+                                 line={"color": PALETTE[col - 1], "width": 2.5}), row=1, col=col)
     fig.update_xaxes(title_text="batch")
-    return _layout(fig, height=280)
+    return _layout(fig, height=300)
+
+
+def thin(n: int, max_points: int) -> list[int]:
+    """At most ``max_points`` (+1) indices of ``range(n)``, evenly spaced, always including the last."""
+    if n <= max_points:
+        return list(range(n))
+    stride = n / max_points
+    return sorted({int(i * stride) for i in range(max_points)} | {n - 1})
 
 
 def epoch_curves(history: dict) -> go.Figure:

@@ -422,7 +422,10 @@ class JobRunner:
                 return
             job.progress = progress
             if progress.get("kind") == "batch":
-                job.batches.append([progress.get("step"), progress.get("loss"), progress.get("accuracy")])
+                loss, accuracy = progress.get("batch_loss"), progress.get("batch_accuracy")
+                if loss is None:  # a reporter without chunk means: use the running means
+                    loss, accuracy = progress.get("loss"), progress.get("accuracy")
+                job.batches.append([progress.get("step"), loss, accuracy])
                 if len(job.batches) > MAX_BATCH_POINTS * 1.1:  # trim now and then, not on every point
                     del job.batches[:len(job.batches) - MAX_BATCH_POINTS]
             elif progress.get("kind") == "epoch":

@@ -117,6 +117,10 @@ class Progress:
     eta_s: float
     val_loss: float | None = None
     val_accuracy: float | None = None
+    # 'batch' events: the mean over just the batches since the previous event (``loss``/``accuracy`` are Keras'
+    # running means since the epoch began, which hide how training moves right now).
+    batch_loss: float | None = None
+    batch_accuracy: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -130,7 +134,7 @@ class Progress:
 class TrainResult:
     model: object
     history: dict  # per epoch: loss, accuracy, val_loss, val_accuracy, epoch_s, lists of equal length
-    batches: list = field(default_factory=list)  # [[global step, loss, accuracy], ...] sampled per chunk
+    batches: list = field(default_factory=list)  # [[global step, loss, accuracy], ...]: each chunk's own mean
     status: str = "completed"  # or "stopped"
     duration_s: float = 0.0
     epochs_done: int = 0
@@ -259,6 +263,8 @@ class _Tracker:
         self.train_time = 0.0  # seconds spent in training steps (no validation): the basis of the ETA
         self._chunk_start = self.start
         self._epoch_start = self.start
+        self._seen = (0, 0.0, 0.0)  # batches of this epoch so far, their mean loss and accuracy
+        self._warm = None  # (train_time, step) after the first chunk, which also paid for graph tracing
 
     def callback(self, keras):
         tracker = self
@@ -269,6 +275,7 @@ class _Tracker:
 
             def on_epoch_begin(self, epoch, logs=None):
                 tracker.epoch = epoch
+                tracker._seen = (0, 0.0, 0.0)
                 tracker._epoch_start = tracker._chunk_start = time.perf_counter()
 
             def on_train_batch_end(self, batch, logs=None):
@@ -284,8 +291,22 @@ class _Tracker:
         return min(self.epoch * self.steps_per_epoch + batch_in_epoch + 1, (self.epoch + 1) * self.steps_per_epoch)
 
     def _eta(self, step: int) -> float:
-        per_step = self.train_time / step if step else 0.0
+        # The first chunk includes tracing the graph (about a second): leave it out once there is more to go by.
+        if self._warm and step > self._warm[1]:
+            per_step = (self.train_time - self._warm[0]) / (step - self._warm[1])
+        else:
+            per_step = self.train_time / step if step else 0.0
         return max(0.0, per_step * (self.total_steps - step))
+
+    def _chunk_means(self, batch: int, loss: float, acc: float) -> tuple[float, float]:
+        """The chunk's own mean loss and accuracy, recovered from Keras' running means since the epoch began."""
+        done = min(batch + 1, self.steps_per_epoch)
+        before, loss_before, acc_before = self._seen
+        self._seen = (done, loss, acc)
+        n = done - before
+        if n <= 0:
+            return loss, acc
+        return (loss * done - loss_before * before) / n, (acc * done - acc_before * before) / n
 
     def batch_end(self, batch: int, logs: dict, model) -> None:
         now = time.perf_counter()
@@ -294,13 +315,16 @@ class _Tracker:
         step = self._step(batch)
         n_fit = self.steps_per_epoch * self.config.batch_size
         self.samples = min(step * self.config.batch_size, n_fit * self.config.epochs)
+        if self._warm is None:
+            self._warm = (self.train_time, step)
         loss, acc = float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan))
-        self.batches.append([step, round(loss, 5), round(acc, 5)])
+        chunk_loss, chunk_acc = self._chunk_means(batch, loss, acc)
+        self.batches.append([step, round(chunk_loss, 5), round(chunk_acc, 5)])
         if self.on_progress:
             self.on_progress(Progress(
                 "batch", self.epoch + 1, self.config.epochs, step, self.total_steps, loss, acc,
                 elapsed_s=now - self.start, samples_per_s=self.samples / self.train_time if self.train_time else 0,
-                eta_s=self._eta(step),
+                eta_s=self._eta(step), batch_loss=chunk_loss, batch_accuracy=chunk_acc,
             ))
         if self.should_stop and self.should_stop():
             self.stopped = True

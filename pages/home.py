@@ -75,10 +75,13 @@ with right:
         if st.session_state.get("study_message"):
             st.info(st.session_state["study_message"])
 
-        @st.fragment(run_every=2.0)
+        def active_study_jobs() -> list:
+            return [j for j in get_runner().jobs(owner=STUDY_OWNER) if j.status in ("queued", "running")]
+
+        @st.fragment(run_every=2.0 if active_study_jobs() else None)  # refresh only while the study runs
         def study_jobs() -> None:
             runner = get_runner()
-            active = [j for j in runner.jobs(owner=STUDY_OWNER) if j.status in ("queued", "running")]
+            active = active_study_jobs()
             if active:
                 st.dataframe([job_row(j, runner.position(j.id), mine=False) for j in active], hide_index=True)
                 st.caption("Study jobs in the queue; results appear here and on Compare as they finish.")

@@ -20,7 +20,15 @@ def test_batch_curves_has_raw_and_smoothed_loss_and_accuracy():
     fig = charts.batch_curves([[8, 2.0, 0.2], [16, 1.0, 0.6], [24, 0.5, 0.8]])
     assert len(fig.data) == 4
     assert list(fig.data[0].x) == [8, 16, 24] and list(fig.data[0].y) == [2.0, 1.0, 0.5]
-    assert fig.data[1].y[-1] < 2.0  # the smoothed loss lags behind the raw one
+    assert 0.5 < fig.data[1].y[-1] < 2.0  # the smoothed loss follows the raw one, a little behind
+    assert [t.name for t in fig.data if t.showlegend] == ["each chunk of batches", "smoothed (EMA)"]
+
+
+def test_long_batch_curves_are_thinned_but_keep_the_newest_point():
+    batches = [[i, 1.0 / (i + 1), i / 5000] for i in range(5000)]
+    fig = charts.batch_curves(batches, max_points=400)
+    assert len(fig.data[0].x) <= 401 and fig.data[0].x[-1] == 4999 and fig.data[0].x[0] == 0
+    assert charts.thin(10, 400) == list(range(10))
 
 
 def test_epoch_curves_plots_train_and_validation():

@@ -100,3 +100,15 @@ def test_other_optimizers_learn(optimizer, mnist):
     result = train(PRESETS["baseline"], config, data=mnist)
     assert result.history["val_accuracy"][-1] > 0.6
     assert np.isfinite(result.history["loss"]).all()
+
+
+def test_batch_events_carry_each_chunks_own_mean(tiny_run):
+    """Keras reports running means since the epoch began; the chunk means recovered from them average back."""
+    result, events = tiny_run
+    batch = [e for e in events if e.kind == "batch" and e.epoch == 2]
+    steps_per_epoch = batch[-1].step - batch[0].step + 8
+    sizes = [8] * (len(batch) - 1) + [steps_per_epoch - 8 * (len(batch) - 1)]
+    weighted = sum(e.batch_loss * n for e, n in zip(batch, sizes)) / sum(sizes)
+    assert weighted == pytest.approx(batch[-1].loss, rel=1e-4)
+    assert batch[-1].batch_loss != pytest.approx(batch[-1].loss, rel=1e-3)  # a chunk differs from the running mean
+    assert [row[1] for row in result.batches[-len(batch):]] == [round(e.batch_loss, 5) for e in batch]
