@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,6 +303,16 @@ class RunStore:
             if status is None or run.status in ((status,) if isinstance(status, str) else status):
                 runs.append(run)
         return sorted(runs, key=lambda r: r.created, reverse=True)
+
+    def unused_name(self, base: str, also: Iterable[str] = ()) -> str:
+        """``base``, or ``base 2``, ``base 3``... whichever no saved run (nor a name in ``also``) has yet."""
+        taken = {run.name for run in self.list_runs()} | set(also)
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base} {n}" in taken:
+            n += 1
+        return f"{base} {n}"
 
     def problems(self) -> list[tuple[str, str]]:
         """(folder name, what is wrong) for every folder in the store that is not a readable run."""

@@ -268,9 +268,9 @@ if claims_tab.open:
     groups = claims.group_runs(runs)
     st.dataframe(pd.DataFrame([{
         "preset": p, "seeds": g.n,
-        "mean": None if g.mean is None else f"{g.mean:.2%}",
-        "std": None if g.std is None else f"{g.std:.2%}",
-        "accuracies": ", ".join(f"{v:.2%}" for v in g.values),
+        "mean": "—" if g.mean is None else f"{g.mean:.2%}",
+        "std": "—" if g.std is None else f"{g.std:.2%}",
+        "accuracies": ", ".join(f"{v:.2%}" for v in g.values) or "—",
         "notebook (1 run)": f"{NOTEBOOK_RESULTS[p][2]} %"} for p, g in groups.items()]), hide_index=True)
     badges = {claims.HOLDS: "green", claims.FAILS: "red", claims.UNKNOWN: "orange"}
     for v in claims.check_claims(runs):

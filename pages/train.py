@@ -170,7 +170,8 @@ if start:
         problems.append(f"Training settings: {exc}")
     name = None
     try:
-        name = check_run_name(run_name) if run_name.strip() else (preset_name or "custom")
+        name = (check_run_name(run_name) if run_name.strip()
+                else get_store().unused_name(preset_name or "custom", also=[j.name for j in get_runner().jobs()]))
     except StoreError as exc:
         problems.append(f"Run name: {exc}")
     if problems:

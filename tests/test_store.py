@@ -130,3 +130,11 @@ def test_a_run_whose_process_died_reads_as_interrupted_before_anyone_marks_it(st
     assert store.load(run_id).status == "interrupted"
     assert [r.id for r in store.list_runs(status="interrupted")] == [run_id]
     assert json.loads((store.path(run_id) / "run.json").read_text())["status"] == "running"  # reading wrote nothing
+
+
+def test_unused_name_counts_up_past_taken_names(store):
+    assert store.unused_name("custom") == "custom"
+    make_run(store, "custom")
+    make_run(store, "custom 2")
+    assert store.unused_name("custom") == "custom 3"
+    assert store.unused_name("custom", also=["custom 3"]) == "custom 4"
