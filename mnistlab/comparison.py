@@ -138,7 +138,8 @@ def curve_series(runs: list[Run], metric: str) -> dict[str, list[float | None]]:
 
 def diff_rows(a: Run, b: Run) -> list[dict]:
     """Side-by-side spec and config of two runs: one row per setting, with whether they differ."""
-    rows = [_row("Architecture", a.spec.summary(), b.spec.summary()), _row("Parameters", a.params, b.params)]
+    rows = [_row("Architecture", a.spec.summary(), b.spec.summary()),
+            _row("Parameters", f"{a.params:,}", f"{b.params:,}")]
     layers_a, layers_b = a.spec.layers, b.spec.layers
     for i in range(max(len(layers_a), len(layers_b))):
         la = layers_a[i].label() if i < len(layers_a) else "—"

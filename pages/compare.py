@@ -37,7 +37,7 @@ st.dataframe(rows, hide_index=True, column_config={
     "Parameters": st.column_config.NumberColumn(format="localized"),
     "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
     "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
-    "Architecture": st.column_config.TextColumn(width="large"),
+    "Architecture": st.column_config.TextColumn(width="medium"),
 })
 st.download_button("Download table as CSV", comparison.csv_bytes(rows), file_name="mnistlab-runs.csv",
                    mime="text/csv", icon=":material/download:", key="compare_csv", on_click="ignore")
@@ -45,8 +45,7 @@ st.download_button("Download table as CSV", comparison.csv_bytes(rows), file_nam
 curves_col, bars_col = st.columns(2, gap="large")
 with curves_col:
     st.subheader("Training curves")
-    metric_label = st.segmented_control("Metric", list(comparison.CURVE_METRICS), default="Validation accuracy",
-                                        key="compare_metric", required=True)
+    metric_label = st.selectbox("Metric", list(comparison.CURVE_METRICS), key="compare_metric")
     series = comparison.curve_series(chosen, comparison.CURVE_METRICS[metric_label or "Validation accuracy"])
     if series:
         st.plotly_chart(overlay_curves(series, metric_label or "Validation accuracy"))

@@ -45,7 +45,7 @@ def test_compare_shows_table_charts_and_exports_csv(trained_artifacts, trained_s
     assert {r["Run id"] for r in parsed} == set(ids)
     diff = at.dataframe[1].value.set_index("Setting")
     assert diff.loc["Layer 1", "≠"] == "●"  # Dense(128) vs Dense(256)
-    at.segmented_control(key="compare_metric").set_value("Train loss").run()
+    at.selectbox(key="compare_metric").set_value("Train loss").run()
     assert not at.exception
 
 
