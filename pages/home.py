@@ -52,7 +52,8 @@ with right:
         column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
         column_config={"#": st.column_config.NumberColumn(width=40),
                        "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
-                       "Runs here": st.column_config.TextColumn(width="medium")},
+                       "Runs here": st.column_config.TextColumn(width="small"),
+                       "Architecture": st.column_config.TextColumn(width="large")},
     )
     if not runs:
         st.caption("No runs saved yet: start the study below, or train one on the Train page.")
