@@ -162,13 +162,20 @@ def _text(value) -> str:
 
 
 def notebook_rows(runs: list[Run]) -> list[dict]:
-    """The notebook's four experiments: reported accuracy beside the finished runs of each preset saved here."""
+    """The notebook's four experiments: reported accuracy beside this store's comparable runs of each preset.
+
+    Comparable means what the claim check counts (``claims.RULE``: full data, standard epochs, one run per seed);
+    other finished runs of a preset are only counted, so a quick 1-epoch test never drags a mean down.
+    """
+    from .claims import counts, group_runs
+
+    groups = group_runs(runs)
     rows = []
     for preset_name, (number, title, reported) in NOTEBOOK_RESULTS.items():
-        accs = [100 * r.test_accuracy for r in runs
-                if r.preset == preset_name and r.status == "completed" and r.test_accuracy is not None]
+        accs = [100 * acc for acc in groups[preset_name].values]
+        others = sum(1 for r in runs if r.preset == preset_name and r.status == "completed" and not counts(r))
         if not accs:
-            here = "—"
+            here = f"— ({others} with other settings)" if others else "—"
         elif len(accs) == 1:
             here = f"{accs[0]:.2f} %"
         else:

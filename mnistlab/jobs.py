@@ -54,10 +54,10 @@ MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth ch
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
 OWNER_MAX = 100
 
-INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again with Resubmit."
+INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again from the Train page."
 INTERRUPTED_RUNNING = ("The server stopped while this job was training; its history up to then is kept in "
                        "the run.")
-SHUTDOWN_QUEUED = "The server shut down before this job started; start it again with Resubmit."
+SHUTDOWN_QUEUED = "The server shut down before this job started; start it again from the Train page."
 
 
 class JobError(Exception):

@@ -58,8 +58,8 @@ with right:
     if not runs:
         st.caption("No runs saved yet: start the study below, or train one on the Train page.")
     else:
-        st.caption(f"{len(runs)} run(s) saved here. *Runs here* counts completed runs of each preset "
-                   "(mean ± standard deviation over seeds).")
+        st.caption(f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
+                   "settings (all digits, standard epochs), mean ± standard deviation over seeds.")
 
     with st.container(border=True):
         st.markdown("**Rerun the study** — the notebook's four networks, each with several seeds, as background "
@@ -83,6 +83,10 @@ with right:
         def study_jobs() -> None:
             runner = get_runner()
             active = active_study_jobs()
+            ids, before = {j.id for j in active}, st.session_state.get("home_study_ids", set())
+            st.session_state["home_study_ids"] = ids
+            if before - ids:
+                st.rerun()  # a study run finished: redraw the whole page so its table shows the result
             if active:
                 st.dataframe([job_row(j, runner.position(j.id), mine=False) for j in active], hide_index=True)
                 st.caption("Study jobs in the queue; results appear here and on Compare as they finish.")

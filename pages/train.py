@@ -184,6 +184,7 @@ if start:
             show_error(exc)
         else:
             st.session_state[FOCUS] = job.id
+            st.session_state.pop("train_show_job", None)  # the picker then opens on the new job
             st.toast(f"Queued {name}.", icon=":material/schedule:")
 
 # ------------------------------------------------------------------------------------------ live jobs
@@ -221,6 +222,15 @@ def _show_job(job, runner) -> None:
             st.info("Stopped before the first epoch ended: nothing to evaluate.")
     else:
         st.error(f"This job {job.status}: {job.error or 'no details'}", icon=":material/error:")
+        if job.can_resubmit and st.button("Try again", key=f"again_{job.id}", icon=":material/replay:"):
+            try:
+                again = runner.resubmit(job.id, owner=session_owner())
+            except JobError as exc:
+                show_error(exc)
+            else:
+                st.session_state[FOCUS] = again.id
+                st.session_state.pop("train_show_job", None)
+                st.rerun()
     if job.batches:
         st.plotly_chart(batch_curves(job.batches))
     if job.history.get("loss"):
@@ -249,8 +259,10 @@ def jobs_panel() -> None:
             focus = next((job.id for job in mine if job.status in ACTIVE), ids[0])
         by_id = {job.id: job for job in mine}
         if len(mine) > 1:
-            focus = st.selectbox("Show", ids, index=ids.index(focus), format_func=lambda i: by_id[i].label,
-                                 key="train_show_job")
+            # The picker's key holds the focus (a keyed widget ignores ``index`` after its first run).
+            if st.session_state.get("train_show_job") not in ids:
+                st.session_state["train_show_job"] = focus
+            focus = st.selectbox("Show", ids, format_func=lambda i: by_id[i].label, key="train_show_job")
         st.session_state[FOCUS] = focus
         _show_job(by_id[focus], runner)
         st.markdown("##### Your trainings")

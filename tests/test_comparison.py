@@ -84,3 +84,7 @@ def test_notebook_rows_show_reported_and_saved_accuracy():
     assert rows["baseline"]["Runs here"] == "97.50 ± 0.71 % (n=2)"
     assert rows["tuned"]["Runs here"] == "98.12 %"
     assert rows["deeper"]["Runs here"] == "—"
+    quick = make_run("d", "deeper", acc=0.5, epochs=1)  # a quick test run never drags the study's mean down
+    rows = {row["Preset"]: row for row in comparison.notebook_rows([*runs, quick])}
+    assert rows["deeper"]["Runs here"] == "— (1 with other settings)"
+    assert rows["baseline"]["Runs here"] == "97.50 ± 0.71 % (n=2)"

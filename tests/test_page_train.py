@@ -138,3 +138,25 @@ def test_switching_presets_shows_and_trains_the_new_presets_layers(artifacts, cl
     assert not at.exception
     [job] = _submitted()
     assert job.spec.layers == PRESETS["tuned"].layers
+
+
+def test_a_new_training_takes_the_focus_from_the_previous_one(artifacts, monkeypatch):
+    import threading
+
+    import mnistlab.ui
+    from mnistlab.jobs import JobRunner
+
+    release = threading.Event()
+    runner = JobRunner(RunStore(artifacts / "runs"), workers=1, work=lambda job, ctx: release.wait(10))
+    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    try:
+        at = AppTest.from_file(TRAIN, default_timeout=60).run()
+        for name in ("first", "second", "third"):
+            at.text_input(key="train_name").input(name).run()
+            at.button(key="train_start").click().run()
+            assert not at.exception
+            heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+            assert heading.endswith(name)  # the job just started is the one shown
+    finally:
+        release.set()
+        runner.shutdown()
