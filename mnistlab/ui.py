@@ -51,16 +51,11 @@ def _store_for(artifacts: str) -> RunStore:
     return RunStore(Path(artifacts) / "runs")
 
 
-@st.cache_resource(show_spinner=False, validate=lambda runner: not runner._closed)
-def _runner_for(artifacts: str):
-    from .jobs import default_runner
-
-    return default_runner()  # one per artifacts folder, shut down cleanly at exit
-
-
 def get_runner():
     """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions)."""
-    return _runner_for(_artifacts_key())
+    from .jobs import default_runner
+
+    return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
 
 
 def session_owner() -> str:
@@ -73,7 +68,9 @@ def session_owner() -> str:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _model_for(artifacts: str, run_id: str):
     model = _store_for(artifacts).load_model(run_id)
-    model(np.zeros((1, 28, 28), np.float32), training=False)  # build the graph once, not on the first click
+    from .drawing import warm_up
+
+    warm_up(model)  # build the graph once, not on the first click
     return model
 
 
@@ -205,7 +202,6 @@ def digit_gallery(images: Iterable[np.ndarray], captions: Iterable[str], per_row
 
 # -------------------------------------------------------------------------------------------------- jobs
 
-ACTIVE = ("queued", "running")
 
 
 def duration_text(seconds: float | None) -> str:

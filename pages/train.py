@@ -4,12 +4,11 @@ import streamlit as st
 
 from mnistlab import builder
 from mnistlab.charts import batch_curves, epoch_curves
-from mnistlab.jobs import JobError
+from mnistlab.jobs import ACTIVE, JobError
 from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
 from mnistlab.store import StoreError, check_run_name
 from mnistlab.training import OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig, validate_config
 from mnistlab.ui import (
-    ACTIVE,
     STATUS_ICONS,
     as_text,
     duration_text,
