@@ -41,7 +41,6 @@ class Group:
 
     preset: str
     by_seed: dict[int, float] = field(default_factory=dict)
-    run_ids: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -85,9 +84,6 @@ def group_runs(runs, epochs: int = STANDARD_EPOCHS) -> dict[str, Group]:
         if counts(run, epochs):
             group = groups[run.preset]
             group.by_seed[run.config["seed"]] = float(run.test_accuracy)
-    for run in runs:
-        if counts(run, epochs):
-            groups[run.preset].run_ids.append(run.id)
     return groups
 
 
