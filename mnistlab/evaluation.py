@@ -63,6 +63,14 @@ def normalize_rows(confusion) -> np.ndarray:
     return np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
 
 
+def top_confusion(confusion) -> tuple[int, int]:
+    """(true digit, predicted digit) of the most frequent mistake in a confusion matrix (ties: the later pair)."""
+    cm = np.asarray(confusion)
+    pairs = [(cm[t, p], t, p) for t in range(len(cm)) for p in range(len(cm)) if t != p]
+    _, true, predicted = max(pairs)
+    return int(true), int(predicted)
+
+
 def cell_mistakes(metrics: dict, true: int, predicted: int) -> list[list]:
     """The mistakes rows (index, true, predicted, confidence) for one confusion-matrix cell."""
     return [m for m in metrics.get("mistakes", []) if m[1] == true and m[2] == predicted]

@@ -5,7 +5,7 @@ import streamlit as st
 from mnistlab.builder import summary_rows
 from mnistlab.charts import confusion_heatmap, epoch_curves
 from mnistlab.data import DataError
-from mnistlab.evaluation import cell_mistakes
+from mnistlab.evaluation import cell_mistakes, top_confusion
 from mnistlab.store import StoreError
 from mnistlab.ui import (
     digit_gallery,
@@ -74,9 +74,7 @@ else:
             st.session_state["cm_last_click"] = picked
             st.session_state["cell_true"], st.session_state["cell_pred"] = picked
     if "cell_true" not in st.session_state:  # start on the most frequent confusion
-        cm = metrics["confusion"]
-        pairs = [(cm[t][p], t, p) for t in DIGITS for p in DIGITS if t != p]
-        _, st.session_state["cell_true"], st.session_state["cell_pred"] = max(pairs)
+        st.session_state["cell_true"], st.session_state["cell_pred"] = top_confusion(metrics["confusion"])
     with cell_col:
         st.subheader("Digits in a cell")
         t_col, p_col = st.columns(2)

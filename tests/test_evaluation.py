@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnistlab.evaluation import cell_mistakes, normalize_rows, score
+from mnistlab.evaluation import cell_mistakes, normalize_rows, score, top_confusion
 
 
 def test_score_on_known_predictions():
@@ -20,6 +20,12 @@ def test_score_on_known_predictions():
     assert m["per_class"]["support"][:4] == [1, 1, 2, 1]
     expected_loss = -np.mean(np.log([0.91, 0.91, 0.01, 0.91, 0.01]))
     assert m["loss"] == pytest.approx(expected_loss)
+
+
+def test_top_confusion_is_the_largest_off_diagonal_cell():
+    cm = np.eye(10, dtype=int) * 900
+    cm[4, 9], cm[7, 2], cm[9, 4] = 12, 30, 29
+    assert top_confusion(cm.tolist()) == (7, 2)
 
 
 def test_cell_mistakes_and_row_normalisation():
