@@ -235,7 +235,6 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._stops: dict[str, threading.Event] = {}
-        self._epoch_elapsed: dict[str, float] = {}
         self._closed = False
         self._persist_lock = threading.Lock()
         with _live_lock:
@@ -413,7 +412,6 @@ class JobRunner:
         job.status, job.finished = status, time.time()
         if error:
             job.error = error
-        self._epoch_elapsed.pop(job.id, None)
 
     def _report(self, job_id: str, progress: dict) -> None:
         with self._cond:
@@ -430,8 +428,7 @@ class JobRunner:
                     del job.batches[:len(job.batches) - MAX_BATCH_POINTS]
             elif progress.get("kind") == "epoch":
                 elapsed = progress.get("elapsed_s") or 0.0
-                previous = self._epoch_elapsed.get(job_id, 0.0)
-                self._epoch_elapsed[job_id] = elapsed
+                previous = sum(job.history.get("epoch_s", []))  # elapsed time at the previous epoch's end
                 for key, value in (("loss", progress.get("loss")), ("accuracy", progress.get("accuracy")),
                                    ("val_loss", progress.get("val_loss")),
                                    ("val_accuracy", progress.get("val_accuracy")),

@@ -162,6 +162,16 @@ def no_runs_yet(what: str = "Nothing to show yet") -> None:
     link("train", "Train a model", icon=":material/model_training:")
 
 
+def runs_or_stop(store: RunStore, what: str) -> list[Run]:
+    """The store's readable runs; with none, the friendly empty state (and any damaged folders), then stop."""
+    runs = list_runs_safely(store)
+    if not runs:
+        no_runs_yet(what)
+        show_problems(store)
+        st.stop()
+    return runs
+
+
 def show_problems(store: RunStore) -> None:
     """Damaged run folders, listed in an expander (they are skipped everywhere else)."""
     try:

@@ -63,32 +63,28 @@ def units_figure(values: np.ndarray, k: int = TOP_UNITS) -> go.Figure:
 
 def maps_figure(maps: np.ndarray, k: int = MAX_MAPS) -> go.Figure:
     """The ``k`` most active feature maps (H, W, C) in a grid."""
-    import plotly.express as px
-
     order = inside.strongest(maps, k)
-    stack = np.moveaxis(maps[..., order], -1, 0)
-    fig = px.imshow(stack, facet_col=0, facet_col_wrap=8, color_continuous_scale="Viridis",
-                    facet_col_spacing=0.01, facet_row_spacing=0.04)
-    for annotation, channel in zip(fig.layout.annotations, order):
-        annotation.text = f"#{channel}"
-    rows = -(-len(order) // 8)
-    fig.update_layout(height=110 * rows + 40, margin=MARGIN, coloraxis_showscale=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    return fig
+    return _image_grid(np.moveaxis(maps[..., order], -1, 0), [f"#{c}" for c in order], row_height=110,
+                       color_continuous_scale="Viridis")
 
 
 def weights_figure(weights: np.ndarray, units) -> go.Figure:
     """Incoming weights of first-layer units as 28x28 images: red excites the unit, blue inhibits it."""
+    limit = float(np.abs(weights).max()) or 1.0
+    return _image_grid(weights, [f"unit #{u}" for u in units], row_height=120,
+                       color_continuous_scale="RdBu_r", zmin=-limit, zmax=limit)
+
+
+def _image_grid(stack: np.ndarray, titles: list[str], row_height: int, **colors) -> go.Figure:
+    """Images (N, H, W) in rows of eight, each titled, without axes or a colour bar."""
     import plotly.express as px
 
-    limit = float(np.abs(weights).max()) or 1.0
-    fig = px.imshow(weights, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
-                    zmin=-limit, zmax=limit, facet_col_spacing=0.01, facet_row_spacing=0.04)
-    for annotation, unit in zip(fig.layout.annotations, units):
-        annotation.text = f"unit #{unit}"
-    rows = -(-len(units) // 8)
-    fig.update_layout(height=120 * rows + 40, margin=MARGIN, coloraxis_showscale=False)
+    fig = px.imshow(stack, facet_col=0, facet_col_wrap=8, facet_col_spacing=0.01, facet_row_spacing=0.04,
+                    **colors)
+    for annotation, title in zip(fig.layout.annotations, titles):
+        annotation.text = title
+    rows = -(-len(titles) // 8)
+    fig.update_layout(height=row_height * rows + 40, margin=MARGIN, coloraxis_showscale=False)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return fig

@@ -6,15 +6,11 @@ from mnistlab import comparison
 from mnistlab.charts import accuracy_bars, accuracy_vs_params, overlay_curves
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.store import StoreError
-from mnistlab.ui import get_store, list_runs_safely, no_runs_yet, show_error, show_problems
+from mnistlab.ui import get_store, runs_or_stop, show_error, show_problems
 
 st.title("Compare")
 store = get_store()
-runs = list_runs_safely(store)
-if not runs:
-    no_runs_yet("Nothing to compare yet")
-    show_problems(store)
-    st.stop()
+runs = runs_or_stop(store, "Nothing to compare yet")
 
 by_id = {run.id: run for run in runs}
 if "compare_runs" in st.session_state:  # drop runs deleted since they were picked

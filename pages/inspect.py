@@ -11,11 +11,10 @@ from mnistlab.ui import (
     digit_gallery,
     get_store,
     link,
-    list_runs_safely,
-    no_runs_yet,
     query_run,
     run_header,
     run_picker,
+    runs_or_stop,
     show_error,
     show_problems,
     test_images,
@@ -26,11 +25,7 @@ MAX_SHOWN = 24
 
 st.title("Inspect")
 store = get_store()
-runs = list_runs_safely(store)
-if not runs:
-    no_runs_yet("Nothing to inspect yet")
-    show_problems(store)
-    st.stop()
+runs = runs_or_stop(store, "Nothing to inspect yet")
 
 default = query_run(runs) or next((r.id for r in runs if r.has_model), runs[0].id)
 run = run_picker("Run", runs, default=default, key="inspect_run")
