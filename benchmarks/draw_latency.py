@@ -14,16 +14,18 @@ import json
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=500, help="drawings to time (default 500)")
     parser.add_argument("--preset", default="tuned", help="architecture to time when --run is not given")
     parser.add_argument("--run", help="time the model of this saved run")
     args = parser.parse_args()
 
-    from mnistlab.drawbench import measure_draw_latency
+    from mnistlab.bench.drawn_digits import measure_draw_latency
 
     if args.run:
-        from mnistlab.store import RunStore
+        from mnistlab.runs.store import RunStore
 
         model, source = RunStore().load_model(args.run), f"run {args.run}"
     else:

@@ -16,20 +16,22 @@ import time
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=10000, help="test digits to redraw (default: all 10,000)")
     parser.add_argument("--preset", default="tuned", help="preset to train when --run is not given")
     parser.add_argument("--run", help="use the model of this saved run instead of training")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    from mnistlab.bench.drawn_digits import measure_robustness
     from mnistlab.data import load_mnist
-    from mnistlab.drawbench import measure_robustness
 
     data = load_mnist()
     started = time.perf_counter()
     if args.run:
-        from mnistlab.store import RunStore
+        from mnistlab.runs.store import RunStore
 
         model, source = RunStore().load_model(args.run), f"run {args.run}"
     else:

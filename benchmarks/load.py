@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from mnistlab.study.stats import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 POSITION = re.compile(r"number (\d+) in line")
 REFUSED = "already have"
@@ -41,16 +43,11 @@ RENDER_LOCK = threading.Lock()
 ALL_SUBMITTED = threading.Event()
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
     """The largest number of [start, end] intervals that contain one moment."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1]))
+    events = sorted(
+        [(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1])
+    )
     now = best = 0
     for _, change in events:
         now += change
@@ -70,7 +67,9 @@ class Monitor(threading.Thread):
         self.done = threading.Event()
         self.max_running = self.max_queue = 0
         self.peak_rss = self.start_rss = self.process.memory_info().rss
-        self.rss_by_jobs_done: dict[int, int] = {}  # RSS when the n-th job had just ended: a leak shows as a slope
+        self.rss_by_jobs_done: dict[
+            int, int
+        ] = {}  # RSS when the n-th job had just ended: a leak shows as a slope
 
     def run(self) -> None:
         while not self.done.wait(0.05):
@@ -110,13 +109,13 @@ class Session(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure, it never hides one
+        except Exception as exc:
             self.record("session_errors", f"{type(exc).__name__}: {exc}"[:300])
 
     def _run(self) -> None:
         from streamlit.testing.v1 import AppTest
 
-        from mnistlab.jobs import JobError
+        from mnistlab.runs.jobs import JobError
         from mnistlab.specs import PRESETS
         from mnistlab.training import TrainConfig
 
@@ -141,8 +140,13 @@ class Session(threading.Thread):
             else:
                 config = TrainConfig(epochs=self.args.epochs, train_subset=self.args.subset)
                 try:
-                    self.runner.submit(PRESETS["baseline"], config, name=f"pupil {self.index}", preset="baseline",
-                                       owner=owner)
+                    self.runner.submit(
+                        PRESETS["baseline"],
+                        config,
+                        name=f"pupil {self.index}",
+                        preset="baseline",
+                        owner=owner,
+                    )
                     self.record("submitted", owner)
                 except JobError as exc:
                     self.record("refused" if REFUSED in str(exc) else "page_errors", str(exc)[:200])
@@ -185,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MNISTLAB_ARTIFACTS"] = str(artifacts)
     sys.path.insert(0, str(ROOT))
 
-    from mnistlab import jobs
     from mnistlab.data import load_mnist
+    from mnistlab.runs import jobs
+
     load_mnist()
     from mnistlab.tf import keras  # noqa: F401 - import TensorFlow once, before the clock starts
 
@@ -219,38 +224,70 @@ def main(argv: list[str] | None = None) -> int:
     ran = [j for j in all_jobs if j.started and j.finished]
     by_submission = [j.id for j in sorted(ran, key=lambda j: (j.submitted, j.id))]
     by_start = [j.id for j in sorted(ran, key=lambda j: j.started)]
-    statuses = {status: sum(1 for j in all_jobs if j.status == status)
-                for status in ("completed", "stopped", "failed", "interrupted", "queued", "running")}
+    statuses = {
+        status: sum(1 for j in all_jobs if j.status == status)
+        for status in ("completed", "stopped", "failed", "interrupted", "queued", "running")
+    }
     renders = {page: results.get(f"render_{page}", []) for page in ("train", "home")}
     every_render = renders["train"] + renders["home"]
     greedy_refused = len(results.get("refused", []))
     report = {
-        "sessions": args.sessions, "mode": args.mode, "workers": runner.workers, "cap_per_session": args.cap,
+        "sessions": args.sessions,
+        "mode": args.mode,
+        "workers": runner.workers,
+        "cap_per_session": args.cap,
         "job": {"preset": "baseline", "epochs": args.epochs, "subset": args.subset},
         "wall_s": round(wall, 1),
-        "machine": {"cores": os.cpu_count(), "load_avg_1min": {"start": round(load_before, 1),
-                                                                "end": round(os.getloadavg()[0], 1)}},
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_avg_1min": {"start": round(load_before, 1), "end": round(os.getloadavg()[0], 1)},
+        },
         "jobs_submitted": len(results.get("submitted", [])),
-        "jobs_completed": statuses["completed"], "jobs_failed": statuses["failed"],
-        "jobs_stopped_at_timeout": len(timed_out), "jobs_refused_by_cap": greedy_refused,
-        "max_active_per_session": max((max_overlap([(j.submitted, j.finished or time.time()) for j in mine])
-                                       for mine in _by_owner(all_jobs).values()), default=0),
+        "jobs_completed": statuses["completed"],
+        "jobs_failed": statuses["failed"],
+        "jobs_stopped_at_timeout": len(timed_out),
+        "jobs_refused_by_cap": greedy_refused,
+        "max_active_per_session": max(
+            (
+                max_overlap([(j.submitted, j.finished or time.time()) for j in mine])
+                for mine in _by_owner(all_jobs).values()
+            ),
+            default=0,
+        ),
         "max_concurrent_trainings": max_overlap([(j.started, j.finished) for j in ran]),
-        "max_running_sampled": monitor.max_running, "max_queue_length": monitor.max_queue,
+        "max_running_sampled": monitor.max_running,
+        "max_queue_length": monitor.max_queue,
         "started_in_submission_order": by_submission == by_start,
-        "queue_positions_shown": {"count": len(results.get("positions", [])),
-                                  "max": max(results.get("positions", [0]))},
+        "queue_positions_shown": {
+            "count": len(results.get("positions", [])),
+            "max": max(results.get("positions", [0])),
+        },
         "render_while_training_s": {
-            page: {"n": len(v), "p50": _r(percentile(v, 50)), "p95": _r(percentile(v, 95)), "max": _r(max(v, default=None))}
+            page: {
+                "n": len(v),
+                "p50": _r(percentile(v, 50)),
+                "p95": _r(percentile(v, 95)),
+                "max": _r(max(v, default=None)),
+            }
             for page, v in {**renders, "all": every_render}.items()
         },
-        "response_incl_waiting_turn_s": {"p50": _r(percentile(results.get("response", []), 50)),
-                                         "p95": _r(percentile(results.get("response", []), 95))},
-        "rss_mb": {"start": round(monitor.start_rss / 2**20), "peak": round(monitor.peak_rss / 2**20),
-                   "after_n_jobs": {n: round(rss / 2**20) for n, rss in sorted(monitor.rss_by_jobs_done.items())
-                                    if n % 5 == 0 or n == len(all_jobs)}},
-        "job_seconds": {"p50": _r(percentile([j.finished - j.started for j in ran], 50)),
-                        "max": _r(max((j.finished - j.started for j in ran), default=None))},
+        "response_incl_waiting_turn_s": {
+            "p50": _r(percentile(results.get("response", []), 50)),
+            "p95": _r(percentile(results.get("response", []), 95)),
+        },
+        "rss_mb": {
+            "start": round(monitor.start_rss / 2**20),
+            "peak": round(monitor.peak_rss / 2**20),
+            "after_n_jobs": {
+                n: round(rss / 2**20)
+                for n, rss in sorted(monitor.rss_by_jobs_done.items())
+                if n % 5 == 0 or n == len(all_jobs)
+            },
+        },
+        "job_seconds": {
+            "p50": _r(percentile([j.finished - j.started for j in ran], 50)),
+            "max": _r(max((j.finished - j.started for j in ran), default=None)),
+        },
         "failures": [j.error for j in all_jobs if j.status == "failed"][:5],
         "page_exceptions": results.get("page_exceptions", [])[:5],
         "page_errors": results.get("page_errors", [])[:5],

@@ -50,7 +50,7 @@ class Mnist:
     y_test: np.ndarray
     source: str
 
-    def __iter__(self):  # allows ``(x_train, y_train), (x_test, y_test) = ...``-style unpacking via astuple
+    def __iter__(self):  # allows ``x_train, y_train, x_test, y_test = load_mnist()``
         return iter((self.x_train, self.y_train, self.x_test, self.y_test))
 
 
@@ -105,7 +105,9 @@ def _load_idx_dir(folder: Path) -> Mnist:
                 "Put the four original IDX files there, or unset MNISTLAB_DATA to use the bundled copy."
             )
         if hashlib.sha256(data).hexdigest() != RAW_SHA256[stem]:
-            raise DataError(_damaged(gz if gz.exists() else raw, "its content is not the original MNIST file"))
+            raise DataError(
+                _damaged(gz if gz.exists() else raw, "its content is not the original MNIST file")
+            )
         arrays[key] = _parse_idx(data, stem)
     return _checked(Mnist(**arrays, source=str(folder)))
 
@@ -150,7 +152,9 @@ def _checked(m: Mnist) -> Mnist:
         arr = getattr(m, key)
         shape_ok = arr.shape == ((count, 28, 28) if key.startswith("x") else (count,))
         if not shape_ok:
-            raise DataError(f"{key} from {m.source} has shape {arr.shape}; MNIST's is {count} digits of 28x28.")
+            raise DataError(
+                f"{key} from {m.source} has shape {arr.shape}; MNIST's is {count} digits of 28x28."
+            )
     return m
 
 

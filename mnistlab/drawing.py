@@ -88,7 +88,7 @@ def canvas_to_mnist(image: np.ndarray, normalize: bool = True) -> np.ndarray | N
         return None
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
-    crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
     height, width = crop.shape
     factor = BOX / max(height, width)
@@ -117,11 +117,13 @@ def _place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + digit.shape[0], FIELD), min(left + digit.shape[1], FIELD)
     if y1 > y0 and x1 > x0:
-        field[y0:y1, x0:x1] = digit[y0 - top: y1 - top, x0 - left: x1 - left]
+        field[y0:y1, x0:x1] = digit[y0 - top : y1 - top, x0 - left : x1 - left]
     return field
 
 
-def read_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+def read_image(
+    data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS
+) -> np.ndarray:
     """Decode an uploaded PNG/JPEG/GIF/BMP/WebP into an RGBA uint8 array; raise ``ImageError`` if unusable.
 
     Refuses empty or oversized files, anything that is not an image, and decompression bombs: the pixel
@@ -149,7 +151,9 @@ def read_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = 
     except UnidentifiedImageError:
         raise ImageError("This file is not an image Pillow can read; please upload a PNG or JPEG.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("The image declares too many pixels to decode safely (a decompression bomb?).") from None
+        raise ImageError(
+            "The image declares too many pixels to decode safely (a decompression bomb?)."
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt files
         raise ImageError(f"The image could not be decoded: {exc}") from None
     if rgba.shape[0] == 0 or rgba.shape[1] == 0:
@@ -194,23 +198,3 @@ def default_run_id(runs: list, wanted: str | None = None) -> str | None:
     if not usable:
         return None
     return max(usable, key=lambda run: -1.0 if run.test_accuracy is None else run.test_accuracy).id
-
-
-def probability_figure(probabilities: np.ndarray, height: int = 260):
-    """A Plotly bar chart of the ten class probabilities, the predicted digit highlighted."""
-    import plotly.graph_objects as go
-
-    probabilities = np.asarray(probabilities, dtype=float)
-    best = int(probabilities.argmax())
-    colours = ["#E45756" if digit == best else "#4C78A8" for digit in range(10)]
-    fig = go.Figure(go.Bar(
-        x=[str(digit) for digit in range(10)], y=probabilities.tolist(), marker_color=colours,
-        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
-        hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
-    ))
-    fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
-        xaxis={"title": "digit", "type": "category"},
-        yaxis={"title": "probability", "range": [0, 1.15], "tickformat": ".0%"}, showlegend=False,
-    )
-    return fig

@@ -6,6 +6,8 @@ model in batches (calling it directly, which is faster here than ``model.predict
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -15,7 +17,10 @@ CLASSES = list(range(10))
 def predict_proba(model, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
     """(N, 28, 28) float32 images in [0, 1] -> (N, 10) float32 probabilities."""
     images = np.asarray(images, dtype=np.float32)
-    out = [np.asarray(model(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+    out = [
+        np.asarray(model(images[i : i + batch_size], training=False))
+        for i in range(0, len(images), batch_size)
+    ]
     return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
 
@@ -71,6 +76,21 @@ def top_confusion(confusion) -> tuple[int, int]:
     return int(true), int(predicted)
 
 
-def cell_mistakes(metrics: dict, true: int, predicted: int) -> list[list]:
-    """The mistakes rows (index, true, predicted, confidence) for one confusion-matrix cell."""
-    return [m for m in metrics.get("mistakes", []) if m[1] == true and m[2] == predicted]
+class Mistake(NamedTuple):
+    """One misclassified test digit, as ``score`` lists it in ``metrics["mistakes"]``."""
+
+    index: int  # position in the test set
+    true: int
+    predicted: int
+    confidence: float  # the probability the model gave its (wrong) answer
+
+
+def mistakes(metrics: dict, limit: int | None = None) -> list[Mistake]:
+    """The run's mistakes, most confident first (at most ``limit``)."""
+    rows = metrics.get("mistakes", [])
+    return [Mistake(int(i), int(t), int(p), float(c)) for i, t, p, c in rows[:limit]]
+
+
+def cell_mistakes(metrics: dict, true: int, predicted: int) -> list[Mistake]:
+    """The mistakes of one confusion-matrix cell (true digit read as ``predicted``), most confident first."""
+    return [m for m in mistakes(metrics) if m.true == true and m.predicted == predicted]

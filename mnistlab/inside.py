@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from .specs import INPUT_SHAPE
+from mnistlab.specs import INPUT_SHAPE
 
 _probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -48,7 +48,7 @@ def _kind(layer, keras) -> str | None:
 def hidden_layers(model) -> list[tuple[str, str]]:
     """(name, kind) of the layers whose outputs ``activations`` reports: Dense, Conv2D and pooling layers
     before the output layer. Dropout, Flatten and Reshape are left out (they add nothing to look at)."""
-    from .tf import keras
+    from mnistlab.tf import keras
 
     found = []
     for layer in model.layers[:-1]:
@@ -60,7 +60,7 @@ def hidden_layers(model) -> list[tuple[str, str]]:
 
 def _probe(model):
     """A model from ``model``'s input to [hidden layer outputs..., output layer input], cached per model."""
-    from .tf import keras
+    from mnistlab.tf import keras
 
     with _lock:
         probe = _probes.get(model)
@@ -82,7 +82,9 @@ def activations(model, image28) -> list[tuple[str, str, np.ndarray]]:
     probe = _probe(model)
     outputs = probe(image[None], training=False)
     names = hidden_layers(model)
-    return [(name, kind, np.asarray(values)[0]) for (name, kind), values in zip(names, outputs[:-1])]
+    return [
+        (name, kind, np.asarray(values)[0]) for (name, kind), values in zip(names, outputs[:-1], strict=False)
+    ]
 
 
 def _logit_layer(model, keras):
@@ -99,7 +101,7 @@ def saliency(model, image28, class_index: int | None = None, of: str = "score") 
     softmax (when the model ends in a softmax Dense layer; its probability otherwise), which stays informative
     when the probability is saturated near 1; ``of='probability'`` differentiates the probability itself.
     """
-    from .tf import keras, tf
+    from mnistlab.tf import keras, tf
 
     if of not in ("score", "probability"):
         raise InsideError(f"of must be 'score' or 'probability', got {of!r}.")
@@ -124,12 +126,14 @@ def saliency(model, image28, class_index: int | None = None, of: str = "score") 
 
 def first_dense_layer(model):
     """The first Dense layer, when it reads the pixels directly; raises ``InsideError`` for conv models."""
-    from .tf import keras
+    from mnistlab.tf import keras
 
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D)):
-            raise InsideError("This is a convolutional model: its first layer is a set of small filters, not "
-                              "one 28x28 weight image per unit. Look at its feature maps instead.")
+            raise InsideError(
+                "This is a convolutional model: its first layer is a set of small filters, not "
+                "one 28x28 weight image per unit. Look at its feature maps instead."
+            )
         if isinstance(layer, keras.layers.Dense):
             return layer
     raise InsideError("This model has no Dense layer.")

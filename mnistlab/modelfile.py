@@ -24,14 +24,16 @@ def load_model_file(path: str | Path, max_bytes: int = MAX_MODEL_BYTES):
     except OSError as exc:
         raise ModelFileError(f"Cannot read the model file {path.name}: {exc.strerror}.") from None
     if size > max_bytes:
-        raise ModelFileError(f"{path.name} is {size / 2**20:.0f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+        raise ModelFileError(
+            f"{path.name} is {size / 2**20:.0f} MB; the limit is {max_bytes / 2**20:.0f} MB."
+        )
     if size == 0 or not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path.name} is not a Keras .keras file (it should be a zip archive).")
-    from .tf import keras
+    from mnistlab.tf import keras
 
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # noqa: BLE001 - Keras raises many types for bad files; all mean "cannot use this file"
+    except Exception as exc:
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(f"{path.name} could not be loaded safely: {reason}") from None
     check_mnist_model(model, path.name)

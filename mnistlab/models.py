@@ -7,8 +7,8 @@ views inside the network can map a Keras layer back to the spec line that made i
 
 from __future__ import annotations
 
-from .specs import INPUT_SHAPE, NUM_CLASSES, ArchitectureSpec, is_convolutional, validate
-from .tf import keras
+from mnistlab.specs import INPUT_SHAPE, NUM_CLASSES, ArchitectureSpec, is_convolutional
+from mnistlab.tf import keras
 
 
 def layer_name(kind: str, index: int) -> str:
@@ -17,8 +17,7 @@ def layer_name(kind: str, index: int) -> str:
 
 
 def build_model(spec: ArchitectureSpec, seed: int | None = None) -> keras.Model:
-    """A fresh, uncompiled ``keras.Model`` for ``spec`` (validated first). ``seed`` fixes the initial weights."""
-    validate(spec)
+    """A fresh, uncompiled ``keras.Model`` for ``spec``. ``seed`` fixes the initial weights."""
     layers = keras.layers
     init = {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed)} if seed is not None else {}
     x = inputs = keras.Input(shape=INPUT_SHAPE, name="image")
@@ -34,15 +33,18 @@ def build_model(spec: ArchitectureSpec, seed: int | None = None) -> keras.Model:
         elif layer.kind == "dropout":
             x = layers.Dropout(layer.rate, seed=None if seed is None else seed + i, name=name)(x)
         elif layer.kind == "conv2d":
-            x = layers.Conv2D(layer.filters, layer.kernel_size, activation=layer.activation, name=name,
-                              **_seeded(init, i))(x)
+            x = layers.Conv2D(
+                layer.filters, layer.kernel_size, activation=layer.activation, name=name, **_seeded(init, i)
+            )(x)
         elif layer.kind == "max_pool":
             x = layers.MaxPooling2D(layer.size, name=name)(x)
         elif layer.kind == "flatten" and not flat:
             x, flat = layers.Flatten(name=name)(x), True
     if not flat:
         x = layers.Flatten(name="flatten_out")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="output", **_seeded(init, len(spec.layers)))(x)
+    outputs = layers.Dense(
+        NUM_CLASSES, activation="softmax", name="output", **_seeded(init, len(spec.layers))
+    )(x)
     return keras.Model(inputs, outputs, name=_model_name(spec.name))
 
 

@@ -105,9 +105,15 @@ def flatten() -> LayerSpec:
 
 @dataclass(frozen=True)
 class ArchitectureSpec:
+    """A validated architecture: building one with a bad layer or name raises ``SpecError``."""
+
     name: str
     layers: tuple[LayerSpec, ...] = field(default_factory=tuple)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        validate(self)
 
     def to_dict(self) -> dict:
         return {
@@ -116,15 +122,9 @@ class ArchitectureSpec:
             "layers": [layer.to_dict() for layer in self.layers],
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
     def summary(self) -> str:
         """One line: ``Dense(256) → Dropout(0.3) → Dense(128) → Dropout(0.2)``."""
         return " → ".join(layer.label() for layer in self.layers) or "(no hidden layers)"
-
-    def with_name(self, name: str) -> ArchitectureSpec:
-        return ArchitectureSpec(name=name, layers=self.layers, description=self.description)
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -145,13 +145,15 @@ def _number(value, what: str, integer: bool) -> float | int:
 def _layer_from_dict(raw, index: int) -> LayerSpec:
     where = f"Layer {index + 1}"
     if not isinstance(raw, dict):
-        raise SpecError(f"{where} must be an object like {{\"kind\": \"dense\", \"units\": 128}}, got {raw!r}.")
+        raise SpecError(f'{where} must be an object like {{"kind": "dense", "units": 128}}, got {raw!r}.')
     kind = raw.get("kind")
     if kind not in KINDS:
         raise SpecError(f"{where} has unknown kind {kind!r}; known kinds: {', '.join(KINDS)}.")
     unknown = set(raw) - {"kind", *PARAMS[kind]}
     if unknown:
-        raise SpecError(f"{where} ({kind}) has unknown settings {sorted(unknown)}; it takes {list(PARAMS[kind])}.")
+        raise SpecError(
+            f"{where} ({kind}) has unknown settings {sorted(unknown)}; it takes {list(PARAMS[kind])}."
+        )
     values = {}
     for param in PARAMS[kind]:
         value = raw.get(param)
@@ -177,18 +179,18 @@ def from_dict(raw) -> ArchitectureSpec:
     if not isinstance(layers_raw, list):
         raise SpecError("A spec needs 'layers': a list of layer objects (it may be empty).")
     if len(layers_raw) > MAX_LAYERS:
-        raise SpecError(f"A spec may have at most {MAX_LAYERS} hidden layers, this one has {len(layers_raw)}.")
+        raise SpecError(
+            f"A spec may have at most {MAX_LAYERS} hidden layers, this one has {len(layers_raw)}."
+        )
     name = raw.get("name", "custom")
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SpecError("'description' must be text.")
-    spec = ArchitectureSpec(
+    return ArchitectureSpec(
         name=name if isinstance(name, str) else repr(name),
         layers=tuple(_layer_from_dict(layer, i) for i, layer in enumerate(layers_raw)),
         description=description,
     )
-    validate(spec)
-    return spec
 
 
 def from_json(text: str) -> ArchitectureSpec:
@@ -202,34 +204,49 @@ def from_json(text: str) -> ArchitectureSpec:
 
 
 def validate(spec: ArchitectureSpec) -> ArchitectureSpec:
-    """Check every layer and the parameter budget; return the spec unchanged or raise ``SpecError``."""
+    """Check every layer and the parameter budget; return the spec unchanged or raise ``SpecError``.
+
+    ``ArchitectureSpec`` calls this when it is built, so code that holds a spec can trust it.
+    """
     if not isinstance(spec.name, str) or not spec.name.strip() or len(spec.name) > NAME_MAX:
         raise SpecError(f"The spec name must be 1-{NAME_MAX} characters of text.")
     if has_control_characters(spec.name):
         raise SpecError("The spec name may not contain control characters.")
     if len(spec.layers) > MAX_LAYERS:
-        raise SpecError(f"A spec may have at most {MAX_LAYERS} hidden layers, this one has {len(spec.layers)}.")
+        raise SpecError(
+            f"A spec may have at most {MAX_LAYERS} hidden layers, this one has {len(spec.layers)}."
+        )
     flat = False
     for i, layer in enumerate(spec.layers):
         where = f"Layer {i + 1} ({layer.kind})"
+        if not isinstance(layer, LayerSpec):
+            raise SpecError(f"Layer {i + 1} must be a LayerSpec, got {type(layer).__name__}.")
         if layer.kind not in KINDS:
-            raise SpecError(f"Layer {i + 1} has unknown kind {layer.kind!r}; known kinds: {', '.join(KINDS)}.")
+            raise SpecError(
+                f"Layer {i + 1} has unknown kind {layer.kind!r}; known kinds: {', '.join(KINDS)}."
+            )
         for param in PARAMS[layer.kind]:
             value = getattr(layer, param)
             if param == "activation":
                 if value not in ACTIVATIONS:
-                    raise SpecError(f"{where} activation {value!r} is unknown; use one of {', '.join(ACTIVATIONS)}.")
+                    raise SpecError(
+                        f"{where} activation {value!r} is unknown; use one of {', '.join(ACTIVATIONS)}."
+                    )
             elif param == "rate":
                 value = _number(value, f"{where} rate", integer=False)
                 if not 0.0 <= value < 1.0:
-                    raise SpecError(f"{where} rate is {value:g}; it must be at least 0 and below 1 (e.g. 0.3).")
+                    raise SpecError(
+                        f"{where} rate is {value:g}; it must be at least 0 and below 1 (e.g. 0.3)."
+                    )
             else:
                 value = _number(value, f"{where} {param}", integer=True)
                 low, high = LIMITS[param]
                 if not low <= value <= high:
                     raise SpecError(f"{where} {param} is {value}; allowed range is {low}-{high}.")
         if layer.kind in ("conv2d", "max_pool") and flat:
-            raise SpecError(f"{where} comes after the image was flattened; conv and pooling layers must come first.")
+            raise SpecError(
+                f"{where} comes after the image was flattened; conv and pooling layers must come first."
+            )
         if layer.kind in ("dense", "flatten"):
             flat = True
     layer_shapes(spec)  # raises on a feature map that shrinks to nothing
@@ -254,13 +271,17 @@ def layer_shapes(spec: ArchitectureSpec) -> list[tuple[int, ...]]:
         if layer.kind == "conv2d":
             h, w, c = h - layer.kernel_size + 1, w - layer.kernel_size + 1, layer.filters
             if h < 1 or w < 1:
-                raise SpecError(f"Layer {i + 1} (conv2d) shrinks the image to nothing; use a smaller kernel "
-                                "or fewer conv/pool layers.")
+                raise SpecError(
+                    f"Layer {i + 1} (conv2d) shrinks the image to nothing; use a smaller kernel "
+                    "or fewer conv/pool layers."
+                )
             shapes.append((h, w, c))
         elif layer.kind == "max_pool":
             h, w = h // layer.size, w // layer.size
             if h < 1 or w < 1:
-                raise SpecError(f"Layer {i + 1} (max_pool) shrinks the image to nothing; remove a pooling layer.")
+                raise SpecError(
+                    f"Layer {i + 1} (max_pool) shrinks the image to nothing; remove a pooling layer."
+                )
             shapes.append((h, w, c))
         elif layer.kind == "flatten":
             flat = flat or h * w * c

@@ -1,21 +1,17 @@
 """The numbers behind the Learn page: activations, vanishing gradients, softmax, layer sizes and their cost.
 
-Everything here is NumPy and computed on demand, so the page shows live values, never typed-in ones. The one
-exception is ``measure_width_speed``, which times real training steps with TensorFlow (imported lazily).
+Everything here is NumPy and computed on demand, so the page shows live values, never typed-in ones. The timing
+of real training steps for the widths demo lives in ``mnistlab.bench.width_speed``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-from .specs import INPUT_SHAPE, NUM_CLASSES
-
-log = logging.getLogger(__name__)
+from mnistlab.specs import INPUT_SHAPE, NUM_CLASSES
 
 INPUTS = INPUT_SHAPE[0] * INPUT_SHAPE[1]  # 784 pixels
 # One training step costs about three forward passes: the forward pass itself, then the backward pass
@@ -93,8 +89,9 @@ class GradientFlow:
         return float(self.norms[-1] / self.norms[0]) if self.norms[0] > 0 else float("inf")
 
 
-def gradient_flow(activation: str, depth: int, width: int = 64, batch: int = 32, seed: int = 0,
-                  init: str = "standard") -> GradientFlow:
+def gradient_flow(
+    activation: str, depth: int, width: int = 64, batch: int = 32, seed: int = 0, init: str = "standard"
+) -> GradientFlow:
     """Back-propagate through a random ``depth``-layer MLP and record the gradient reaching each layer.
 
     The network maps ``width`` random inputs through ``depth`` Dense(``width``) layers with ``activation``
@@ -177,6 +174,7 @@ class Cost:
 
     widths: list[int]
     layer_params: list[int]  # per hidden layer, then the output layer
+    layer_macs: list[int]  # multiply-adds of one forward pass, per hidden layer, then the output layer
     params: int
     macs_per_example: int  # multiply-adds of one forward pass
     train_macs_per_example: int  # forward + backward
@@ -195,12 +193,12 @@ def training_cost(widths, examples_per_epoch: int = 54_000, macs_per_second: flo
     widths = check_widths(widths)
     sizes = [INPUTS, *widths, NUM_CLASSES]
     macs = [a * b for a, b in pairwise(sizes)]
-    params = [m + b for m, b in zip(macs, sizes[1:])]  # weights plus one bias per unit
+    params = [m + b for m, b in zip(macs, sizes[1:], strict=False)]  # weights plus one bias per unit
     forward = sum(macs)
     train = TRAIN_COST_FACTOR * forward
     per_epoch = train * examples_per_epoch
     seconds = per_epoch / macs_per_second if macs_per_second else None
-    return Cost(widths, params, sum(params), forward, train, per_epoch, examples_per_epoch, seconds)
+    return Cost(widths, params, macs, sum(params), forward, train, per_epoch, examples_per_epoch, seconds)
 
 
 def dense_widths(spec) -> list[int] | None:
@@ -219,8 +217,13 @@ def throughput_from_runs(runs) -> tuple[float, str] | None:
     best = None
     for run in runs:
         widths = dense_widths(run.spec)
-        if (run.status != "completed" or widths is None or not run.duration_s or not run.epochs_done
-                or run.config.get("train_subset") is not None):
+        if (
+            run.status != "completed"
+            or widths is None
+            or not run.duration_s
+            or not run.epochs_done
+            or run.config.get("train_subset") is not None
+        ):
             continue
         n_fit = int(60_000 * (1 - float(run.config.get("validation_split", 0.1))))
         done = training_cost(widths, n_fit).train_macs_per_epoch * run.epochs_done
@@ -230,85 +233,22 @@ def throughput_from_runs(runs) -> tuple[float, str] | None:
     return best
 
 
-# ------------------------------------------------------------------------------------ measured layer speed
+def throughput_source(speeds: list | None, runs) -> tuple[float, str] | None:
+    """The training speed to price an epoch with: the width-speed measurement of this session if there is one
+    (its fastest width), else the fastest completed dense run. Returns (multiply-adds per second, where from)."""
+    if speeds:
+        return max(s.macs_per_s for s in speeds), "the speed measured below"
+    found = throughput_from_runs(runs)
+    if found:
+        return found[0], f"run “{found[1]}” (whole run time, validation included)"
+    return None
 
 
-@dataclass
-class WidthSpeed:
-    """Measured training speed of the 784 -> Dense(units) -> 10 network."""
-
-    units: int
-    ms_per_step: float  # median over repeats
-    ms_low: float  # lower quartile over repeats
-    ms_high: float  # upper quartile over repeats
-    batch_size: int
-
-    @property
-    def samples_per_s(self) -> float:
-        return self.batch_size / (self.ms_per_step / 1000.0)
-
-    @property
-    def macs_per_s(self) -> float:
-        return training_cost([self.units]).train_macs_per_example * self.samples_per_s
-
-
-def measure_width_speed(units=(100, 128, 256), steps: int = 50, repeats: int = 7,
-                        batch_size: int = 512, seed: int = 0) -> list[WidthSpeed]:
-    """Time real training steps (Adam, batch of random digits-shaped data) of Dense(u) for each ``u``.
-
-    Widths are measured in turns (100, 128, 256, 100, 128, ...) so that a slow moment of a shared CPU hits
-    every width alike. Each timing covers ``steps`` steps inside one compiled call. Takes a few seconds.
-    """
-    from .tf import keras, tf
-
-    units = check_widths(units)
-    rng = np.random.default_rng(seed)
-    x = tf.constant(rng.random((batch_size, *INPUT_SHAPE), dtype=np.float32))
-    y = tf.constant(rng.integers(0, NUM_CLASSES, batch_size).astype(np.int32))
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    runners = {}
-    for u in units:
-        model = keras.Sequential([
-            keras.Input(INPUT_SHAPE), keras.layers.Flatten(), keras.layers.Dense(u, activation="relu"),
-            keras.layers.Dense(NUM_CLASSES, activation="softmax"),
-        ])
-        optimizer = keras.optimizers.Adam(1e-3)
-        optimizer.build(model.trainable_variables)
-
-        def run_steps(n, model=model, optimizer=optimizer):
-            for _ in tf.range(n):
-                with tf.GradientTape() as tape:
-                    loss = loss_fn(y, model(x, training=True))
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-
-        runners[u] = tf.function(run_steps)
-        runners[u](tf.constant(2))  # compile and warm up outside the timing
-    times: dict[int, list[float]] = {u: [] for u in units}
-    for _ in range(repeats):
-        for u in units:
-            start = time.perf_counter()
-            runners[u](tf.constant(steps)).numpy()
-            times[u].append((time.perf_counter() - start) * 1000.0 / steps)
-    results = [WidthSpeed(u, *(float(q) for q in np.percentile(t, [50, 25, 75])), batch_size)
-               for u, t in times.items()]
-    log.info("width speed: %s", [(r.units, round(r.ms_per_step, 2)) for r in results])
-    return results
-
-
-def compare_speeds(a: WidthSpeed, b: WidthSpeed) -> str:
-    """A plain sentence on whether ``b`` differs in speed from ``a`` by more than the repeat-to-repeat spread.
-
-    The difference counts only when the two middle halves of the timings (quartile ranges) do not overlap.
-    """
-    ratio = b.ms_per_step / a.ms_per_step
-    work = training_cost([b.units]).train_macs_per_example / training_cost([a.units]).train_macs_per_example
-    overlap = not (b.ms_low > a.ms_high or a.ms_low > b.ms_high)
-    verdict = ("no difference shows beyond the run-to-run spread" if overlap
-               else f"Dense({b.units}) is clearly {'slower' if ratio > 1 else 'faster'}")
-    return (f"Dense({b.units}) vs Dense({a.units}): {ratio:.2f}x the time per step for {work:.2f}x the "
-            f"multiply-adds; {verdict}.")
+def dropout_demo_run(runs):
+    """The run whose first layer the dropout demo shows: a dense run with a model, the dropout preset first,
+    newest first; None when there is none."""
+    usable = [run for run in runs if run.has_model and dense_widths(run.spec)]
+    return min(usable, key=lambda run: (run.preset != "dropout", -run.created), default=None)
 
 
 # ---------------------------------------------------------------------------------------------- dropout
@@ -320,8 +260,9 @@ def parse_widths(text: str) -> list[int]:
     try:
         widths = [int(p) for p in parts]
     except ValueError:
-        raise ValueError(f"Widths must be whole numbers separated by commas, e.g. 256, 128 (got {text!r}).") \
-            from None
+        raise ValueError(
+            f"Widths must be whole numbers separated by commas, e.g. 256, 128 (got {text!r})."
+        ) from None
     if len(widths) > 8:
         raise ValueError(f"At most 8 hidden layers here, got {len(widths)}.")
     return check_widths(widths)
@@ -355,4 +296,4 @@ def accuracy_gap(history: dict) -> list[float | None]:
     """Per epoch: training accuracy minus validation accuracy (how much the model does better on digits it
     has seen). None where either is missing."""
     acc, val = history.get("accuracy") or [], history.get("val_accuracy") or []
-    return [a - v if a is not None and v is not None else None for a, v in zip(acc, val)]
+    return [a - v if a is not None and v is not None else None for a, v in zip(acc, val, strict=False)]

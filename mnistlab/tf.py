@@ -23,7 +23,9 @@ def _import_quietly():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
-        tf.constant(0.0) + 1.0  # creates the eager context, whose CUDA probe logs an error on CPU-only machines
+        (
+            tf.constant(0.0) + 1.0
+        )  # creates the eager context, whose CUDA probe logs an error on CPU-only machines
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -21,8 +21,9 @@ from functools import cache
 
 import numpy as np
 
-from .data import Mnist, load_mnist, subset, to_float, validation_split
-from .specs import ArchitectureSpec, validate
+from mnistlab.data import Mnist, load_mnist, subset, to_float, validation_split
+from mnistlab.progress import Progress, Tracker
+from mnistlab.specs import ArchitectureSpec
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("warmup_cosine", "constant")
@@ -31,16 +32,24 @@ SUGGESTED_LR = {"adam": 5e-3, "sgd": 0.1, "rmsprop": 1e-3}
 STEPS_PER_EXECUTION = 8
 # Hidden layers compute in bfloat16 when the CPU has native support ("auto"); "float32" turns it off.
 # MNISTLAB_COMPUTE=float32 does the same from outside (e.g. to compare, or on a CPU where it misbehaves).
-COMPUTE = os.environ.get("MNISTLAB_COMPUTE", "auto")
+COMPUTES = ("auto", "float32")
+COMPUTE_ENV = "MNISTLAB_COMPUTE"
 
 
 class ConfigError(ValueError):
     """A training setting out of range; the message names it and the allowed range."""
 
 
+FULL_TRAIN_SET = 60_000
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train. Defaults reach the notebook's accuracies in about ten seconds per preset on 2 cores."""
+    """How to train. Defaults reach the notebook's accuracies in seconds per preset on 2 cores.
+
+    Settings are checked when the config is built: a bad one raises ``ConfigError`` naming it and its range,
+    so code holding a ``TrainConfig`` can trust it. ``train_subset`` of 60,000 (all digits) is stored as None.
+    """
 
     epochs: int = 8
     batch_size: int = 512
@@ -50,6 +59,10 @@ class TrainConfig:
     validation_split: float = 0.1
     seed: int = 0
     train_subset: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in _checked(self).items():
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,15 +76,17 @@ class TrainConfig:
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"Unknown training settings {sorted(unknown)}; known: {sorted(known)}.")
-        return validate_config(cls(**raw))
+        return cls(**raw)
 
     def replace(self, **changes) -> TrainConfig:
-        return validate_config(TrainConfig(**{**asdict(self), **changes}))
+        return TrainConfig(**{**asdict(self), **changes})
 
 
 def _whole(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-        isinstance(value, float) and (not math.isfinite(value) or not value.is_integer())
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()))
     ):
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
     if not low <= value <= high:
@@ -79,12 +94,16 @@ def _whole(name: str, value, low: int, high: int) -> int:
     return int(value)
 
 
-def validate_config(config: TrainConfig) -> TrainConfig:
-    """Return ``config`` with numbers normalised, or raise ``ConfigError`` naming the bad setting."""
+def _checked(config: TrainConfig) -> dict:
+    """The config's settings with numbers normalised; raises ``ConfigError`` naming the bad setting."""
     epochs = _whole("epochs", config.epochs, 1, 200)
     batch = _whole("batch_size", config.batch_size, 1, 8192)
     seed = _whole("seed", config.seed, 0, 2**31 - 1)
-    sub = None if config.train_subset is None else _whole("train_subset", config.train_subset, 100, 60000)
+    sub = (
+        None
+        if config.train_subset is None
+        else _whole("train_subset", config.train_subset, 100, FULL_TRAIN_SET)
+    )
     if config.optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer {config.optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}.")
     if config.schedule not in SCHEDULES:
@@ -93,41 +112,26 @@ def validate_config(config: TrainConfig) -> TrainConfig:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= 1:
         raise ConfigError(f"learning_rate must be a number above 0 and at most 1, got {lr!r}.")
     vs = config.validation_split
-    if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not math.isfinite(vs) or not 0 <= vs <= 0.5:
+    if (
+        isinstance(vs, bool)
+        or not isinstance(vs, (int, float))
+        or not math.isfinite(vs)
+        or not 0 <= vs <= 0.5
+    ):
         raise ConfigError(f"validation_split must be between 0 and 0.5, got {vs!r}.")
-    n_fit = int((sub or 60000) * (1 - vs))
+    n_fit = int((sub or FULL_TRAIN_SET) * (1 - vs))
     if batch > n_fit:
-        raise ConfigError(f"batch_size {batch} is larger than the {n_fit} training examples; use at most {n_fit}.")
-    return TrainConfig(epochs, batch, config.optimizer, float(lr), config.schedule, float(vs), seed, sub)
-
-
-@dataclass
-class Progress:
-    """One progress event. ``kind`` is 'batch' (every few batches) or 'epoch' (after validation)."""
-
-    kind: str
-    epoch: int  # 1-based epoch in progress (or just finished, for 'epoch')
-    epochs: int
-    step: int  # global batches done
-    total_steps: int
-    loss: float
-    accuracy: float
-    elapsed_s: float
-    samples_per_s: float
-    eta_s: float
-    val_loss: float | None = None
-    val_accuracy: float | None = None
-    # 'batch' events: the mean over just the batches since the previous event (``loss``/``accuracy`` are Keras'
-    # running means since the epoch began, which hide how training moves right now).
-    batch_loss: float | None = None
-    batch_accuracy: float | None = None
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        raise ConfigError(
+            f"batch_size {batch} is larger than the {n_fit} training examples; use at most {n_fit}."
+        )
+    return {
+        "epochs": epochs,
+        "batch_size": batch,
+        "learning_rate": float(lr),
+        "validation_split": float(vs),
+        "seed": seed,
+        "train_subset": None if sub == FULL_TRAIN_SET else sub,
+    }
 
 
 @dataclass
@@ -150,14 +154,17 @@ def prepare_data(config: TrainConfig, data: Mnist | None = None):
 
 
 def make_optimizer(config: TrainConfig, total_steps: int):
-    from .tf import keras
+    from mnistlab.tf import keras
 
     lr = config.learning_rate
     if config.schedule == "warmup_cosine":
         # Warm up over the first epoch (at most 10 % of training), then decay to zero along a cosine.
         warmup = max(1, min(total_steps // config.epochs, total_steps // 10))
         lr = keras.optimizers.schedules.CosineDecay(
-            0.0, decay_steps=max(1, total_steps - warmup), alpha=0.0, warmup_target=config.learning_rate,
+            0.0,
+            decay_steps=max(1, total_steps - warmup),
+            alpha=0.0,
+            warmup_target=config.learning_rate,
             warmup_steps=warmup,
         )
     if config.optimizer == "adam":
@@ -173,24 +180,26 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     data: Mnist | None = None,
-    on_epoch_end: Callable[[dict], None] | None = None,
+    on_epoch_end: Callable[[dict, object], None] | None = None,
+    compute: str | None = None,
 ) -> TrainResult:
     """Train a fresh model for ``spec``; returns the model, its per-epoch history and status.
 
     ``on_progress(Progress)`` is called every few batches and after each epoch. ``should_stop()`` is polled
     as often; when it returns True training ends within one chunk of batches, keeping the partial history.
-    ``on_epoch_end(history)`` gets the history so far after each epoch (for checkpointing it).
-    Same spec, config and seed give the same history on the same CPU.
+    ``on_epoch_end(history, model)`` gets the history so far and the float32 model with this epoch's weights,
+    as a Keras callback would (for checkpointing, or scoring the model between epochs).
+    ``compute`` is "auto" (bfloat16 hidden layers where the CPU has them) or "float32"; None reads
+    ``$MNISTLAB_COMPUTE``. Same spec, config and seed give the same history on the same CPU.
     """
-    config = validate_config(config or TrainConfig())
-    validate(spec)
-    from .models import build_model
-    from .tf import keras
+    config = config or TrainConfig()
+    from mnistlab.models import build_model
+    from mnistlab.tf import keras
 
     x_fit, y_fit, x_val, y_val = prepare_data(config, data)
     keras.utils.set_random_seed(config.seed)
     model = build_model(spec, seed=config.seed)
-    trainee = _bfloat16_twin(model, keras) if uses_bfloat16() else model
+    trainee = _bfloat16_twin(model, keras) if uses_bfloat16(compute) else model
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     trainee.compile(
@@ -200,19 +209,31 @@ def train(
         steps_per_execution=min(STEPS_PER_EXECUTION, steps_per_epoch),
     )
     sync = None if trainee is model else (lambda: model.set_weights(trainee.get_weights()))
-    tracker = _Tracker(config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, sync)
+    tracker = Tracker(
+        config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, model, sync
+    )
     validation = (x_val, y_val) if len(x_val) else None
     trainee.fit(
-        x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
-        shuffle=True, verbose=0, callbacks=[tracker.callback(keras)],
+        x_fit,
+        y_fit,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=validation,
+        shuffle=True,
+        verbose=0,
+        callbacks=[tracker.callback(keras)],
     )
     duration = time.perf_counter() - tracker.start
     if sync:
         sync()
     epochs_done = len(tracker.history["loss"])
     return TrainResult(
-        model=model, history=tracker.history, batches=tracker.batches,
-        status="stopped" if tracker.stopped else "completed", duration_s=duration, epochs_done=epochs_done,
+        model=model,
+        history=tracker.history,
+        batches=tracker.batches,
+        status="stopped" if tracker.stopped else "completed",
+        duration_s=duration,
+        epochs_done=epochs_done,
         samples_per_s=tracker.samples / duration if duration > 0 else 0.0,
     )
 
@@ -227,9 +248,13 @@ def _cpu_has_bfloat16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def uses_bfloat16() -> bool:
-    """Whether training computes hidden layers in bfloat16 here (``COMPUTE`` and the CPU decide)."""
-    return COMPUTE == "auto" and _cpu_has_bfloat16()
+def uses_bfloat16(compute: str | None = None) -> bool:
+    """Whether training computes hidden layers in bfloat16 here (``compute``, else the environment, and the
+    CPU decide)."""
+    compute = compute or os.environ.get(COMPUTE_ENV, "auto")
+    if compute not in COMPUTES:
+        raise ConfigError(f"compute {compute!r} is unknown; use one of {', '.join(COMPUTES)}.")
+    return compute == "auto" and _cpu_has_bfloat16()
 
 
 def _bfloat16_twin(model, keras):
@@ -245,114 +270,3 @@ def _bfloat16_twin(model, keras):
     twin = keras.Model.from_config(config)
     twin.set_weights(model.get_weights())
     return twin
-
-
-class _Tracker:
-    """Turns Keras callback hooks into ``Progress`` events, history lists and stop checks."""
-
-    def __init__(self, config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, sync=None):
-        self.config, self.steps_per_epoch, self.total_steps = config, steps_per_epoch, total_steps
-        self.on_progress, self.should_stop, self.on_epoch_end = on_progress, should_stop, on_epoch_end
-        self.sync = sync  # copies the trained weights into the returned model (when training used a twin)
-        self.history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "epoch_s": []}
-        self.batches: list[list[float]] = []
-        self.stopped = False
-        self.samples = 0
-        self.epoch = 0
-        self.start = time.perf_counter()
-        self.train_time = 0.0  # seconds spent in training steps (no validation): the basis of the ETA
-        self._chunk_start = self.start
-        self._epoch_start = self.start
-        self._seen = (0, 0.0, 0.0)  # batches of this epoch so far, their mean loss and accuracy
-        self._warm = None  # (train_time, step) after the first chunk, which also paid for graph tracing
-
-    def callback(self, keras):
-        tracker = self
-
-        class _Callback(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                tracker.start = tracker._chunk_start = time.perf_counter()
-
-            def on_epoch_begin(self, epoch, logs=None):
-                tracker.epoch = epoch
-                tracker._seen = (0, 0.0, 0.0)
-                tracker._epoch_start = tracker._chunk_start = time.perf_counter()
-
-            def on_train_batch_end(self, batch, logs=None):
-                tracker.batch_end(batch, logs or {}, self.model)
-
-            def on_epoch_end(self, epoch, logs=None):
-                tracker.epoch_end(epoch, logs or {})
-
-        return _Callback()
-
-    def _step(self, batch_in_epoch: int) -> int:
-        # Keras reports the last batch of each chunk; clamp in case a chunk runs past the epoch's end.
-        return min(self.epoch * self.steps_per_epoch + batch_in_epoch + 1, (self.epoch + 1) * self.steps_per_epoch)
-
-    def _eta(self, step: int) -> float:
-        # The first chunk includes tracing the graph (about a second): leave it out once there is more to go by.
-        if self._warm and step > self._warm[1]:
-            per_step = (self.train_time - self._warm[0]) / (step - self._warm[1])
-        else:
-            per_step = self.train_time / step if step else 0.0
-        return max(0.0, per_step * (self.total_steps - step))
-
-    def _chunk_means(self, batch: int, loss: float, acc: float) -> tuple[float, float]:
-        """The chunk's own mean loss and accuracy, recovered from Keras' running means since the epoch began."""
-        done = min(batch + 1, self.steps_per_epoch)
-        before, loss_before, acc_before = self._seen
-        self._seen = (done, loss, acc)
-        n = done - before
-        if n <= 0:
-            return loss, acc
-        return (loss * done - loss_before * before) / n, (acc * done - acc_before * before) / n
-
-    def batch_end(self, batch: int, logs: dict, model) -> None:
-        now = time.perf_counter()
-        self.train_time += now - self._chunk_start
-        self._chunk_start = now
-        step = self._step(batch)
-        n_fit = self.steps_per_epoch * self.config.batch_size
-        self.samples = min(step * self.config.batch_size, n_fit * self.config.epochs)
-        if self._warm is None:
-            self._warm = (self.train_time, step)
-        loss, acc = float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan))
-        chunk_loss, chunk_acc = self._chunk_means(batch, loss, acc)
-        self.batches.append([step, round(chunk_loss, 5), round(chunk_acc, 5)])
-        if self.on_progress:
-            self.on_progress(Progress(
-                "batch", self.epoch + 1, self.config.epochs, step, self.total_steps, loss, acc,
-                elapsed_s=now - self.start, samples_per_s=self.samples / self.train_time if self.train_time else 0,
-                eta_s=self._eta(step), batch_loss=chunk_loss, batch_accuracy=chunk_acc,
-            ))
-        if self.should_stop and self.should_stop():
-            self.stopped = True
-            model.stop_training = True
-        self._chunk_start = time.perf_counter()  # time spent in our own Python is not training time
-
-    def epoch_end(self, epoch: int, logs: dict) -> None:
-        now = time.perf_counter()
-        h = self.history
-        h["loss"].append(_f(logs.get("loss")))
-        h["accuracy"].append(_f(logs.get("accuracy")))
-        h["val_loss"].append(_f(logs.get("val_loss")))
-        h["val_accuracy"].append(_f(logs.get("val_accuracy")))
-        h["epoch_s"].append(round(now - self._epoch_start, 3))
-        step = (epoch + 1) * self.steps_per_epoch
-        if self.on_progress:
-            self.on_progress(Progress(
-                "epoch", epoch + 1, self.config.epochs, min(step, self.total_steps), self.total_steps,
-                h["loss"][-1] or 0.0, h["accuracy"][-1] or 0.0, elapsed_s=now - self.start,
-                samples_per_s=self.samples / self.train_time if self.train_time else 0.0,
-                eta_s=self._eta(step), val_loss=h["val_loss"][-1], val_accuracy=h["val_accuracy"][-1],
-            ))
-        if self.on_epoch_end:
-            if self.sync:
-                self.sync()  # so a checkpoint or an evaluation in the hook sees this epoch's weights
-            self.on_epoch_end({**h, "batches": self.batches})
-        self._chunk_start = time.perf_counter()
-
-
-def _f(value) -> float | None:
-    return None if value is None or not math.isfinite(float(value)) else round(float(value), 6)

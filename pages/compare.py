@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from mnistlab import comparison
-from mnistlab.charts import accuracy_bars, accuracy_vs_params, overlay_curves
-from mnistlab.specs import NOTEBOOK_RESULTS
-from mnistlab.store import StoreError
-from mnistlab.ui import get_store, runs_or_stop, show_error, show_problems
+from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
+from mnistlab.app.state import get_store
+from mnistlab.app.widgets import runs_or_stop, show_error, show_problems
+from mnistlab.runs.store import StoreError
+from mnistlab.study import comparison
 
 st.title("Compare")
 store = get_store()
@@ -18,7 +18,9 @@ if "compare_runs" in st.session_state:  # drop runs deleted since they were pick
 if "compare_runs" not in st.session_state:
     st.session_state["compare_runs"] = comparison.default_selection(runs)
 chosen_ids = st.multiselect(
-    "Runs to compare", list(by_id), key="compare_runs",
+    "Runs to compare",
+    list(by_id),
+    key="compare_runs",
     format_func=lambda run_id: by_id[run_id].label,
     help="Starts with the latest completed run of each preset.",
 )
@@ -29,14 +31,25 @@ if not chosen:
     st.stop()
 
 rows = comparison.table_rows(chosen)
-st.dataframe(rows, hide_index=True, column_config={
-    "Parameters": st.column_config.NumberColumn(format="localized"),
-    "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-    "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
-    "Architecture": st.column_config.TextColumn(width="medium"),
-})
-st.download_button("Download table as CSV", comparison.csv_bytes(rows), file_name="mnistlab-runs.csv",
-                   mime="text/csv", icon=":material/download:", key="compare_csv", on_click="ignore")
+st.dataframe(
+    rows,
+    hide_index=True,
+    column_config={
+        "Parameters": st.column_config.NumberColumn(format="localized"),
+        "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+        "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
+        "Architecture": st.column_config.TextColumn(width="medium"),
+    },
+)
+st.download_button(
+    "Download table as CSV",
+    comparison.csv_bytes(rows),
+    file_name="mnistlab-runs.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="compare_csv",
+    on_click="ignore",
+)
 
 curves_col, bars_col = st.columns(2, gap="large")
 with curves_col:
@@ -51,13 +64,20 @@ with curves_col:
 groups = comparison.seed_groups(chosen)
 with bars_col:
     st.subheader("Test accuracy")
-    st.caption("Runs that differ only by seed are grouped: bar = mean, whisker = ± standard deviation. "
-               "Red marks: the notebook's reported accuracy.")
+    st.caption(
+        "Runs that differ only by seed are grouped: bar = mean, whisker = ± standard deviation. "
+        "Red marks: the notebook's reported accuracy."
+    )
     if groups:
-        reference = {g.label: NOTEBOOK_RESULTS[g.runs[0].preset][2] for g in groups
-                     if g.runs[0].preset in NOTEBOOK_RESULTS and len({r.preset for r in g.runs}) == 1}
-        st.plotly_chart(accuracy_bars([g.label for g in groups], [100 * g.mean for g in groups],
-                                      [100 * g.std for g in groups], reference))
+        reference = comparison.notebook_references(groups)
+        st.plotly_chart(
+            accuracy_bars(
+                [g.label for g in groups],
+                [100 * g.mean for g in groups],
+                [100 * g.std for g in groups],
+                reference,
+            )
+        )
     else:
         st.caption("No finished runs with a test accuracy among these.")
 
@@ -65,8 +85,11 @@ scatter_col, diff_col = st.columns(2, gap="large")
 with scatter_col:
     st.subheader("Accuracy vs size")
     if groups:
-        st.plotly_chart(accuracy_vs_params([g.label for g in groups], [g.params for g in groups],
-                                           [100 * g.mean for g in groups]))
+        st.plotly_chart(
+            accuracy_vs_params(
+                [g.label for g in groups], [g.params for g in groups], [100 * g.mean for g in groups]
+            )
+        )
 with diff_col:
     st.subheader("Two runs side by side")
     ids = [run.id for run in chosen]
@@ -80,8 +103,12 @@ with diff_col:
         only_diff = st.toggle("Only what differs", key="diff_only")
         shown = [row for row in diff if row["Differs"]] if only_diff else diff
         st.dataframe(
-            [{"Setting": r["Setting"], "A": r["A"], "B": r["B"], "≠": "●" if r["Differs"] else ""}
-             for r in shown], hide_index=True, height=min(36 * (len(shown) + 1) + 3, 600),
+            [
+                {"Setting": r["Setting"], "A": r["A"], "B": r["B"], "≠": "●" if r["Differs"] else ""}
+                for r in shown
+            ],
+            hide_index=True,
+            height=min(36 * (len(shown) + 1) + 3, 600),
         )
 
 st.divider()
@@ -100,8 +127,11 @@ with st.expander("Rename or delete runs"):
                 st.rerun()
     with delete_col:
         active = by_id[target].status == "running"
-        confirm = st.checkbox(f"Yes, delete **{by_id[target].name}** and its model for good", key="delete_confirm",
-                              disabled=active)
+        confirm = st.checkbox(
+            f"Yes, delete **{by_id[target].name}** and its model for good",
+            key="delete_confirm",
+            disabled=active,
+        )
         if active:
             st.caption("A run that is still training cannot be deleted; stop it on the Train page first.")
         if st.button("Delete run", type="primary", disabled=not confirm or active, key="delete_button"):

@@ -3,13 +3,14 @@
 import numpy as np
 import streamlit as st
 
-from mnistlab.claims import STUDY_OWNER, submit_missing
-from mnistlab.comparison import notebook_rows
+from mnistlab.app.state import get_runner, get_store
+from mnistlab.app.widgets import digit_gallery, job_row, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
-from mnistlab.jobs import JobError
+from mnistlab.runs.jobs import JobError
+from mnistlab.runs.store import StoreError
 from mnistlab.specs import NOTEBOOK_RESULTS
-from mnistlab.store import StoreError
-from mnistlab.ui import digit_gallery, get_runner, get_store, job_row, link, list_runs_safely, show_problems
+from mnistlab.study.claims import active_study_jobs, submit_missing
+from mnistlab.study.comparison import notebook_rows
 
 st.title("✍️ mnistlab")
 st.markdown(
@@ -37,9 +38,12 @@ with left:
         st.error(f"The MNIST data could not be loaded: {exc}")
     else:
         picks = [int(np.flatnonzero(mnist.y_test == digit)[k]) for k in range(2) for digit in range(10)]
-        digit_gallery([mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks],
-                      per_row=10, scale=2)
-        st.caption("Two test digits per class. 60,000 training and 10,000 test images, bundled with mnistlab.")
+        digit_gallery(
+            [mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks], per_row=10, scale=2
+        )
+        st.caption(
+            "Two test digits per class. 60,000 training and 10,000 test images, bundled with mnistlab."
+        )
 
 store = get_store()
 runs = list_runs_safely(store)
@@ -48,27 +52,40 @@ with right:
     st.subheader("The notebook's study, and your runs")
     rows = notebook_rows(runs)
     st.dataframe(
-        [{k: v for k, v in row.items() if k != "Preset"} for row in rows], hide_index=True,
+        [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
+        hide_index=True,
         column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
-        column_config={"#": st.column_config.NumberColumn(width=40),
-                       "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
-                       "Runs here": st.column_config.TextColumn(width="small"),
-                       "Architecture": st.column_config.TextColumn(width="large")},
+        column_config={
+            "#": st.column_config.NumberColumn(width=40),
+            "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
+            "Runs here": st.column_config.TextColumn(width="small"),
+            "Architecture": st.column_config.TextColumn(width="large"),
+        },
     )
     if not runs:
         st.caption("No runs saved yet: start the study below, or train one on the Train page.")
     else:
-        st.caption(f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
-                   "settings (all digits, standard epochs), mean ± standard deviation over seeds.")
+        st.caption(
+            f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
+            "settings (all digits, standard epochs), mean ± standard deviation over seeds."
+        )
 
     with st.container(border=True):
-        st.markdown("**Rerun the study** — the notebook's four networks, each with several seeds, as background "
-                    "jobs. Runs already saved (full data, standard settings) count; only what is missing trains.")
+        st.markdown(
+            "**Rerun the study** — the notebook's four networks, each with several seeds, as background "
+            "jobs. Runs already saved (full data, standard settings) count; only what is missing trains."
+        )
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        seeds = int(c1.number_input("Seeds per network", min_value=1, max_value=10, value=3, step=1,
-                                    key="study_seeds"))
-        if c2.button(f"Start the study ({len(NOTEBOOK_RESULTS)} networks × {seeds} seeds)", type="primary",
-                     key="start_study"):
+        seeds = int(
+            c1.number_input(
+                "Seeds per network", min_value=1, max_value=10, value=3, step=1, key="study_seeds"
+            )
+        )
+        if c2.button(
+            f"Start the study ({len(NOTEBOOK_RESULTS)} networks × {seeds} seeds)",
+            type="primary",
+            key="start_study",
+        ):
             try:
                 st.session_state["study_message"] = submit_missing(get_runner(), runs, seeds=seeds).message
             except (JobError, OSError, StoreError) as exc:
@@ -76,13 +93,10 @@ with right:
         if st.session_state.get("study_message"):
             st.info(st.session_state["study_message"])
 
-        def active_study_jobs() -> list:
-            return [j for j in get_runner().jobs(owner=STUDY_OWNER) if j.status in ("queued", "running")]
-
-        @st.fragment(run_every=2.0 if active_study_jobs() else None)  # refresh only while the study runs
+        @st.fragment(run_every=2.0 if active_study_jobs(get_runner()) else None)  # only while the study runs
         def study_jobs() -> None:
             runner = get_runner()
-            active = active_study_jobs()
+            active = active_study_jobs(runner)
             ids, before = {j.id for j in active}, st.session_state.get("home_study_ids", set())
             st.session_state["home_study_ids"] = ids
             if before - ids:

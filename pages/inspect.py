@@ -2,14 +2,11 @@
 
 import streamlit as st
 
-from mnistlab.builder import summary_rows
-from mnistlab.charts import confusion_heatmap, epoch_curves
-from mnistlab.data import DataError
-from mnistlab.evaluation import cell_mistakes, top_confusion
-from mnistlab.store import StoreError
-from mnistlab.ui import (
+from mnistlab.app.builder import summary_rows
+from mnistlab.app.charts import confusion_heatmap, epoch_curves
+from mnistlab.app.state import get_store, test_images
+from mnistlab.app.widgets import (
     digit_gallery,
-    get_store,
     link,
     query_run,
     run_header,
@@ -17,8 +14,10 @@ from mnistlab.ui import (
     runs_or_stop,
     show_error,
     show_problems,
-    test_images,
 )
+from mnistlab.data import DataError
+from mnistlab.evaluation import cell_mistakes, mistakes, top_confusion
+from mnistlab.runs.store import StoreError
 
 DIGITS = list(range(10))
 MAX_SHOWN = 24
@@ -50,17 +49,25 @@ def _images(indices):
 
 
 if not metrics:
-    st.info(f"This run is **{run.status}** and has no test results, so there is no confusion matrix. "
-            "Its training curves and architecture are below.", icon=":material/info:")
+    st.info(
+        f"This run is **{run.status}** and has no test results, so there is no confusion matrix. "
+        "Its training curves and architecture are below.",
+        icon=":material/info:",
+    )
 else:
     matrix_col, cell_col = st.columns([5, 4], gap="large")
     with matrix_col:
         st.subheader("Confusion matrix")
-        scale = st.segmented_control("Show", ["Counts", "Row-normalized"], default="Counts", key="cm_scale",
-                                     required=True)
-        event = st.plotly_chart(confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized"),
-                                key="cm_chart", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
+        scale = st.segmented_control(
+            "Show", ["Counts", "Row-normalized"], default="Counts", key="cm_scale", required=True
+        )
+        event = st.plotly_chart(
+            confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized"),
+            key="cm_chart",
+            on_select="rerun",
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
         st.caption("Rows: the true digit; columns: what the model said. Click a cell to see its digits.")
     points = (event.selection.points if event and event.selection else None) or []
     if points:  # a click on the heatmap picks the cell for the selectboxes below
@@ -77,16 +84,20 @@ else:
         pred = p_col.selectbox("Predicted digit", DIGITS, key="cell_pred")
         count = metrics["confusion"][true][pred]
         if true == pred:
-            st.caption(f"{count} test digit(s) of {true} were read correctly. Pick an off-diagonal cell to see "
-                       "mistakes.")
+            st.caption(
+                f"{count} test digit(s) of {true} were read correctly. Pick an off-diagonal cell to see "
+                "mistakes."
+            )
         else:
             found = cell_mistakes(metrics, true, pred)
-            st.markdown(f"**{len(found)}** test digit(s) of **{true}** read as **{pred}**"
-                        + (f" (showing the {MAX_SHOWN} most confident)" if len(found) > MAX_SHOWN else ""))
+            st.markdown(
+                f"**{len(found)}** test digit(s) of **{true}** read as **{pred}**"
+                + (f" (showing the {MAX_SHOWN} most confident)" if len(found) > MAX_SHOWN else "")
+            )
             if found:
-                images = _images([m[0] for m in found[:MAX_SHOWN]])
+                images = _images([m.index for m in found[:MAX_SHOWN]])
                 if images is not None:
-                    digit_gallery(images, [f"{m[3]:.0%} sure" for m in found[:MAX_SHOWN]], per_row=6)
+                    digit_gallery(images, [f"{m.confidence:.0%} sure" for m in found[:MAX_SHOWN]], per_row=6)
             else:
                 st.caption("No mistakes in this cell.")
 
@@ -95,22 +106,40 @@ else:
         st.subheader("Per-class scores")
         per = metrics.get("per_class", {})
         st.dataframe(
-            [{"Digit": d, "Precision": per["precision"][d], "Recall": per["recall"][d], "F1": per["f1"][d],
-              "Test digits": per["support"][d]} for d in DIGITS] if per else [],
+            [
+                {
+                    "Digit": d,
+                    "Precision": per["precision"][d],
+                    "Recall": per["recall"][d],
+                    "F1": per["f1"][d],
+                    "Test digits": per["support"][d],
+                }
+                for d in DIGITS
+            ]
+            if per
+            else [],
             hide_index=True,
-            column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("Precision", "Recall", "F1")},
+            column_config={
+                k: st.column_config.NumberColumn(format="%.3f") for k in ("Precision", "Recall", "F1")
+            },
         )
-        st.caption("Precision: of the digits it called d, how many were d. Recall: of the real d's, how many it "
-                   "found.")
+        st.caption(
+            "Precision: of the digits it called d, how many were d. Recall: of the real d's, how many it "
+            "found."
+        )
     with worst_col:
         st.subheader("Most confident mistakes")
-        worst = metrics.get("mistakes", [])[:24]
+        worst = mistakes(metrics, limit=24)
         if worst:
-            images = _images([m[0] for m in worst])
+            images = _images([m.index for m in worst])
             if images is not None:
-                digit_gallery(images, [f"{m[1]}→{m[2]} · {m[3]:.0%}" for m in worst], per_row=8)
-            st.caption(f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "
-                       f"out of {metrics.get('n', 10000):,} test digits.")
+                digit_gallery(
+                    images, [f"{m.true}→{m.predicted} · {m.confidence:.0%}" for m in worst], per_row=8
+                )
+            st.caption(
+                f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "
+                f"out of {metrics.get('n', 10000):,} test digits."
+            )
         else:
             st.caption("No mistakes at all.")
 
@@ -123,8 +152,11 @@ with curves_col:
         st.caption("No epoch finished, so there are no curves.")
 with spec_col:
     st.subheader("Architecture and settings")
-    st.dataframe(summary_rows(run.spec), hide_index=True,
-                 column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(
+        summary_rows(run.spec),
+        hide_index=True,
+        column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+    )
     st.dataframe([{"Setting": k, "Value": str(v)} for k, v in run.config.items()], hide_index=True)
     if run.has_model:
         link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})

@@ -2,34 +2,43 @@
 
 import streamlit as st
 
-from mnistlab import builder
-from mnistlab.charts import batch_curves, epoch_curves
-from mnistlab.jobs import ACTIVE, JobError
-from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
-from mnistlab.store import StoreError, check_run_name
-from mnistlab.training import OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig, validate_config
-from mnistlab.ui import (
+from mnistlab.app import builder
+from mnistlab.app.charts import batch_curves, epoch_curves
+from mnistlab.app.state import get_runner, get_store, session_owner, warm_up_tensorflow
+from mnistlab.app.widgets import (
     STATUS_ICONS,
     as_text,
-    duration_text,
-    get_runner,
-    get_store,
     job_row,
     link,
     progress_text,
-    session_owner,
     show_error,
-    warm_up_tensorflow,
 )
+from mnistlab.runs.jobs import JobError
+from mnistlab.runs.store import StoreError, check_run_name
+from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
+from mnistlab.text import duration
+from mnistlab.training import FULL_TRAIN_SET, OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig
 
 DRAFT, PRESET, FOCUS, NEXT_UID = "train_draft", "train_preset", "train_focus_job", "train_next_uid"
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
-ADD_LABELS = {"dense": "Dense", "dropout": "Dropout", "conv2d": "Conv2D", "max_pool": "MaxPool", "flatten": "Flatten"}
-NUMBER_PARAMS = {"units": ("Units", 16), "rate": ("Rate", 0.05), "filters": ("Filters", 8),
-                 "kernel_size": ("Kernel", 1), "size": ("Pool size", 1)}
+ADD_LABELS = {
+    "dense": "Dense",
+    "dropout": "Dropout",
+    "conv2d": "Conv2D",
+    "max_pool": "MaxPool",
+    "flatten": "Flatten",
+}
+NUMBER_PARAMS = {
+    "units": ("Units", 16),
+    "rate": ("Rate", 0.05),
+    "filters": ("Filters", 8),
+    "kernel_size": ("Kernel", 1),
+    "size": ("Pool size", 1),
+}
 
 st.title("Train")
 warm_up_tensorflow()  # while the user builds an architecture
+
 
 def _use_preset(name: str) -> None:
     # Fresh uids, never used before in this session: the browser would refill old keys with old values.
@@ -71,12 +80,17 @@ arch_col, summary_col = st.columns([3, 2], gap="large")
 with arch_col:
     st.subheader("Architecture")
     st.selectbox(
-        "Start from a preset", list(PRESETS), key="train_start_from", on_change=_load_preset,
+        "Start from a preset",
+        list(PRESETS),
+        key="train_start_from",
+        on_change=_load_preset,
         format_func=lambda p: f"{p} — {PRESETS[p].summary()}",
         help="Loads the preset's layers below; edit them freely to make your own architecture.",
     )
-    st.caption("Input 28×28 → your hidden layers → Dense(10, softmax). Flatten is added before the first dense "
-               "layer when needed.")
+    st.caption(
+        "Input 28×28 → your hidden layers → Dense(10, softmax). Flatten is added before the first dense "
+        "layer when needed."
+    )
     draft = st.session_state[DRAFT]
     for index, layer in enumerate(draft):
         uid, kind = layer["uid"], layer["kind"]
@@ -88,29 +102,61 @@ with arch_col:
             for param in builder.PARAMS[kind]:
                 key = f"layer_{uid}_{param}"
                 if param == "activation":
-                    value = cols[slot].selectbox("Activation", ACTIVATIONS, key=key,
-                                                 index=ACTIVATIONS.index(layer[param])
-                                                 if layer[param] in ACTIVATIONS else 0)
+                    value = cols[slot].selectbox(
+                        "Activation",
+                        ACTIVATIONS,
+                        key=key,
+                        index=ACTIVATIONS.index(layer[param]) if layer[param] in ACTIVATIONS else 0,
+                    )
                 else:
                     label, step = NUMBER_PARAMS[param]
                     is_rate = param == "rate"
                     value = cols[slot].number_input(
-                        label, value=float(layer[param]) if is_rate else int(layer[param]),
-                        step=step, key=key, format="%.2f" if is_rate else "%d",
+                        label,
+                        value=float(layer[param]) if is_rate else int(layer[param]),
+                        step=step,
+                        key=key,
+                        format="%.2f" if is_rate else "%d",
                     )
                 if value != layer[param]:
                     _edit(builder.set_value, uid, param, value)
                 slot += 1
-            cols[4].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="Move up",
-                           disabled=index == 0, on_click=_edit, args=(builder.move_layer, index, -1))
-            cols[5].button("", icon=":material/arrow_downward:", key=f"down_{uid}", help="Move down",
-                           disabled=index == len(draft) - 1, on_click=_edit, args=(builder.move_layer, index, 1))
-            cols[6].button("", icon=":material/delete:", key=f"remove_{uid}", help="Remove this layer",
-                           on_click=_edit, args=(builder.remove_layer, index))
+            cols[4].button(
+                "",
+                icon=":material/arrow_upward:",
+                key=f"up_{uid}",
+                help="Move up",
+                disabled=index == 0,
+                on_click=_edit,
+                args=(builder.move_layer, index, -1),
+            )
+            cols[5].button(
+                "",
+                icon=":material/arrow_downward:",
+                key=f"down_{uid}",
+                help="Move down",
+                disabled=index == len(draft) - 1,
+                on_click=_edit,
+                args=(builder.move_layer, index, 1),
+            )
+            cols[6].button(
+                "",
+                icon=":material/delete:",
+                key=f"remove_{uid}",
+                help="Remove this layer",
+                on_click=_edit,
+                args=(builder.remove_layer, index),
+            )
     add_cols = st.columns(5)
-    for col, kind in zip(add_cols, builder.DEFAULTS):
-        col.button(f"+ {ADD_LABELS[kind]}", key=f"add_{kind}", width="stretch", help=f"Add a {kind} layer at the end",
-                   on_click=_add_layer, args=(kind,))
+    for col, kind in zip(add_cols, builder.DEFAULTS, strict=False):
+        col.button(
+            f"+ {ADD_LABELS[kind]}",
+            key=f"add_{kind}",
+            width="stretch",
+            help=f"Add a {kind} layer at the end",
+            on_click=_add_layer,
+            args=(kind,),
+        )
 
 spec, spec_error = None, None
 preset_name = st.session_state[PRESET]
@@ -125,11 +171,19 @@ with summary_col:
         show_error(spec_error)
     else:
         rows = builder.summary_rows(spec)
-        st.metric("Trainable parameters", f"{builder.total_params(spec):,}",
-                  help="Weights and biases the optimizer learns; the output Dense(10) is included.")
-        st.dataframe(rows, hide_index=True, column_config={
-            "Parameters": st.column_config.NumberColumn(format="localized")})
-        st.caption(f"{'Preset ' + repr(preset_name) if preset_name else 'Custom architecture'}: {spec.summary()}")
+        st.metric(
+            "Trainable parameters",
+            f"{builder.total_params(spec):,}",
+            help="Weights and biases the optimizer learns; the output Dense(10) is included.",
+        )
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        st.caption(
+            f"{'Preset ' + repr(preset_name) if preset_name else 'Custom architecture'}: {spec.summary()}"
+        )
 
 # ------------------------------------------------------------------------------------------ hyperparameters
 
@@ -138,39 +192,62 @@ st.subheader("Training")
 with st.container(border=True):
     c = st.columns(4)
     epochs = c[0].number_input("Epochs", value=DEFAULTS.epochs, step=1, key="train_epochs")
-    batch_size = c[1].selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
-                                key="train_batch")
+    batch_size = c[1].selectbox(
+        "Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size), key="train_batch"
+    )
     optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
     learning_rate = c[3].number_input(
-        "Learning rate", value=SUGGESTED_LR["adam"], step=0.0005, format="%.4f", key="train_lr",
+        "Learning rate",
+        value=SUGGESTED_LR["adam"],
+        step=0.0005,
+        format="%.4f",
+        key="train_lr",
         help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
     )
     c = st.columns(4)
-    seed = c[0].number_input("Seed", value=0, step=1, key="train_seed",
-                             help="Same seed, same settings → the same run.")
-    subset = c[1].number_input("Training digits", value=60000, step=1000, key="train_subset",
-                               help="Train on a random subset (100 – 60,000) for quicker experiments.")
-    run_name = c[2].text_input("Run name", key="train_name", placeholder=preset_name or "custom",
-                               help="Shown on Compare and Inspect; defaults to the preset's name.")
+    seed = c[0].number_input(
+        "Seed", value=0, step=1, key="train_seed", help="Same seed, same settings → the same run."
+    )
+    subset = c[1].number_input(
+        "Training digits",
+        value=FULL_TRAIN_SET,
+        step=1000,
+        key="train_subset",
+        help="Train on a random subset (100 – 60,000) for quicker experiments.",
+    )
+    run_name = c[2].text_input(
+        "Run name",
+        key="train_name",
+        placeholder=preset_name or "custom",
+        help="Shown on Compare and Inspect; defaults to the preset's name.",
+    )
     c[3].markdown("&nbsp;")
-    start = c[3].button("Start training", type="primary", key="train_start", icon=":material/play_arrow:",
-                        width="stretch")
+    start = c[3].button(
+        "Start training", type="primary", key="train_start", icon=":material/play_arrow:", width="stretch"
+    )
 
 if start:
     problems = []
     if spec_error:
         problems.append(f"Architecture: {spec_error}")
     try:
-        config = validate_config(TrainConfig(
-            epochs=epochs, batch_size=int(batch_size), optimizer=optimizer, learning_rate=learning_rate,
-            seed=seed, train_subset=None if subset == 60000 else subset,
-        ))
+        config = TrainConfig(
+            epochs=epochs,
+            batch_size=int(batch_size),
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            seed=seed,
+            train_subset=subset,
+        )
     except ConfigError as exc:
         problems.append(f"Training settings: {exc}")
     name = None
     try:
-        name = (check_run_name(run_name) if run_name.strip()
-                else get_store().unused_name(preset_name or "custom", also=[j.name for j in get_runner().jobs()]))
+        name = (
+            check_run_name(run_name)
+            if run_name.strip()
+            else get_runner().unused_name(preset_name or "custom")
+        )
     except StoreError as exc:
         problems.append(f"Run name: {exc}")
     if problems:
@@ -192,11 +269,15 @@ if start:
 def _show_job(job, runner) -> None:
     """The live (or final) view of one job."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
-    st.caption(f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
-               f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}")
+    st.caption(
+        f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
+        f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
+    )
     if job.status == "queued":
-        st.info(f"Queued: number {runner.position(job.id) or '?'} in line. It starts when a worker is free.",
-                icon=":material/schedule:")
+        st.info(
+            f"Queued: number {runner.position(job.id) or '?'} in line. It starts when a worker is free.",
+            icon=":material/schedule:",
+        )
     elif job.status == "running":
         bar, stop = st.columns([6, 1], vertical_alignment="center")
         bar.progress(job.fraction, text=progress_text(job.progress))
@@ -211,11 +292,26 @@ def _show_job(job, runner) -> None:
             show_error(exc)
         if run is not None and run.test_accuracy is not None:
             word = "Finished" if job.status == "completed" else "Stopped early"
-            st.success(f"{word}: test accuracy **{run.test_accuracy:.2%}** after {run.epochs_done} epoch(s) "
-                       f"in {duration_text(run.duration_s)}.", icon=":material/target:")
+            st.success(
+                f"{word}: test accuracy **{run.test_accuracy:.2%}** after {run.epochs_done} epoch(s) "
+                f"in {duration(run.duration_s)}.",
+                icon=":material/target:",
+            )
             links = st.columns(3)
-            link("inspect", "Inspect its mistakes", icon=":material/search:", query_params={"run": run.id}, where=links[0])
-            link("draw", "Draw a digit for it", icon=":material/draw:", query_params={"run": run.id}, where=links[1])
+            link(
+                "inspect",
+                "Inspect its mistakes",
+                icon=":material/search:",
+                query_params={"run": run.id},
+                where=links[0],
+            )
+            link(
+                "draw",
+                "Draw a digit for it",
+                icon=":material/draw:",
+                query_params={"run": run.id},
+                where=links[1],
+            )
             link("compare", "Compare with other runs", icon=":material/bar_chart:", where=links[2])
         elif job.status == "stopped":
             st.info("Stopped before the first epoch ended: nothing to evaluate.")
@@ -241,8 +337,8 @@ def jobs_panel() -> None:
     owner = session_owner()
     everyone = runner.jobs()
     mine = [job for job in everyone if job.owner == owner]
-    others = [job for job in everyone if job.owner != owner and job.status in ACTIVE]
-    active_ids = {job.id for job in everyone if job.status in ACTIVE}
+    others = [job for job in everyone if job.owner != owner and job.is_active]
+    active_ids = {job.id for job in everyone if job.is_active}
     # A job of ours just ended: rerun the whole page once so it stops refreshing and shows the result.
     was_active = st.session_state.get("train_active_ids", set())
     st.session_state["train_active_ids"] = active_ids
@@ -255,7 +351,7 @@ def jobs_panel() -> None:
         ids = [job.id for job in mine]
         focus = st.session_state.get(FOCUS)
         if focus not in ids:
-            focus = next((job.id for job in mine if job.status in ACTIVE), ids[0])
+            focus = next((job.id for job in mine if job.is_active), ids[0])
         by_id = {job.id: job for job in mine}
         if len(mine) > 1:
             # The picker's key holds the focus (a keyed widget ignores ``index`` after its first run).
@@ -273,7 +369,7 @@ def jobs_panel() -> None:
 
 st.subheader("Trainings")
 try:
-    _any_active = any(job.status in ACTIVE for job in get_runner().jobs())
+    _any_active = bool(get_runner().active_jobs())
 except (OSError, StoreError) as exc:  # the runner could not start: the page still works for building
     show_error(exc, "The training runner is unavailable: ")
 else:

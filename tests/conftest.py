@@ -30,7 +30,7 @@ def artifacts(tmp_path, monkeypatch):
 
 @pytest.fixture
 def store(artifacts):
-    from mnistlab.store import RunStore
+    from mnistlab.runs.store import RunStore
 
     return RunStore(artifacts / "runs")
 
@@ -42,15 +42,21 @@ def trained_store(tmp_path_factory, mnist):
     Trained on 6,000 digits for 2 epochs: about 95 % test accuracy, enough for honest checks of pages,
     drawing and the CLI. Returns (RunStore, [run ids]). Tests must not modify it (copy it if they must).
     """
-    from mnistlab.experiment import train_run
+    from mnistlab.runs.experiment import train_run
+    from mnistlab.runs.store import RunStore
     from mnistlab.specs import PRESETS
-    from mnistlab.store import RunStore
     from mnistlab.training import TrainConfig
 
     store = RunStore(tmp_path_factory.mktemp("trained") / "artifacts" / "runs")
     ids = [
-        train_run(PRESETS[name], TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed),
-                  store, name=f"{name} small", preset=name, data=mnist)
+        train_run(
+            PRESETS[name],
+            TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed),
+            store,
+            name=f"{name} small",
+            preset=name,
+            data=mnist,
+        )
         for name, seed in (("baseline", 1), ("dropout", 2))
     ]
     return store, ids

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from mnistlab import cli, drawing, jobs
+from mnistlab import cli, drawing
 from mnistlab.drawing import ImageError
-from mnistlab.jobs import JobError, JobRunner
 from mnistlab.modelfile import ModelFileError, load_model_file
+from mnistlab.runs import jobs
+from mnistlab.runs.jobs import JobError, JobRunner
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
@@ -36,7 +37,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def kept(store, artifacts):
     """A store holding one finished run; yields (store, run id) and checks at the end that nothing changed."""
-    run_id = store.create(PRESETS["dropout"], TrainConfig(epochs=2).to_dict(), name="keep me", preset="dropout")
+    run_id = store.create(
+        PRESETS["dropout"], TrainConfig(epochs=2).to_dict(), name="keep me", preset="dropout"
+    )
     store.save_history(run_id, {"loss": [0.5, 0.4], "accuracy": [0.8, 0.9]})
     store.finish(run_id, "completed", test_accuracy=0.95, epochs_done=2)
     before = snapshot(artifacts)
@@ -48,12 +51,12 @@ def kept(store, artifacts):
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail loudly if anything reaches the training itself (the store checks in ``train_run`` still run)."""
-    import mnistlab.experiment
+    import mnistlab.runs.experiment
 
     def refuse(*args, **kwargs):
         raise AssertionError("bad input reached the training")
 
-    monkeypatch.setattr(mnistlab.experiment, "train", refuse)
+    monkeypatch.setattr(mnistlab.runs.experiment, "train", refuse)
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -83,8 +86,9 @@ def _valid(field, value) -> bool:
     return field in ("seed", "validation_split") and value == 0 and value is not True
 
 
-@pytest.mark.parametrize("field, value", [(f, v) for f in CONFIG_FIELDS for v in NUMBERS if not _valid(f, v)],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "field, value", [(f, v) for f in CONFIG_FIELDS for v in NUMBERS if not _valid(f, v)], ids=repr
+)
 def test_every_config_field_out_of_range_or_wrong_type_is_refused_at_submit(kept, field, value):
     store, _ = kept
     if field in ("learning_rate", "validation_split") and value is True:
@@ -99,16 +103,28 @@ def test_every_config_field_out_of_range_or_wrong_type_is_refused_at_submit(kept
         runner.shutdown()
 
 
-LAYER_FIELDS = [("dense", "units"), ("dropout", "rate"), ("conv2d", "filters"), ("conv2d", "kernel_size"),
-                ("max_pool", "size")]
+LAYER_FIELDS = [
+    ("dense", "units"),
+    ("dropout", "rate"),
+    ("conv2d", "filters"),
+    ("conv2d", "kernel_size"),
+    ("max_pool", "size"),
+]
 
 
 @pytest.mark.parametrize("kind, param", LAYER_FIELDS)
 @pytest.mark.parametrize("value", [math.nan, math.inf, 10**9, -1, "8", True, [1]], ids=repr)
 def test_every_layer_field_out_of_range_or_wrong_type_is_refused_at_submit(kept, kind, param, value):
     store, _ = kept
-    layer = {"kind": kind, "units": 32, "activation": "relu", "rate": 0.2, "filters": 8, "kernel_size": 3,
-             "size": 2}
+    layer = {
+        "kind": kind,
+        "units": 32,
+        "activation": "relu",
+        "rate": 0.2,
+        "filters": 8,
+        "kernel_size": 3,
+        "size": 2,
+    }
     layers = [layer] if kind == "dense" or kind == "dropout" else [layer, {"kind": "dense", "units": 16}]
     if kind == "max_pool":
         layers = [{"kind": "conv2d", "filters": 4, "kernel_size": 3}, layer]
@@ -151,29 +167,33 @@ def test_a_good_submission_is_accepted_by_the_same_runner(store):
 
 # ------------------------------------------------------------------------------------------ CLI train
 
-@pytest.mark.parametrize("flags, needle", [
-    (["--epochs", "0"], "epochs"),
-    (["--epochs", "1000000000"], "epochs"),
-    (["--epochs", "2.5"], "whole number"),
-    (["--epochs", "ten"], "whole number"),
-    (["--batch-size", "-1"], "batch_size"),
-    (["--batch-size", "100000"], "batch_size"),
-    (["--learning-rate", "nan"], "finite"),
-    (["--learning-rate", "inf"], "finite"),
-    (["--learning-rate", "0"], "learning_rate"),
-    (["--learning-rate", "1e300"], "learning_rate"),
-    (["--seed", "-5"], "seed"),
-    (["--seed", "99999999999999999999"], "seed"),
-    (["--subset", "5"], "train_subset"),
-    (["--subset", "70000"], "train_subset"),
-    (["--validation-split", "0.9"], "validation_split"),
-    (["--validation-split", "NaN"], "finite"),
-    (["--optimizer", "adamw"], "optimizer"),
-    (["--name", "../../etc/passwd"], "'/'"),
-    (["--name", "tab\there"], "control"),
-    (["--name", "x" * 500], "at most 80"),
-    (["--unknown-flag", "1"], "unrecognized"),
-])
+
+@pytest.mark.parametrize(
+    "flags, needle",
+    [
+        (["--epochs", "0"], "epochs"),
+        (["--epochs", "1000000000"], "epochs"),
+        (["--epochs", "2.5"], "whole number"),
+        (["--epochs", "ten"], "whole number"),
+        (["--batch-size", "-1"], "batch_size"),
+        (["--batch-size", "100000"], "batch_size"),
+        (["--learning-rate", "nan"], "finite"),
+        (["--learning-rate", "inf"], "finite"),
+        (["--learning-rate", "0"], "learning_rate"),
+        (["--learning-rate", "1e300"], "learning_rate"),
+        (["--seed", "-5"], "seed"),
+        (["--seed", "99999999999999999999"], "seed"),
+        (["--subset", "5"], "train_subset"),
+        (["--subset", "70000"], "train_subset"),
+        (["--validation-split", "0.9"], "validation_split"),
+        (["--validation-split", "NaN"], "finite"),
+        (["--optimizer", "adamw"], "optimizer"),
+        (["--name", "../../etc/passwd"], "'/'"),
+        (["--name", "tab\there"], "control"),
+        (["--name", "x" * 500], "at most 80"),
+        (["--unknown-flag", "1"], "unrecognized"),
+    ],
+)
 def test_cli_train_refuses_bad_flags_in_one_line(kept, no_training, capsys, flags, needle):
     code, _, err = run_cli(["train", "--preset", "baseline", *flags], capsys)
     assert_one_line_error(code, err, needle)
@@ -192,13 +212,19 @@ SPECS = {
     "NaN units": (b'{"name": "x", "layers": [{"kind": "dense", "units": NaN}]}', "units"),
     "huge units": (b'{"name": "x", "layers": [{"kind": "dense", "units": 1e12}]}', "units"),
     "string units": (b'{"name": "x", "layers": [{"kind": "dense", "units": "64"}]}', "units"),
-    "too many params": (b'{"name": "x", "layers": [{"kind": "dense", "units": 4096}, {"kind": "dense", "units": 4096}]}',
-                        "parameters"),
-    "too many layers": (json.dumps({"name": "x", "layers": [{"kind": "dense", "units": 8}] * 25}).encode(),
-                        "at most"),
+    "too many params": (
+        b'{"name": "x", "layers": [{"kind": "dense", "units": 4096}, {"kind": "dense", "units": 4096}]}',
+        "parameters",
+    ),
+    "too many layers": (
+        json.dumps({"name": "x", "layers": [{"kind": "dense", "units": 8}] * 25}).encode(),
+        "at most",
+    ),
     "code as a kind": (b'{"name": "x", "layers": [{"kind": "lambda", "function": "os.system"}]}', "kind"),
-    "bad activation": (b'{"name": "x", "layers": [{"kind": "dense", "units": 8, "activation": "eval"}]}',
-                       "activation"),
+    "bad activation": (
+        b'{"name": "x", "layers": [{"kind": "dense", "units": 8, "activation": "eval"}]}',
+        "activation",
+    ),
     "rate of 1": (b'{"name": "x", "layers": [{"kind": "dropout", "rate": 1.0}]}', "rate"),
     "path as name": (b'{"name": "../../x", "layers": []}', "'/'"),
     "control chars in name": (b'{"name": "a\\u0000b", "layers": []}', "control"),
@@ -250,9 +276,19 @@ def test_cli_reports_an_unknown_run_id(kept, capsys):
     assert_one_line_error(code, err, "no run")
 
 
-@pytest.mark.parametrize("bad, needle", [("../x", "'/'"), ("a/b", "'/'"), ("a\\b", "'/'"), ("", "empty"),
-                                         ("   ", "empty"), ("bell\x07", "control"), ("..", "'.'"),
-                                         ("y" * 81, "at most 80")])
+@pytest.mark.parametrize(
+    "bad, needle",
+    [
+        ("../x", "'/'"),
+        ("a/b", "'/'"),
+        ("a\\b", "'/'"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("bell\x07", "control"),
+        ("..", "'.'"),
+        ("y" * 81, "at most 80"),
+    ],
+)
 def test_cli_rename_refuses_bad_names(kept, capsys, bad, needle):
     _, run_id = kept
     code, _, err = run_cli(["rename", run_id, bad], capsys)
@@ -293,6 +329,7 @@ def test_cli_delete_without_yes_and_without_a_terminal_deletes_nothing(kept, cap
 
 # ------------------------------------------------------------------------------------------ images
 
+
 def _png(width: int, height: int, mode: str = "L") -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, (width, height)).save(buffer, format="PNG")
@@ -306,9 +343,9 @@ def _bomb_png(width: int = 60000, height: int = 60000) -> bytes:
 
     data = bytearray(_png(8, 8))
     ihdr = 8 + 8  # signature, then length + b'IHDR'
-    data[ihdr:ihdr + 8] = struct.pack(">II", width, height)
-    crc = zlib.crc32(bytes(data[12:ihdr + 13]))
-    data[ihdr + 13:ihdr + 17] = struct.pack(">I", crc)
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[12 : ihdr + 13]))
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", crc)
     return bytes(data)
 
 
@@ -367,8 +404,9 @@ def test_cli_predict_refuses_bad_images_in_one_line(kept, capsys, tmp_path, case
     assert_one_line_error(code, err, needle)
 
 
-@pytest.mark.parametrize("case", ["empty", "text", "svg", "bomb png", "bomb under pillow's limit",
-                                  "truncated png"])
+@pytest.mark.parametrize(
+    "case", ["empty", "text", "svg", "bomb png", "bomb under pillow's limit", "truncated png"]
+)
 def test_draw_page_upload_of_a_bad_image_shows_an_error(kept, case):
     from streamlit.testing.v1 import AppTest
 
@@ -385,6 +423,7 @@ def test_draw_page_upload_of_a_bad_image_shows_an_error(kept, case):
 
 
 # ------------------------------------------------------------------------------------- model files
+
 
 def _lambda_model_that_writes(marker: Path):
     from mnistlab.tf import keras
@@ -444,7 +483,7 @@ def test_corrupt_and_oversized_model_files_are_refused_before_keras_reads_them(t
     for content in (b"", b"PK\x03\x04 truncated zip", os.urandom(2048)):
         bad = tmp_path / "bad.keras"
         bad.write_bytes(content)
-        with pytest.raises(ModelFileError, match="not a Keras .keras file"):
+        with pytest.raises(ModelFileError, match=r"not a Keras .keras file"):
             load_model_file(bad)
 
 
@@ -470,8 +509,10 @@ def test_a_zip_with_a_pickle_inside_is_refused(tmp_path):
 
 # ---------------------------------------------------------------------------------------- dataset
 
+
 def test_cli_train_with_a_corrupted_dataset_names_the_file_and_keeps_the_store_unchanged(
-        store, artifacts, capsys, tmp_path, monkeypatch):
+    store, artifacts, capsys, tmp_path, monkeypatch
+):
     import shutil
 
     from mnistlab import data
@@ -491,6 +532,7 @@ def test_cli_train_with_a_corrupted_dataset_names_the_file_and_keeps_the_store_u
 
 
 # ----------------------------------------------------------------------------------- Train page
+
 
 @pytest.fixture
 def train_page(artifacts, monkeypatch):
@@ -539,8 +581,9 @@ def test_train_page_shows_an_error_and_submits_nothing_for_bad_numbers(train_pag
     assert submitted == [] and jobs.default_runner().jobs() == []
 
 
-@pytest.mark.parametrize("name, needle", [("../../evil", "'/'"), ("a/b", "'/'"), ("x\ty", "control"),
-                                          ("z" * 81, "at most 80")])
+@pytest.mark.parametrize(
+    "name, needle", [("../../evil", "'/'"), ("a/b", "'/'"), ("x\ty", "control"), ("z" * 81, "at most 80")]
+)
 def test_train_page_refuses_bad_run_names(train_page, name, needle):
     at, submitted = train_page
     at.text_input(key="train_name").input(name).run()
@@ -565,6 +608,7 @@ def test_train_page_submits_good_settings(train_page):
 
 # ------------------------------------------------------------------------------------- security defaults
 
+
 def test_the_server_listens_on_localhost_with_a_bounded_upload_size():
     import tomllib
 
@@ -576,16 +620,36 @@ def test_the_server_listens_on_localhost_with_a_bounded_upload_size():
     assert server.get("enableXsrfProtection", True) and server.get("enableCORS", True)  # Streamlit's defaults
 
 
-UNSAFE = ["import pickle", "from pickle", "pickle.load", "cloudpickle", "joblib.load", "allow_pickle=True",
-          "eval(", "exec(", "safe_mode=False", "enable_unsafe_deserialization", "marshal.loads", "yaml.load(",
-          "shell=True", "os.system(", "__import__("]
+UNSAFE = [
+    "import pickle",
+    "from pickle",
+    "pickle.load",
+    "cloudpickle",
+    "joblib.load",
+    "allow_pickle=True",
+    "eval(",
+    "exec(",
+    "safe_mode=False",
+    "enable_unsafe_deserialization",
+    "marshal.loads",
+    "yaml.load(",
+    "shell=True",
+    "os.system(",
+    "__import__(",
+]
 
 
 def test_nothing_in_the_app_unpickles_or_evaluates_code():
-    sources = sorted((ROOT / "mnistlab").rglob("*.py")) + sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
+    sources = (
+        sorted((ROOT / "mnistlab").rglob("*.py")) + sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
+    )
     assert len(sources) > 10
-    found = [f"{path.relative_to(ROOT)}: {needle}" for path in sources for needle in UNSAFE
-             if needle in path.read_text()]
+    found = [
+        f"{path.relative_to(ROOT)}: {needle}"
+        for path in sources
+        for needle in UNSAFE
+        if needle in path.read_text()
+    ]
     assert found == []
 
 
@@ -596,8 +660,13 @@ def test_an_npz_dataset_with_pickled_objects_is_refused(tmp_path):
     from mnistlab.data import DataError, load_mnist
 
     npz = tmp_path / "mnist.npz"
-    np.savez(npz, x_train=np.array([Path("x")], dtype=object), y_train=np.zeros(1), x_test=np.zeros(1),
-             y_test=np.zeros(1))
+    np.savez(
+        npz,
+        x_train=np.array([Path("x")], dtype=object),
+        y_train=np.zeros(1),
+        x_test=np.zeros(1),
+        y_test=np.zeros(1),
+    )
     with pytest.raises(DataError) as caught:
         load_mnist(npz)
     assert "mnist.npz" in str(caught.value)

@@ -5,25 +5,37 @@ import json
 import numpy as np
 import pytest
 
-from mnistlab import bench
+from mnistlab.bench import accuracy, machine, progress_cost, report, run, scaling, sizes, throughput
 from mnistlab.specs import PRESETS
+from mnistlab.training import Progress, TrainConfig
 
-MINUTE = bench.Sizes(train_subset=1200, test_size=300, max_epochs=1, fit_max_epochs=1, cnn=False,
-                     throughput_epochs=1, overhead_epochs=1, overhead_repeats=1, draw_n=5, startup=False,
-                     memory_jobs=1, scaling_fractions=(0.5, 1.0))
+MINUTE = sizes.Sizes(
+    train_subset=1200,
+    test_size=300,
+    max_epochs=1,
+    fit_max_epochs=1,
+    cnn=False,
+    throughput_epochs=1,
+    overhead_epochs=1,
+    overhead_repeats=1,
+    draw_n=5,
+    startup=False,
+    memory_jobs=1,
+    scaling_fractions=(0.5, 1.0),
+)
 
 
 def test_linear_fit_recognises_a_line_and_a_curve():
-    line = bench.linear_fit([1, 2, 3, 4], [3, 5, 7, 9])
+    line = scaling.linear_fit([1, 2, 3, 4], [3, 5, 7, 9])
     assert line["slope"] == pytest.approx(2) and line["intercept"] == pytest.approx(1) and line["r2"] == 1.0
-    assert bench.linear_fit([1, 2, 3, 4], [1, 16, 81, 256])["r2"] < 0.95
-    assert bench.linear_fit([5], [1])["r2"] is None
+    assert scaling.linear_fit([1, 2, 3, 4], [1, 16, 81, 256])["r2"] < 0.95
+    assert scaling.linear_fit([5], [1])["r2"] is None
 
 
 def test_first_reaching_reports_the_first_epoch_at_target():
     curve = [[1.0, 0.95], [2.0, 0.981], [3.0, 0.985]]
-    assert bench.first_reaching(curve, 0.98) == {"reached": True, "epoch": 2, "time_s": 2.0}
-    missed = bench.first_reaching(curve, 0.99)
+    assert accuracy.first_reaching(curve, 0.98) == {"reached": True, "epoch": 2, "time_s": 2.0}
+    missed = accuracy.first_reaching(curve, 0.99)
     assert missed["reached"] is False and missed["after_s"] == 3.0 and missed["best"] == 0.985
 
 
@@ -31,73 +43,88 @@ def test_flops_count_matches_the_dense_layers_by_hand():
     from mnistlab.models import build_model
 
     model = build_model(PRESETS["baseline"], seed=0)
-    assert bench.training_flops_per_sample(model) == 6 * (784 * 128 + 128 * 10)
+    assert throughput.training_flops_per_sample(model) == 6 * (784 * 128 + 128 * 10)
     cnn = build_model(PRESETS["cnn"], seed=0)  # conv kernels count once per output position
-    assert bench.training_flops_per_sample(cnn) > 6 * cnn.count_params()
+    assert throughput.training_flops_per_sample(cnn) > 6 * cnn.count_params()
 
 
 def test_cpu_info_and_versions_are_filled_in():
-    cpu = bench.cpu_info()
+    cpu = machine.cpu_info()
     assert cpu["cores"] >= 1 and cpu["fp32_flops_per_cycle"] in (16, 32, 64)
-    assert bench.versions()["tensorflow"]
+    assert machine.versions()["tensorflow"]
 
 
 def test_mnistlab_curve_scores_every_epoch_off_the_clock(mnist):
-    _, x_test, y_test = bench._data(MINUTE, mnist)
-    config = bench.TrainConfig(epochs=2, batch_size=64, train_subset=600)
-    out = bench.mnistlab_curve(PRESETS["baseline"], config, mnist, x_test, y_test)
+    _, x_test, y_test = accuracy._data(MINUTE, mnist)
+    config = TrainConfig(epochs=2, batch_size=64, train_subset=600)
+    out = accuracy.mnistlab_curve(PRESETS["baseline"], config, mnist, x_test, y_test)
     assert len(out["curve"]) == 2
     assert out["curve"][1][0] > out["curve"][0][0] > 0
     assert all(0.1 < acc <= 1 for _, acc in out["curve"])
 
 
 def test_fit_curve_stops_once_the_target_is_reached(mnist):
-    _, x_test, y_test = bench._data(MINUTE, mnist)
-    out = bench.fit_curve(PRESETS["baseline"], mnist, x_test, y_test, max_epochs=3, target=0.0, train_subset=600)
+    _, x_test, y_test = accuracy._data(MINUTE, mnist)
+    out = accuracy.fit_curve(
+        PRESETS["baseline"], mnist, x_test, y_test, max_epochs=3, target=0.0, train_subset=600
+    )
     assert len(out["curve"]) == 1
 
 
 def test_throughput_and_scaling_are_well_formed(mnist):
-    rates = bench.throughput(MINUTE, mnist, presets=("baseline",))
+    rates = throughput.throughput(MINUTE, mnist, presets=("baseline",))
     row = rates["baseline"]
     assert row["mnistlab"] > 0 and row["mnistlab_float32"] > 0 and row["fit"] > 0 and row["params"] == 101770
-    scale = bench.scaling(MINUTE, mnist, rates)
+    scale = scaling.scaling(MINUTE, mnist, rates)
     assert [r["samples"] for r in scale["by_size"]] == [600, 1200]
     assert all(r["epoch_s"] > 0 for r in scale["by_size"]) and "R^2" in scale["size_verdict"]
     assert scale["by_model"][0]["preset"] == "baseline"
 
 
 def test_progress_listener_keeps_the_curve():
-    report, state = bench.dashboard_listener()
-    progress = bench.Progress("batch", 1, 2, 8, 16, 0.5, 0.8, 1.0, 100.0, 1.0)
+    report, state = progress_cost.dashboard_listener()
+    progress = Progress("batch", 1, 2, 8, 16, 0.5, 0.8, 1.0, 100.0, 1.0)
     report(progress)
     assert state["batches"] == [[8, 0.5, 0.8]] and state["latest"]["step"] == 8
 
 
 def test_markdown_block_is_replaced_and_hand_written_text_kept(tmp_path):
     results = {
-        "quick": True, "started": "2026-01-01 00:00:00", "load_before": 0.5, "load_after": 0.7,
-        "cpu": bench.cpu_info(), "versions": {"tensorflow": "x"}, "time_to_98_s": 4.0, "fit_time_to_98_s": 14.0,
-        "speedup_to_98": 3.5, "dropout_mnistlab": {"epoch": 5, "time_s": 4.0, "curve": [[4.0, 0.981]]},
-        "progress_overhead_pct": 1.0, "with_s": 1.01, "without_s": 1.0, "batch_events": 10, "runs_each": 1,
+        "quick": True,
+        "started": "2026-01-01 00:00:00",
+        "load_before": 0.5,
+        "load_after": 0.7,
+        "cpu": machine.cpu_info(),
+        "versions": {"tensorflow": "x"},
+        "time_to_98_s": 4.0,
+        "fit_time_to_98_s": 14.0,
+        "speedup_to_98": 3.5,
+        "dropout_mnistlab": {"epoch": 5, "time_s": 4.0, "curve": [[4.0, 0.981]]},
+        "progress_overhead_pct": 1.0,
+        "with_s": 1.01,
+        "without_s": 1.0,
+        "batch_events": 10,
+        "runs_each": 1,
     }
-    results["targets"] = bench.targets(results)
+    results["targets"] = run.targets(results)
     assert results["targets"][0]["met"] is True and results["targets"][2]["met"] is None
     path = tmp_path / "BENCH.md"
-    bench.write_markdown(path, bench.markdown(results))
-    path.write_text("# Title\n\nIntro by hand.\n\n" + path.read_text().split("\n", 2)[2] + "\nOutro by hand.\n")
+    report.write_markdown(path, report.markdown(results))
+    path.write_text(
+        "# Title\n\nIntro by hand.\n\n" + path.read_text().split("\n", 2)[2] + "\nOutro by hand.\n"
+    )
     results["speedup_to_98"] = 9.9
-    results["targets"] = bench.targets(results)
-    bench.write_markdown(path, bench.markdown(results))
+    results["targets"] = run.targets(results)
+    report.write_markdown(path, report.markdown(results))
     text = path.read_text()
     assert "Intro by hand." in text and "Outro by hand." in text
-    assert "| 9.90 |" in text and "| 3.50 |" not in text and text.count(bench.BEGIN) == 1
+    assert "| 9.90 |" in text and "| 3.50 |" not in text and text.count(report.BEGIN) == 1
 
 
 def test_main_writes_json_for_selected_steps(tmp_path, mnist, monkeypatch):
-    monkeypatch.setattr(bench, "QUICK", MINUTE)
+    monkeypatch.setattr(run, "QUICK", MINUTE)
     out = tmp_path / "bench.json"
-    assert bench.main(["--quick", "--only", "draw", "--json", str(out)]) == 0
+    assert run.main(["--quick", "--only", "draw", "--json", str(out)]) == 0
     figures = json.loads(out.read_text())
     assert figures["quick"] is True and figures["draw_p95_ms"] >= figures["draw_p50_ms"] > 0
     assert np.isfinite(figures["draw"]["mean_ms"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mnistlab import builder
+from mnistlab.app import builder
 from mnistlab.specs import PRESETS, SpecError, count_params
 
 
@@ -37,7 +37,9 @@ def test_original_draft_is_never_mutated():
     assert draft == before
 
 
-@pytest.mark.parametrize(("param", "value", "message"), [("units", 0, "units is 0"), ("rate", 1.5, "below 1")])
+@pytest.mark.parametrize(
+    ("param", "value", "message"), [("units", 0, "units is 0"), ("rate", 1.5, "below 1")]
+)
 def test_bad_values_raise_spec_errors_naming_the_layer(param, value, message):
     draft = builder.add_layer(builder.from_spec(PRESETS["baseline"]), "dropout")
     target = draft[0] if param == "units" else draft[1]

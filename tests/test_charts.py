@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mnistlab import charts
+from mnistlab.app import charts
 
 
 def test_ema_smooths_and_tolerates_gaps():
@@ -32,8 +32,9 @@ def test_long_batch_curves_are_thinned_but_keep_the_newest_point():
 
 
 def test_epoch_curves_plots_train_and_validation():
-    fig = charts.epoch_curves({"loss": [0.5, 0.3], "accuracy": [0.8, 0.9], "val_loss": [0.4, 0.35],
-                               "val_accuracy": [0.85, 0.9]})
+    fig = charts.epoch_curves(
+        {"loss": [0.5, 0.3], "accuracy": [0.8, 0.9], "val_loss": [0.4, 0.35], "val_accuracy": [0.85, 0.9]}
+    )
     assert [t.name for t in fig.data] == ["train", "validation", "train", "validation"]
     assert list(fig.data[1].y) == [0.4, 0.35]
     assert len(charts.epoch_curves({"loss": [0.5], "val_loss": [None]}).data) == 1

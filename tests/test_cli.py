@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from mnistlab.cli import ProgressLine, main, stop_on_interrupt
-from mnistlab.store import RunStore
+from mnistlab.cli import main
+from mnistlab.cli.terminal import ProgressLine, stop_on_interrupt
+from mnistlab.runs.store import RunStore
 from mnistlab.training import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,17 +112,31 @@ def test_help_exits_0(capsys):
 
 def test_entry_point_and_fast_commands_do_not_import_tensorflow(tmp_path):
     env = {**os.environ, "MNISTLAB_ARTIFACTS": str(tmp_path / "artifacts")}
-    done = subprocess.run([sys.executable, "-m", "mnistlab", "presets"], check=False, capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "mnistlab", "presets"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "baseline" in done.stdout and "101,770" in done.stdout and "tuned" in done.stdout
     probe = (
-        "import sys\nfrom mnistlab.cli import main\n"
+        "import sys\nfrom mnistlab.cli.main import main\n"
         "codes = [main(['runs']), main(['presets', '--json']), main(['train', '--preset', 'baseline', '--epochs', '0'])]\n"
         "print('CODES', codes, 'tensorflow' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert "CODES [0, 0, 2] False" in done.stdout, done.stdout + done.stderr
 
 
@@ -130,8 +145,19 @@ def test_entry_point_and_fast_commands_do_not_import_tensorflow(tmp_path):
 
 @pytest.mark.slow
 def test_tiny_train_saves_a_completed_run_that_runs_and_show_list(capsys, artifacts):
-    code, out, err = run_cli(capsys, "train", "--preset", "baseline", "--epochs", "1", "--subset", "600", "--json",
-                             "--name", "tiny cli run")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "baseline",
+        "--epochs",
+        "1",
+        "--subset",
+        "600",
+        "--json",
+        "--name",
+        "tiny cli run",
+    )
     assert code == 0, err
     summary = json.loads(out)  # --json: stdout is JSON and nothing else
     run = RunStore().load(summary["id"])
@@ -161,8 +187,9 @@ def test_ctrl_c_stops_training_and_keeps_the_run(capsys, artifacts, monkeypatch)
         original(self, progress)
 
     monkeypatch.setattr(ProgressLine, "__call__", interrupt_once)
-    code, out, err = run_cli(capsys, "train", "--preset", "baseline", "--epochs", "5", "--subset", "2000",
-                             "--batch-size", "64")
+    code, out, err = run_cli(
+        capsys, "train", "--preset", "baseline", "--epochs", "5", "--subset", "2000", "--batch-size", "64"
+    )
     assert code == 130
     assert "Traceback" not in out + err and "Stopping" in err
     (run,) = RunStore().list_runs()
@@ -268,28 +295,39 @@ def test_presets_lists_layers_and_parameters(capsys):
 
 def test_bench_passes_its_arguments_on(capsys, monkeypatch):
     seen = []
-    fake = types.ModuleType("mnistlab.bench")
+    fake = types.ModuleType("mnistlab.bench.run")
     fake.main = lambda argv: seen.append(argv) or 3
-    monkeypatch.setitem(sys.modules, "mnistlab.bench", fake)
+    monkeypatch.setitem(sys.modules, "mnistlab.bench.run", fake)
     assert main(["bench", "--quick", "--help"]) == 3
     assert seen == [["--quick", "--help"]]
 
 
-def test_bench_without_the_module_is_a_clear_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mnistlab.bench", None)  # makes the import fail as if it were missing
-    assert_one_line_error(*run_cli(capsys, "bench", "--quick"))
-
-
 def progress(kind: str, epoch: int, step: int, val: float | None = None) -> Progress:
-    return Progress(kind, epoch, 2, step, 20, 0.5, 0.9, elapsed_s=3.0, samples_per_s=1234.0, eta_s=4.0,
-                    val_loss=val, val_accuracy=val)
+    return Progress(
+        kind,
+        epoch,
+        2,
+        step,
+        20,
+        0.5,
+        0.9,
+        elapsed_s=3.0,
+        samples_per_s=1234.0,
+        eta_s=4.0,
+        val_loss=val,
+        val_accuracy=val,
+    )
 
 
 def test_progress_line_prints_one_line_per_epoch_without_a_terminal():
     stream = io.StringIO()
     line = ProgressLine(stream, live=False)
-    for event in (progress("batch", 1, 4), progress("epoch", 1, 10, 0.95), progress("batch", 2, 14),
-                  progress("epoch", 2, 20, 0.96)):
+    for event in (
+        progress("batch", 1, 4),
+        progress("epoch", 1, 10, 0.95),
+        progress("batch", 2, 14),
+        progress("epoch", 2, 20, 0.96),
+    ):
         line(event)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2 and "\r" not in stream.getvalue()

@@ -6,32 +6,41 @@ import math
 
 import pytest
 
-from mnistlab import comparison
+from mnistlab.runs.store import Run
 from mnistlab.specs import PRESETS
-from mnistlab.store import Run
+from mnistlab.study import comparison
 from mnistlab.training import TrainConfig
 
 
-def make_run(run_id, preset="baseline", seed=0, acc=0.97, created=0.0, status="completed", name=None, **config):
+def make_run(
+    run_id, preset="baseline", seed=0, acc=0.97, created=0.0, status="completed", name=None, **config
+):
     cfg = TrainConfig(seed=seed, **config).to_dict()
-    return Run(id=run_id, name=name or preset, status=status, spec=PRESETS[preset], config=cfg, created=created,
-               updated=created, params=101_770, test_accuracy=acc, duration_s=7.25, epochs_done=cfg["epochs"],
-               preset=preset, history={"loss": [0.5, 0.3], "val_accuracy": [0.9, 0.95]})
-
-
-def test_mean_std_uses_the_sample_deviation():
-    mean, std = comparison.mean_std([0.96, 0.97, 0.98])
-    assert mean == pytest.approx(0.97)
-    assert std == pytest.approx(0.01)
-    assert comparison.mean_std([0.5]) == (0.5, 0.0)
-    with pytest.raises(ValueError):
-        comparison.mean_std([])
+    return Run(
+        id=run_id,
+        name=name or preset,
+        status=status,
+        spec=PRESETS[preset],
+        config=cfg,
+        created=created,
+        updated=created,
+        params=101_770,
+        test_accuracy=acc,
+        duration_s=7.25,
+        epochs_done=cfg["epochs"],
+        preset=preset,
+        history={"loss": [0.5, 0.3], "val_accuracy": [0.9, 0.95]},
+    )
 
 
 def test_runs_differing_only_by_seed_share_a_group():
-    runs = [make_run("a", seed=0, acc=0.96), make_run("b", seed=1, acc=0.98),
-            make_run("c", seed=0, acc=0.90, epochs=3), make_run("d", preset="dropout", acc=0.981),
-            make_run("e", acc=None, status="failed")]
+    runs = [
+        make_run("a", seed=0, acc=0.96),
+        make_run("b", seed=1, acc=0.98),
+        make_run("c", seed=0, acc=0.90, epochs=3),
+        make_run("d", preset="dropout", acc=0.981),
+        make_run("e", acc=None, status="failed"),
+    ]
     groups = {g.label: g for g in comparison.seed_groups(runs)}
     assert set(groups) == {"baseline (×2)", "baseline", "dropout"}
     pair = groups["baseline (×2)"]
@@ -52,9 +61,16 @@ def test_table_rows_and_csv_round_trip():
 
 
 def test_default_selection_is_the_latest_completed_run_of_each_preset():
-    runs = sorted([make_run("old", created=1), make_run("new", created=2), make_run("drop", "dropout", created=3),
-                   make_run("fail", "tuned", created=4, status="failed", acc=None)],
-                  key=lambda r: r.created, reverse=True)
+    runs = sorted(
+        [
+            make_run("old", created=1),
+            make_run("new", created=2),
+            make_run("drop", "dropout", created=3),
+            make_run("fail", "tuned", created=4, status="failed", acc=None),
+        ],
+        key=lambda r: r.created,
+        reverse=True,
+    )
     assert comparison.default_selection(runs) == ["new", "drop"]
     custom = [make_run("x", created=2), make_run("y", created=1)]
     for run in custom:

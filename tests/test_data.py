@@ -34,7 +34,7 @@ def test_wrong_checksum_names_the_file(tmp_path):
     blob = bytearray((folder / "t10k-labels-idx1-ubyte.gz").read_bytes())
     blob[-20] ^= 0xFF
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(blob))
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz.*SHA-256.*Reinstall"):
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz.*SHA-256.*Reinstall"):
         load_mnist(folder)
 
 
@@ -43,14 +43,14 @@ def test_truncated_file_is_reported(tmp_path):
     (folder / "SHA256SUMS").unlink()  # without sums, the gzip check itself must catch the truncation
     path = folder / "train-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz.*damaged"):
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz.*damaged"):
         load_mnist(folder)
 
 
 def test_missing_file_is_reported(tmp_path):
     folder = _copy_bundle(tmp_path)
     (folder / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*missing"):
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.*missing"):
         load_mnist(folder)
 
 
@@ -74,9 +74,14 @@ def test_keras_npz_source(tmp_path, mnist):
 
 def test_npz_with_wrong_shapes_is_refused(tmp_path):
     path = tmp_path / "bad.npz"
-    np.savez(path, x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.zeros(5, np.uint8),
-             x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5, np.uint8))
-    with pytest.raises(DataError, match="x_train.*shape"):
+    np.savez(
+        path,
+        x_train=np.zeros((5, 28, 28), np.uint8),
+        y_train=np.zeros(5, np.uint8),
+        x_test=np.zeros((5, 28, 28), np.uint8),
+        y_test=np.zeros(5, np.uint8),
+    )
+    with pytest.raises(DataError, match=r"x_train.*shape"):
         load_mnist(path)
 
 
@@ -97,7 +102,7 @@ def test_validation_split_is_seeded_and_disjoint():
     a = validation_split(x, y, 0.2, seed=3)
     b = validation_split(x, y, 0.2, seed=3)
     c = validation_split(x, y, 0.2, seed=4)
-    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=False))
     assert not np.array_equal(a[2], c[2])
     assert len(a[0]) == 80 and len(a[2]) == 20
     assert set(a[0]).isdisjoint(a[2]) and set(a[0]) | set(a[2]) == set(range(100))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistlab.drawbench import redraw_as_canvas
+from mnistlab.bench.drawn_digits import redraw_as_canvas
 from mnistlab.drawing import (
     ImageError,
     canvas_to_mnist,
@@ -32,7 +32,7 @@ def canvas(size=280, ink=255, background=0, alpha=255):
 def white_bar_on_black(size=280):
     """A thick vertical bar, off-centre: like a drawn '1' in the upper left."""
     rgba = canvas(size)
-    rgba[size // 10: size // 2, size // 5: size // 5 + size // 14, :3] = 255
+    rgba[size // 10 : size // 2, size // 5 : size // 5 + size // 14, :3] = 255
     return rgba
 
 
@@ -172,8 +172,12 @@ def _bomb_png(width, height):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
         + chunk(b"IEND", b"")
+    )
 
 
 def test_read_image_refuses_decompression_bombs_before_decoding():
@@ -204,8 +208,11 @@ def test_drawn_digits_are_recognised(trained_store, mnist, rng):
     """A small model reads canvas-style redrawings of test digits almost as well as the originals."""
     store, ids = trained_store
     model = store.load_model(ids[1])
-    hits = [top_prediction(predict_digit(model, canvas_to_mnist(redraw_as_canvas(mnist.x_test[i], rng))))[0]
-            == mnist.y_test[i] for i in range(100)]
+    hits = [
+        top_prediction(predict_digit(model, canvas_to_mnist(redraw_as_canvas(mnist.x_test[i], rng))))[0]
+        == mnist.y_test[i]
+        for i in range(100)
+    ]
     assert sum(hits) >= 85
 
 

@@ -3,8 +3,8 @@ import zipfile
 
 import pytest
 
-from mnistlab.experiment import train_run
 from mnistlab.modelfile import ModelFileError, load_model_file
+from mnistlab.runs.experiment import train_run
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
@@ -22,8 +22,13 @@ def test_trained_runs_are_complete_in_the_store(trained_store):
 
 def test_stopped_run_keeps_partial_history_and_model(store, mnist):
     calls = []
-    run_id = train_run(PRESETS["baseline"], TrainConfig(epochs=4, batch_size=32, train_subset=1000), store,
-                       should_stop=lambda: calls.append(1) or len(calls) > 5, data=mnist)
+    run_id = train_run(
+        PRESETS["baseline"],
+        TrainConfig(epochs=4, batch_size=32, train_subset=1000),
+        store,
+        should_stop=lambda: calls.append(1) or len(calls) > 5,
+        data=mnist,
+    )
     run = store.load(run_id)
     assert run.status == "stopped" and 1 <= run.epochs_done < 4
     assert len(run.history["loss"]) == run.epochs_done
@@ -35,8 +40,13 @@ def test_a_failing_run_is_recorded_as_failed(store, mnist):
         raise RuntimeError("progress display crashed")
 
     with pytest.raises(RuntimeError):
-        train_run(PRESETS["baseline"], TrainConfig(epochs=1, train_subset=500, batch_size=50), store,
-                  on_progress=boom, data=mnist)
+        train_run(
+            PRESETS["baseline"],
+            TrainConfig(epochs=1, train_subset=500, batch_size=50),
+            store,
+            on_progress=boom,
+            data=mnist,
+        )
     [run] = store.list_runs()
     assert run.status == "failed" and "progress display crashed" in run.error
 
@@ -50,7 +60,7 @@ def test_saved_model_loads_safely(trained_store):
 def test_model_files_that_are_not_models_are_refused(tmp_path):
     empty = tmp_path / "empty.keras"
     empty.write_bytes(b"")
-    with pytest.raises(ModelFileError, match="not a Keras .keras file"):
+    with pytest.raises(ModelFileError, match=r"not a Keras .keras file"):
         load_model_file(empty)
     text = tmp_path / "text.keras"
     text.write_text("hello")

@@ -19,18 +19,22 @@ from pathlib import Path
 import pytest
 
 from mnistlab import cli
-from mnistlab import store as store_mod
-from mnistlab.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, JobRunner
+from mnistlab.runs import store as store_mod
+from mnistlab.runs.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, JobRunner
+from mnistlab.runs.store import RunStore, StoreError
 from mnistlab.specs import PRESETS
-from mnistlab.store import RunStore, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILES = ("run.json", "spec.json", "config.json", "history.json")
 
 
 def _env(artifacts: Path) -> dict:
-    return {**os.environ, "MNISTLAB_ARTIFACTS": str(artifacts), "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "MNISTLAB_ARTIFACTS": str(artifacts),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _wait_for(check, timeout: float, proc: subprocess.Popen, what: str):
@@ -75,12 +79,32 @@ def _all_json_intact(folder: Path) -> dict:
 @pytest.mark.slow
 def test_kill_9_during_cli_training_leaves_an_interrupted_run_with_its_history(artifacts):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mnistlab", "train", "--preset", "baseline", "--epochs", "30",
-         "--subset", "20000", "--batch-size", "256", "--name", "killed mid-run"],
-        cwd=ROOT, env=_env(artifacts), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mnistlab",
+            "train",
+            "--preset",
+            "baseline",
+            "--epochs",
+            "30",
+            "--subset",
+            "20000",
+            "--batch-size",
+            "256",
+            "--name",
+            "killed mid-run",
+        ],
+        cwd=ROOT,
+        env=_env(artifacts),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        run_id, _ = _wait_for(lambda: _epochs_on_disk(artifacts / "runs"), 180, proc, "the first epoch was saved")
+        run_id, _ = _wait_for(
+            lambda: _epochs_on_disk(artifacts / "runs"), 180, proc, "the first epoch was saved"
+        )
     finally:
         _kill(proc)
     folder = artifacts / "runs" / run_id
@@ -118,9 +142,9 @@ def test_the_cli_shows_a_run_whose_process_died_as_interrupted(store, capsys, ar
 CHILD_RUNNER = textwrap.dedent("""
     import sys, threading, time
     from pathlib import Path
-    from mnistlab.jobs import JobRunner
+    from mnistlab.runs.jobs import JobRunner
     from mnistlab.specs import PRESETS
-    from mnistlab.store import RunStore
+    from mnistlab.runs.store import RunStore
     from mnistlab.training import TrainConfig
 
     store = RunStore(Path(sys.argv[1]) / "runs")
@@ -142,15 +166,28 @@ CHILD_RUNNER = textwrap.dedent("""
 
 
 def test_kill_9_of_a_server_marks_its_running_and_queued_jobs_interrupted(artifacts):
-    proc = subprocess.Popen([sys.executable, "-c", CHILD_RUNNER, str(artifacts)], cwd=ROOT, env=_env(artifacts),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD_RUNNER, str(artifacts)],
+        cwd=ROOT,
+        env=_env(artifacts),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready = artifacts / "ready"
         run_id = _wait_for(lambda: ready.is_file() and ready.read_text(), 60, proc, "the first job started")
         _wait_for(lambda: len(list((artifacts / "jobs").glob("j-*.json"))) == 3, 30, proc, "3 job records")
         # wait until the record of the running job names its run (written right after set_run)
-        _wait_for(lambda: any(json.loads(p.read_text()).get("run_id") == run_id
-                              for p in (artifacts / "jobs").glob("j-*.json")), 30, proc, "the run id recorded")
+        _wait_for(
+            lambda: any(
+                json.loads(p.read_text()).get("run_id") == run_id
+                for p in (artifacts / "jobs").glob("j-*.json")
+            ),
+            30,
+            proc,
+            "the run id recorded",
+        )
     finally:
         _kill(proc)
 
@@ -180,8 +217,8 @@ def test_kill_9_of_a_server_marks_its_running_and_queued_jobs_interrupted(artifa
 CHILD_SAVE = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from mnistlab import store as store_mod
-    from mnistlab.store import RunStore
+    from mnistlab.runs import store as store_mod
+    from mnistlab.runs.store import RunStore
 
     store = RunStore(Path(sys.argv[1]) / "runs")
     run_id = sys.argv[2]
@@ -210,8 +247,15 @@ def test_a_process_killed_inside_a_save_leaves_the_previous_files_intact(store, 
     folder = store.path(run_id)
     before = {name: (folder / name).read_bytes() for name in RUN_FILES}
 
-    done = subprocess.run([sys.executable, "-c", CHILD_SAVE, str(artifacts), run_id, what], check=False,
-                          cwd=ROOT, env=_env(artifacts), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_SAVE, str(artifacts), run_id, what],
+        check=False,
+        cwd=ROOT,
+        env=_env(artifacts),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert "not reached" not in done.stdout
 
@@ -244,8 +288,10 @@ def test_a_failed_model_save_keeps_the_previous_model_and_leaves_no_temp_file(st
 
 # ------------------------------------------------------------------------- full disk, read-only folder
 
-DISK_ERRORS = [(errno.ENOSPC, "No space left on device", "disk is full"),
-               (errno.EROFS, "Read-only file system", "read-only")]
+DISK_ERRORS = [
+    (errno.ENOSPC, "No space left on device", "disk is full"),
+    (errno.EROFS, "Read-only file system", "read-only"),
+]
 
 
 def _broken_disk(monkeypatch, code: int, text: str) -> None:
@@ -283,22 +329,26 @@ def test_store_api_reports_a_broken_disk_as_a_store_error(store, monkeypatch, co
 
 
 @pytest.mark.parametrize("code, text, message", DISK_ERRORS)
-@pytest.mark.parametrize("argv", [
-    ["rename", "{id}", "new name"],
-    ["delete", "{id}", "--yes"],
-    ["train", "--preset", "baseline", "--epochs", "1", "--subset", "1000"],
-])
-def test_cli_reports_a_broken_disk_in_one_line_with_exit_code_2(store, monkeypatch, capsys, argv, code, text,
-                                                                  message):
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rename", "{id}", "new name"],
+        ["delete", "{id}", "--yes"],
+        ["train", "--preset", "baseline", "--epochs", "1", "--subset", "1000"],
+    ],
+)
+def test_cli_reports_a_broken_disk_in_one_line_with_exit_code_2(
+    store, monkeypatch, capsys, argv, code, text, message
+):
     run_id = store.create(PRESETS["baseline"], {}, name="kept")
     before = _snapshot(store.root)
     _broken_disk(monkeypatch, code, text)
-    import mnistlab.experiment
+    import mnistlab.runs.experiment
 
     def no_training(*args, **kwargs):  # train_run must fail at store.create, before any training
         raise AssertionError("training started on a broken disk")
 
-    monkeypatch.setattr(mnistlab.experiment, "train", no_training)
+    monkeypatch.setattr(mnistlab.runs.experiment, "train", no_training)
     assert cli.main([a.replace("{id}", run_id) for a in argv]) == cli.EXIT_USAGE
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistlab import figures
+from mnistlab.study import report_figures as figures
 
 
 def open_png(path, min_width=300, min_height=200) -> np.ndarray:
@@ -34,8 +34,11 @@ def test_comparison_chart(tmp_path):
 
 
 def test_comparison_chart_with_no_finished_runs(tmp_path):
-    open_png(figures.comparison_chart([{"title": "Baseline", "accuracies": [], "notebook": 97.31}],
-                                      tmp_path / "c.png"))
+    open_png(
+        figures.comparison_chart(
+            [{"title": "Baseline", "accuracies": [], "notebook": 97.31}], tmp_path / "c.png"
+        )
+    )
 
 
 def test_digit_grid(mnist, tmp_path):
@@ -52,8 +55,12 @@ def test_confusion_figure_writes_counts(tmp_path):
 
 
 def test_training_curves_skip_missing_values(tmp_path):
-    history = {"loss": [0.5, 0.3, 0.2], "accuracy": [0.85, 0.9, 0.95], "val_loss": [None, 0.25, 0.22],
-               "val_accuracy": [None, 0.92, 0.94]}
+    history = {
+        "loss": [0.5, 0.3, 0.2],
+        "accuracy": [0.85, 0.9, 0.95],
+        "val_loss": [None, 0.25, 0.22],
+        "val_accuracy": [None, 0.92, 0.94],
+    }
     open_png(figures.training_curves(history, "Training curves", tmp_path / "curves.png"), min_width=600)
 
 
@@ -76,6 +83,8 @@ def test_figures_replace_an_existing_file(tmp_path):
     path = tmp_path / "deep" / "folder" / "c.png"
     figures.comparison_chart([{"title": "A", "accuracies": [0.9]}], path)
     first = path.read_bytes()
-    figures.comparison_chart([{"title": "A", "accuracies": [0.9]}, {"title": "B", "accuracies": [0.95]}], path)
+    figures.comparison_chart(
+        [{"title": "A", "accuracies": [0.9]}, {"title": "B", "accuracies": [0.95]}], path
+    )
     assert path.read_bytes() != first
     assert [p.name for p in path.parent.iterdir()] == ["c.png"]  # no temporary files left behind

@@ -48,8 +48,12 @@ def test_activations_equal_a_numpy_forward_pass(tiny, rng):
     np.testing.assert_allclose(found[1][2], h3, rtol=1e-5, atol=1e-6)
     # uint8 digits are scaled the same way as float ones
     as_uint8 = (image * 255).round().astype(np.uint8)
-    np.testing.assert_allclose(inside.activations(model, as_uint8)[0][2],
-                               numpy_forward(model, as_uint8 / 255.0)[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        inside.activations(model, as_uint8)[0][2],
+        numpy_forward(model, as_uint8 / 255.0)[0],
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_saliency_is_exactly_zero_where_pixels_feed_nothing(tiny, rng):
@@ -102,8 +106,10 @@ def test_conv_models_give_feature_maps_and_refuse_weight_images(rng):
     model = build_model(ArchitectureSpec("c", (conv2d(4, 3), max_pool(2), dense(6))), seed=0)
     found = inside.activations(model, rng.random((28, 28)))
     assert [(n, k, v.shape) for n, k, v in found] == [
-        ("conv2d_1", "conv2d", (26, 26, 4)), ("max_pool_2", "max_pool", (13, 13, 4)),
-        ("dense_3", "dense", (6,))]
+        ("conv2d_1", "conv2d", (26, 26, 4)),
+        ("max_pool_2", "max_pool", (13, 13, 4)),
+        ("dense_3", "dense", (6,)),
+    ]
     assert inside.saliency(model, rng.random((28, 28))).shape == (28, 28)
     with pytest.raises(inside.InsideError, match="convolutional"):
         inside.first_layer_weights(model, [0])

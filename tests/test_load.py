@@ -35,7 +35,7 @@ def test_percentile(load):
 @pytest.mark.slow
 def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, capsys):
     """Four sessions, one greedy, with workers=1 and jobs that sleep: bounded, FIFO, capped, all finished."""
-    from mnistlab import jobs
+    from mnistlab.runs import jobs
 
     def short_work(job, context):
         load.ALL_SUBMITTED.wait(60)  # no job ends before every click is in: the greedy session's 4th and
@@ -44,11 +44,28 @@ def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, 
 
     monkeypatch.setattr(jobs, "train_work", short_work)
     monkeypatch.setenv("MNISTLAB_WORKERS", "1")
-    code = load.main(["--sessions", "4", "--greedy", "1", "--think", "0.2", "--timeout", "120",
-                      "--artifacts", str(artifacts)])
+    code = load.main(
+        [
+            "--sessions",
+            "4",
+            "--greedy",
+            "1",
+            "--think",
+            "0.2",
+            "--timeout",
+            "120",
+            "--artifacts",
+            str(artifacts),
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
-    assert report["checks"] == {"concurrency_bounded": True, "fifo": True, "every_job_finished": True,
-                                "cap_held": True, "no_page_exceptions": True}, report
+    assert report["checks"] == {
+        "concurrency_bounded": True,
+        "fifo": True,
+        "every_job_finished": True,
+        "cap_held": True,
+        "no_page_exceptions": True,
+    }, report
     assert code == 0
     assert report["workers"] == 1 and report["max_concurrent_trainings"] == 1
     assert report["jobs_submitted"] == 3 + 3 and report["jobs_refused_by_cap"] == 2

@@ -26,7 +26,7 @@ def test_same_seed_same_weights_and_layers_differ():
     from mnistlab.models import build_model
 
     a, b = build_model(PRESETS["deeper"], seed=5), build_model(PRESETS["deeper"], seed=5)
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=False):
         assert np.array_equal(wa, wb)
     c = build_model(PRESETS["deeper"], seed=6)
     assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
@@ -35,8 +35,15 @@ def test_same_seed_same_weights_and_layers_differ():
 def test_custom_spec_with_dropout_before_dense_and_sigmoid():
     from mnistlab.models import build_model
 
-    spec = from_dict({"name": "odd", "layers": [{"kind": "conv2d", "filters": 4, "kernel_size": 5},
-                                                {"kind": "dropout", "rate": 0.1},
-                                                {"kind": "dense", "units": 16, "activation": "sigmoid"}]})
+    spec = from_dict(
+        {
+            "name": "odd",
+            "layers": [
+                {"kind": "conv2d", "filters": 4, "kernel_size": 5},
+                {"kind": "dropout", "rate": 0.1},
+                {"kind": "dense", "units": 16, "activation": "sigmoid"},
+            ],
+        }
+    )
     model = build_model(spec)
     assert model.count_params() == count_params(spec)

@@ -8,7 +8,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.store import RunStore
+from mnistlab.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = str(ROOT / "pages" / "compare.py")

@@ -57,8 +57,15 @@ class FakeRunner:
 
     def submit(self, spec, config, name=None, preset=None, owner="local"):
         self.submitted.append((spec, config, name, preset))
-        self.job = SimpleNamespace(id="job-1", name=name, status="running", is_active=True, is_finished=False,
-                                   fraction=0.4, progress={"epoch": 2, "epochs": 3, "eta_s": 2.0})
+        self.job = SimpleNamespace(
+            id="job-1",
+            name=name,
+            status="running",
+            is_active=True,
+            is_finished=False,
+            fraction=0.4,
+            progress={"epoch": 2, "epochs": 3, "eta_s": 2.0},
+        )
         return self.job
 
     def get(self, job_id):
@@ -72,17 +79,19 @@ class FakeRunner:
 
 
 def test_quick_training_button_submits_a_small_baseline(artifacts, monkeypatch):
-    import mnistlab.ui
+    import mnistlab.app.state
     from mnistlab.specs import PRESETS
 
     runner = FakeRunner()
-    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
     at = AppTest.from_file(DRAW, default_timeout=60).run()
     at.button(key="draw_quick_start").click().run()
     assert not at.exception
     assert len(runner.submitted) == 1
     spec, config, name, preset = runner.submitted[0]
-    assert spec == PRESETS["baseline"] and config.epochs == 3 and name == "quick start" and preset == "baseline"
+    assert (
+        spec == PRESETS["baseline"] and config.epochs == 3 and name == "quick start" and preset == "baseline"
+    )
     progress = at.get("progress")
     assert progress and "Epoch 2/3" in progress[0].proto.text
     assert not [b for b in at.button if b.key == "draw_quick_start"]  # no second click while it trains

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import mnistlab.ui
-from mnistlab.jobs import JobRunner
-from mnistlab.store import RunStore
+import mnistlab.app.state
+from mnistlab.runs.jobs import JobRunner
+from mnistlab.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "pages" / "home.py")
@@ -30,7 +30,9 @@ def test_home_shows_saved_runs_beside_the_notebook(trained_artifacts, trained_st
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
     table = at.dataframe[0].value.set_index("Experiment")
-    assert store.load(ids[0]).config["train_subset"] == 6000  # small runs: shown, but not as the study's figure
+    assert (
+        store.load(ids[0]).config["train_subset"] == 6000
+    )  # small runs: shown, but not as the study's figure
     assert table.loc["Baseline", "Runs here"] == "— (1 with other settings)"
     assert table.loc["Tuned", "Runs here"] == "—"
 
@@ -45,7 +47,7 @@ def blocked_runner(artifacts, monkeypatch):
         return "completed"
 
     runner = JobRunner(RunStore(artifacts / "runs"), workers=1, work=work)
-    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
     yield runner
     release.set()
     runner.shutdown()
@@ -59,7 +61,8 @@ def test_study_button_queues_the_whole_study_once(blocked_runner):
     jobs = blocked_runner.jobs()
     assert len(jobs) == 8 > blocked_runner.max_queued_per_owner  # one deliberate batch, not capped at 3
     assert sorted((job.preset, job.config.seed) for job in jobs) == sorted(
-        (p, s) for p in ("baseline", "deeper", "dropout", "tuned") for s in (0, 1))
+        (p, s) for p in ("baseline", "deeper", "dropout", "tuned") for s in (0, 1)
+    )
     assert {job.owner for job in jobs} == {"study"}
     assert any("Queued 8 run(s)" in i.value for i in at.info)
     at.button(key="start_study").click().run()  # a second click (or another visitor) queues nothing twice
@@ -71,9 +74,16 @@ def test_the_app_opens_on_home_and_reaches_every_dashboard_page(trained_artifact
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value.endswith("mnistlab")
-    assert {link.proto.label for link in at.page_link} >= {"Train a model", "Compare runs", "Inspect mistakes"}
-    for page, title in (("pages/train.py", "Train"), ("pages/compare.py", "Compare"),
-                        ("pages/inspect.py", "Inspect")):
+    assert {link.proto.label for link in at.page_link} >= {
+        "Train a model",
+        "Compare runs",
+        "Inspect mistakes",
+    }
+    for page, title in (
+        ("pages/train.py", "Train"),
+        ("pages/compare.py", "Compare"),
+        ("pages/inspect.py", "Inspect"),
+    ):
         at.switch_page(page).run()
         assert not at.exception, page
         assert at.title[0].value == title

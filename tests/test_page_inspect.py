@@ -5,8 +5,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from mnistlab.evaluation import cell_mistakes
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import PRESETS
-from mnistlab.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 INSPECT = str(ROOT / "pages" / "inspect.py")

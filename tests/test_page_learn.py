@@ -93,15 +93,27 @@ class QueueOnlyRunner:
     def jobs(self, owner=None):
         return [job for job in self.queued if owner is None or job.owner == owner]
 
+    def active_jobs(self, owner=None):
+        return self.jobs(owner)  # nothing it queues ever runs or ends
+
     def submit(self, spec, config, name=None, preset=None, owner="local", limit=None):
         from types import SimpleNamespace
 
-        from mnistlab.jobs import JobError
+        from mnistlab.runs.jobs import JobError
 
         if len(self.queued) >= 2:
             raise JobError("You already have 2 trainings queued or running.")
-        job = SimpleNamespace(id=f"j{len(self.queued)}", owner=owner, name=name, preset=preset, spec=spec,
-                              config=config, status="queued", progress=None)
+        job = SimpleNamespace(
+            id=f"j{len(self.queued)}",
+            owner=owner,
+            name=name,
+            preset=preset,
+            spec=spec,
+            config=config,
+            status="queued",
+            is_active=True,
+            progress=None,
+        )
         self.queued.append(job)
         return job
 
@@ -110,7 +122,7 @@ class QueueOnlyRunner:
 
 
 def test_claim_check_button_queues_up_to_the_cap_and_says_what_remains(store, monkeypatch):
-    from mnistlab import ui
+    from mnistlab.app import state as ui
     from tests.test_claims import NOTEBOOK_LIKE, fill
 
     fill(store, {p: accs for p, accs in NOTEBOOK_LIKE.items() if p != "tuned"})
@@ -120,7 +132,9 @@ def test_claim_check_button_queues_up_to_the_cap_and_says_what_remains(store, mo
     at.button(key="claims_run").click().run()
     assert not at.exception
     assert [(j.preset, j.config.seed, j.owner) for j in runner.queued] == [
-        ("tuned", 0, "study"), ("tuned", 1, "study")]
+        ("tuned", 0, "study"),
+        ("tuned", 1, "study"),
+    ]
     page = texts(at)
     assert "Queued 2 run(s); 1 could not be queued now" in "\n".join(i.value for i in at.info)
     assert "1 run(s) missing** (tuned seed 2)" in page  # the queued ones are not asked for again

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnistlab import jobs
-from mnistlab.store import RunStore
+from mnistlab.runs import jobs
+from mnistlab.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = str(ROOT / "pages" / "train.py")
@@ -29,7 +29,12 @@ def test_builder_edits_update_the_summary(artifacts):
     at.button(key="add_dense").click().run()
     at.number_input(key="layer_3_units").set_value(64).run()
     assert [row for row in at.dataframe[0].value["Layer"]] == [
-        "Input", "Dense(128)", "Dropout(0.2)", "Dense(64)", "Dense(10, softmax)"]
+        "Input",
+        "Dense(128)",
+        "Dropout(0.2)",
+        "Dense(64)",
+        "Dense(10, softmax)",
+    ]
     at.button(key="up_3").click().run()  # Dense(64) above the dropout
     assert list(at.dataframe[0].value["Layer"])[2] == "Dense(64)"
     at.button(key="remove_1").click().run()
@@ -39,13 +44,20 @@ def test_builder_edits_update_the_summary(artifacts):
     assert not at.exception
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda at: at.number_input(key="layer_1_units").set_value(0), "units is 0"),
-    (lambda at: at.button(key="add_dropout").click().run().number_input(key="layer_2_rate").set_value(1.5),
-     "below 1"),
-    (lambda at: at.text_input(key="train_name").input("a/b"), "may not contain '/'"),
-    (lambda at: at.number_input(key="train_subset").set_value(50), "train_subset is 50"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda at: at.number_input(key="layer_1_units").set_value(0), "units is 0"),
+        (
+            lambda at: (
+                at.button(key="add_dropout").click().run().number_input(key="layer_2_rate").set_value(1.5)
+            ),
+            "below 1",
+        ),
+        (lambda at: at.text_input(key="train_name").input("a/b"), "may not contain '/'"),
+        (lambda at: at.number_input(key="train_subset").set_value(50), "train_subset is 50"),
+    ],
+)
 def test_bad_input_shows_an_error_and_submits_nothing(artifacts, clean_runner, edit, message):
     at = AppTest.from_file(TRAIN, default_timeout=60).run()
     edit(at)
@@ -83,19 +95,30 @@ def test_live_view_shows_progress_queue_position_and_stops(artifacts, monkeypatc
     """A fake runner (no TensorFlow): a running job shows its progress and curve; Stop ends it."""
     import time
 
-    import mnistlab.ui
+    import mnistlab.app.state
 
     def work(job, context):
         for step in range(1, 4):
-            context.report({"kind": "batch", "epoch": 1, "epochs": 10, "step": step * 8, "total_steps": 100,
-                            "loss": 1.0 / step, "accuracy": 0.3 * step, "elapsed_s": step, "samples_per_s": 5120,
-                            "eta_s": 30})
+            context.report(
+                {
+                    "kind": "batch",
+                    "epoch": 1,
+                    "epochs": 10,
+                    "step": step * 8,
+                    "total_steps": 100,
+                    "loss": 1.0 / step,
+                    "accuracy": 0.3 * step,
+                    "elapsed_s": step,
+                    "samples_per_s": 5120,
+                    "eta_s": 30,
+                }
+            )
         while not context.should_stop():
             time.sleep(0.02)
         return "stopped"
 
     runner = jobs.JobRunner(RunStore(artifacts / "runs"), workers=1, work=work)
-    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
     try:
         at = AppTest.from_file(TRAIN, default_timeout=60).run()
         at.button(key="train_start").click().run()
@@ -143,12 +166,12 @@ def test_switching_presets_shows_and_trains_the_new_presets_layers(artifacts, cl
 def test_a_new_training_takes_the_focus_from_the_previous_one(artifacts, monkeypatch):
     import threading
 
-    import mnistlab.ui
-    from mnistlab.jobs import JobRunner
+    import mnistlab.app.state
+    from mnistlab.runs.jobs import JobRunner
 
     release = threading.Event()
     runner = JobRunner(RunStore(artifacts / "runs"), workers=1, work=lambda job, ctx: release.wait(10))
-    monkeypatch.setattr(mnistlab.ui, "get_runner", lambda: runner)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
     try:
         at = AppTest.from_file(TRAIN, default_timeout=60).run()
         for name in ("first", "second", "third"):

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from mnistlab import store as store_mod
+from mnistlab.runs import store as store_mod
+from mnistlab.runs.store import RunNotFound, StoreError, atomic_write_json, check_run_id
 from mnistlab.specs import PRESETS
-from mnistlab.store import RunNotFound, StoreError, atomic_write_json, check_run_id
 from mnistlab.training import TrainConfig
 
 
@@ -48,8 +48,17 @@ def test_run_ids_that_could_leave_the_store_are_refused(store, bad):
         store.delete(bad)
 
 
-@pytest.mark.parametrize("bad, message", [("", "empty"), ("a/b", "'/'"), ("..", "'.'"), ("x\ty", "control"),
-                                          ("n" * 81, "at most 80"), (5, "text")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "empty"),
+        ("a/b", "'/'"),
+        ("..", "'.'"),
+        ("x\ty", "control"),
+        ("n" * 81, "at most 80"),
+        (5, "text"),
+    ],
+)
 def test_bad_run_names_are_refused_and_change_nothing(store, bad, message):
     run_id = make_run(store, "keep me")
     with pytest.raises(StoreError, match=message):
@@ -129,7 +138,9 @@ def test_a_run_whose_process_died_reads_as_interrupted_before_anyone_marks_it(st
     (store.path(run_id) / "run.json").write_text(json.dumps(meta))
     assert store.load(run_id).status == "interrupted"
     assert [r.id for r in store.list_runs(status="interrupted")] == [run_id]
-    assert json.loads((store.path(run_id) / "run.json").read_text())["status"] == "running"  # reading wrote nothing
+    assert (
+        json.loads((store.path(run_id) / "run.json").read_text())["status"] == "running"
+    )  # reading wrote nothing
 
 
 def test_unused_name_counts_up_past_taken_names(store):

@@ -6,7 +6,7 @@ import sys
 def test_streamlit_no_longer_clears_the_keras_session_after_each_script_run(monkeypatch):
     from streamlit.runtime.scriptrunner import script_runner
 
-    import mnistlab.ui  # noqa: F401 - importing it is what installs the change
+    import mnistlab.app.state  # noqa: F401 - importing it is what installs the change
     from mnistlab.tf import keras
 
     cleared = []

@@ -21,8 +21,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 120
 
@@ -58,18 +64,30 @@ def browser(chromium_path):
 def browser_artifacts(tmp_path_factory, mnist) -> Path:
     """An artifacts folder with a good model (dropout preset, full MNIST, 4 epochs: the default on Draw) and a
     weaker second one (baseline, 10,000 digits, 2 epochs) to compare with."""
-    from mnistlab.experiment import train_run
+    from mnistlab.runs.experiment import train_run
+    from mnistlab.runs.store import RunStore
     from mnistlab.specs import PRESETS
-    from mnistlab.store import RunStore
     from mnistlab.training import TrainConfig
 
     folder = tmp_path_factory.mktemp("browser") / "artifacts"
     store = RunStore(folder / "runs")
-    run_id = train_run(PRESETS["dropout"], TrainConfig(epochs=4), store, name="dropout · 4 epochs",
-                       preset="dropout", data=mnist)
+    run_id = train_run(
+        PRESETS["dropout"],
+        TrainConfig(epochs=4),
+        store,
+        name="dropout · 4 epochs",
+        preset="dropout",
+        data=mnist,
+    )
     assert store.load(run_id).test_accuracy > 0.96, "the browser tests need a model that reads digits well"
-    train_run(PRESETS["baseline"], TrainConfig(epochs=2, train_subset=10_000), store, name="baseline · small",
-              preset="baseline", data=mnist)
+    train_run(
+        PRESETS["baseline"],
+        TrainConfig(epochs=2, train_subset=10_000),
+        store,
+        name="baseline · small",
+        preset="baseline",
+        data=mnist,
+    )
     return folder
 
 
@@ -91,7 +109,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
+    )
 
 
 @contextmanager
@@ -100,9 +120,21 @@ def serve(artifacts: Path, browser, log: Path):
     port = _free_port()
     url = f"http://localhost:{port}"
     env = {**os.environ, "MNISTLAB_ARTIFACTS": str(artifacts), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -149,10 +181,13 @@ def page(browser):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """docs/screenshots/, where the browser tests leave pictures for the README."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests leave their pictures: a temporary folder, or docs/screenshots/ (the README's)
+    when MNISTLAB_SCREENSHOTS=1, so a plain test run never rewrites tracked files."""
+    if os.environ.get("MNISTLAB_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
@@ -161,8 +196,9 @@ def wait_until_idle():
 
     def wait(page, settle_s: float = 0.5, timeout_ms: int = 60_000) -> None:
         time.sleep(settle_s)
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                               timeout=timeout_ms)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+        )
         time.sleep(settle_s)
 
     return wait

@@ -14,15 +14,20 @@ PREDICTION = re.compile(r"^Prediction: (\d)$")
 
 def arc(cx, cy, rx, ry, start, end, n=24):
     """Points along an ellipse arc, angles in degrees (0 = right, 90 = down: screen coordinates)."""
-    return [(cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
-             cy + ry * math.sin(math.radians(start + (end - start) * i / n))) for i in range(n + 1)]
+    return [
+        (
+            cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
+            cy + ry * math.sin(math.radians(start + (end - start) * i / n)),
+        )
+        for i in range(n + 1)
+    ]
 
 
 # Digits as pen strokes in canvas units (0..1), drawn roughly the way a person draws them.
 STROKES = {
     0: [arc(0.5, 0.5, 0.22, 0.33, -90, 275, 36)],
     1: [[(0.52, 0.17), (0.51, 0.5), (0.5, 0.83)]],
-    2: [arc(0.5, 0.35, 0.2, 0.17, 200, 380, 16)[:-3] + [(0.66, 0.45), (0.3, 0.82), (0.72, 0.82)]],
+    2: [[*arc(0.5, 0.35, 0.2, 0.17, 200, 380, 16)[:-3], (0.66, 0.45), (0.3, 0.82), (0.72, 0.82)]],
     3: [arc(0.5, 0.33, 0.19, 0.15, 200, 450, 20), arc(0.5, 0.64, 0.21, 0.18, 270, 500, 20)],
     4: [[(0.55, 0.16), (0.28, 0.6), (0.74, 0.6)], [(0.6, 0.38), (0.6, 0.85)]],
     7: [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.84)]],
@@ -91,8 +96,11 @@ def test_preview_and_probabilities_follow_the_drawing(page, app_url, wait_until_
     # A second stroke across the 1 turns it into a 7-like shape: the page must update on the new stroke.
     draw(page, [[(0.25, 0.2), (0.52, 0.17)]])
     wait_until_idle(page)
-    page.wait_for_function("(before) => document.querySelector('.js-plotly-plot').data[0].y[1] < before",
-                           arg=max(bars), timeout=30_000)
+    page.wait_for_function(
+        "(before) => document.querySelector('.js-plotly-plot').data[0].y[1] < before",
+        arg=max(bars),
+        timeout=30_000,
+    )
     page.screenshot(path=str(screenshots / "draw_probabilities.png"))
 
 

@@ -9,8 +9,10 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-BATCH_CURVE_POINTS = "() => { const el = document.querySelector('.js-plotly-plot'); " \
-                     "return el && el.data ? el.data[0].x.length : 0; }"
+BATCH_CURVE_POINTS = (
+    "() => { const el = document.querySelector('.js-plotly-plot'); "
+    "return el && el.data ? el.data[0].x.length : 0; }"
+)
 
 
 def set_number(page, label: str, value: int, wait_until_idle) -> None:
@@ -69,8 +71,10 @@ def test_switching_presets_shows_the_new_presets_settings(page, app_url, wait_un
     def units() -> list[str]:
         return [f.input_value() for f in page.get_by_role("spinbutton", name="Units", exact=True).all()]
 
-    for preset, expected, params in (("dropout", ["256", "128"], "235,146"),
-                                     ("tuned", ["512", "256", "128"], "567,434")):
+    for preset, expected, params in (
+        ("dropout", ["256", "128"], "235,146"),
+        ("tuned", ["512", "256", "128"], "567,434"),
+    ):
         page.get_by_label("Start from a preset", exact=True).click()
         page.get_by_role("option", name=f"{preset} —").click()
         wait_until_idle(page)

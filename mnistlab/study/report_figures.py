@@ -18,14 +18,13 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .store import atomic_write_bytes
+from mnistlab import palette
+from mnistlab.evaluation import normalize_rows
+from mnistlab.runs.store import atomic_write_bytes
 
 DPI = 110
-TRAIN_COLOR = "#1f77b4"
-VAL_COLOR = "#ff7f0e"
-NOTEBOOK_COLOR = "#9e9e9e"
-RIGHT_COLOR = "#1b7a1b"
-WRONG_COLOR = "#d62728"
+TRAIN_COLOR, VAL_COLOR, NOTEBOOK_COLOR = palette.TRAIN, palette.VALIDATION, palette.NOTEBOOK
+RIGHT_COLOR, WRONG_COLOR = palette.RIGHT, palette.HIGHLIGHT
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -59,18 +58,43 @@ def comparison_chart(experiments: Sequence[dict], path: str | os.PathLike) -> Pa
         accs = 100 * np.asarray(exp.get("accuracies") or [], dtype=float)
         if len(accs):
             mean, std = accs.mean(), accs.std(ddof=1) if len(accs) > 1 else 0.0
-            ax.bar(i - width / 2, mean, width, color=TRAIN_COLOR, label="this run (mean)" if i == 0 else None,
-                   yerr=std if len(accs) > 1 else None, capsize=4)
-            ax.scatter(np.full(len(accs), i - width / 2), accs, color="black", s=12, zorder=3,
-                       label="one seed" if i == 0 else None)
-            ax.annotate(f"{mean:.2f}", (i - width / 2, mean), textcoords="offset points", xytext=(0, 6 + 8 * (std > 0)),
-                        ha="center", fontsize=8)
+            ax.bar(
+                i - width / 2,
+                mean,
+                width,
+                color=TRAIN_COLOR,
+                label="this run (mean)" if i == 0 else None,
+                yerr=std if len(accs) > 1 else None,
+                capsize=4,
+            )
+            ax.scatter(
+                np.full(len(accs), i - width / 2),
+                accs,
+                color="black",
+                s=12,
+                zorder=3,
+                label="one seed" if i == 0 else None,
+            )
+            ax.annotate(
+                f"{mean:.2f}",
+                (i - width / 2, mean),
+                textcoords="offset points",
+                xytext=(0, 6 + 8 * (std > 0)),
+                ha="center",
+                fontsize=8,
+            )
             lows.append(accs.min())
         notebook = exp.get("notebook")
         if notebook is not None:
             ax.bar(i + width / 2, notebook, width, color=NOTEBOOK_COLOR, label="notebook" if i == 0 else None)
-            ax.annotate(f"{notebook:.2f}", (i + width / 2, notebook), textcoords="offset points", xytext=(0, 3),
-                        ha="center", fontsize=8)
+            ax.annotate(
+                f"{notebook:.2f}",
+                (i + width / 2, notebook),
+                textcoords="offset points",
+                xytext=(0, 3),
+                ha="center",
+                fontsize=8,
+            )
             lows.append(notebook)
     ax.set_xticks(x, [exp["title"] for exp in experiments])
     floor = min(lows) if lows else 90.0
@@ -82,13 +106,18 @@ def comparison_chart(experiments: Sequence[dict], path: str | os.PathLike) -> Pa
     return _save(fig, path)
 
 
-def digit_grid(images: np.ndarray, labels: Sequence[int], path: str | os.PathLike, columns: int = 10,
-               title: str = "Sample training digits") -> Path:
+def digit_grid(
+    images: np.ndarray,
+    labels: Sequence[int],
+    path: str | os.PathLike,
+    columns: int = 10,
+    title: str = "Sample training digits",
+) -> Path:
     """A grid of 28x28 digits (uint8 or float), each titled with its label."""
     images = np.asarray(images)
     rows = max(1, int(np.ceil(len(images) / columns)))
     fig = _new_figure(columns * 0.9, rows * 1.0 + 0.4)
-    for i, (image, label) in enumerate(zip(images, labels)):
+    for i, (image, label) in enumerate(zip(images, labels, strict=False)):
         ax = fig.add_subplot(rows, columns, i + 1)
         ax.imshow(image, cmap="gray_r", interpolation="nearest")
         ax.set_title(str(int(label)), fontsize=9)
@@ -104,8 +133,7 @@ def confusion_figure(confusion, title: str, path: str | os.PathLike) -> Path:
     diagonal.
     """
     cm = np.asarray(confusion, dtype=float)
-    totals = cm.sum(axis=1, keepdims=True)
-    share = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+    share = normalize_rows(cm)
     fig = _new_figure(5.6, 5.0)
     ax = fig.add_subplot()
     image = ax.imshow(np.sqrt(share), cmap="Blues", vmin=0, vmax=1)
@@ -115,8 +143,15 @@ def confusion_figure(confusion, title: str, path: str | os.PathLike) -> Path:
             count = int(cm[t, p])
             if count:
                 dark = np.sqrt(share[t, p]) > 0.6
-                ax.text(p, t, str(count), ha="center", va="center", fontsize=7,
-                        color="white" if dark else ("black" if t == p else WRONG_COLOR))
+                ax.text(
+                    p,
+                    t,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else ("black" if t == p else WRONG_COLOR),
+                )
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("predicted digit")
@@ -142,7 +177,7 @@ def training_curves(history: dict, title: str, path: str | os.PathLike) -> Path:
             values = history.get(key) or []
             points = [(i + 1, v) for i, v in enumerate(values) if v is not None]
             if points:
-                epochs, ys = zip(*points)
+                epochs, ys = zip(*points, strict=False)
                 ax.plot(epochs, ys, marker="o", markersize=3, color=color, label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
@@ -154,18 +189,28 @@ def training_curves(history: dict, title: str, path: str | os.PathLike) -> Path:
     return _save(fig, path)
 
 
-def sample_predictions(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
-                       path: str | os.PathLike, title: str = "Sample predictions", columns: int = 8) -> Path:
+def sample_predictions(
+    images: np.ndarray,
+    true: Sequence[int],
+    predicted: Sequence[int],
+    path: str | os.PathLike,
+    title: str = "Sample predictions",
+    columns: int = 8,
+) -> Path:
     """Test digits titled with the predicted and true label; mistakes in red (with a red frame), others green."""
     images = np.asarray(images)
     rows = max(1, int(np.ceil(len(images) / columns)))
     fig = _new_figure(columns * 1.1, rows * 1.5 + 0.4)
-    for i, (image, t, p) in enumerate(zip(images, true, predicted)):
+    for i, (image, t, p) in enumerate(zip(images, true, predicted, strict=False)):
         ax = fig.add_subplot(rows, columns, i + 1)
         wrong = int(t) != int(p)
         ax.imshow(image, cmap="gray_r", interpolation="nearest")
-        ax.set_title(f"pred {int(p)}\ntrue {int(t)}", fontsize=8, color=WRONG_COLOR if wrong else RIGHT_COLOR,
-                     fontweight="bold" if wrong else "normal")
+        ax.set_title(
+            f"pred {int(p)}\ntrue {int(t)}",
+            fontsize=8,
+            color=WRONG_COLOR if wrong else RIGHT_COLOR,
+            fontweight="bold" if wrong else "normal",
+        )
         ax.set_xticks([])
         ax.set_yticks([])
         if wrong:

@@ -14,7 +14,8 @@ import time
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .drawing import canvas_to_mnist, predict_digit, warm_up
+from mnistlab.drawing import canvas_to_mnist, predict_digit, warm_up
+from mnistlab.study import stats
 
 CANVAS = 280
 # Stroke thickness changes applied to the enlarged digit: Pillow rank-filter sizes (negative = erode).
@@ -39,7 +40,7 @@ def redraw_as_canvas(
     ink = ink / 255.0 if ink.max() > 1.0 else ink
     rows = np.flatnonzero(ink.max(axis=1) > 0.1)
     cols = np.flatnonzero(ink.max(axis=0) > 0.1)
-    ink = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
     longer = (size_share or rng.uniform(0.4, 0.85)) * canvas
     factor = longer / max(ink.shape)
@@ -59,13 +60,13 @@ def redraw_as_canvas(
     height, width = size[1], size[0]
     top = int(rng.integers(0, max(1, canvas - height + 1)))
     left = int(rng.integers(0, max(1, canvas - width + 1)))
-    plane[top: top + height, left: left + width] = np.asarray(stroke_image)[: canvas - top, : canvas - left]
+    plane[top : top + height, left : left + width] = np.asarray(stroke_image)[: canvas - top, : canvas - left]
     return _colour(plane, scheme or SCHEMES[int(rng.integers(len(SCHEMES)))])
 
 
 def _colour(plane: np.ndarray, scheme: str) -> np.ndarray:
     """Paint an ink plane (uint8, 255 = ink) in one colour scheme as RGBA."""
-    rgba = np.empty(plane.shape + (4,), dtype=np.uint8)
+    rgba = np.empty((*plane.shape, 4), dtype=np.uint8)
     if scheme == "white_on_black":
         rgba[..., :3] = plane[..., None]
         rgba[..., 3] = 255
@@ -80,8 +81,8 @@ def _colour(plane: np.ndarray, scheme: str) -> np.ndarray:
 
 def measure_robustness(model, n: int = 2000, seed: int = 0, data=None) -> dict:
     """Accuracy of ``model`` on ``n`` MNIST test digits, as given and redrawn on a canvas + ``canvas_to_mnist``."""
-    from .data import load_mnist, to_float
-    from .evaluation import predict_proba
+    from mnistlab.data import load_mnist, to_float
+    from mnistlab.evaluation import predict_proba
 
     data = data or load_mnist()
     rng = np.random.default_rng(seed)
@@ -107,7 +108,7 @@ def measure_robustness(model, n: int = 2000, seed: int = 0, data=None) -> dict:
 
 def measure_draw_latency(model, n: int = 500, seed: int = 0, data=None) -> dict:
     """Time ``canvas_to_mnist`` + ``predict_digit`` on ``n`` 280x280 drawings; milliseconds per drawing."""
-    from .data import load_mnist
+    from mnistlab.data import load_mnist
 
     data = data or load_mnist()
     rng = np.random.default_rng(seed)
@@ -126,7 +127,7 @@ def measure_draw_latency(model, n: int = 500, seed: int = 0, data=None) -> dict:
         total.append(end - start)
 
     def ms(values, q):
-        return round(float(np.percentile(values, q)) * 1000, 3)
+        return round(stats.percentile(values, q) * 1000, 3)
 
     return {
         "n": n,

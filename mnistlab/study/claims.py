@@ -2,8 +2,7 @@
 
 The notebook trained each model once. One run per model cannot tell a real difference from the luck of the
 seed, so every claim here is judged from at least ``MIN_SEEDS`` seeds per preset: the mean and spread of each
-preset's test accuracy, and for comparisons a Welch t statistic (difference of means divided by its standard
-error) against the 95 % two-sided critical value of Student's t.
+preset's test accuracy, and for comparisons Welch's t-test (``mnistlab.study.stats``) at 95 %.
 
 Which runs count (the same rule for every claim): completed runs of a notebook preset, trained on the full
 training set (``train_subset`` None) for the standard number of epochs, one run per seed (the newest).
@@ -14,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .training import TrainConfig
+from mnistlab.study import stats
+from mnistlab.training import TrainConfig
 
 PRESET_ORDER = ("baseline", "deeper", "dropout", "tuned")
 MIN_SEEDS = 3
@@ -23,14 +23,11 @@ STUDY_LIMIT = 40  # the most study jobs queued or running at once (4 presets x 1
 STANDARD_EPOCHS = TrainConfig().epochs
 BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
 
-RULE = (f"Counted: completed runs of the presets {', '.join(PRESET_ORDER)} trained on all 60,000 training "
-        f"digits (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
-        f"{MIN_SEEDS} seeds of every preset it mentions.")
-
-# Two-sided 95 % critical values of Student's t by degrees of freedom (1-30); beyond 30, the normal's 1.96.
-_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042)
+RULE = (
+    f"Counted: completed runs of the presets {', '.join(PRESET_ORDER)} trained on all 60,000 training "
+    f"digits (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
+    f"{MIN_SEEDS} seeds of every preset it mentions."
+)
 
 HOLDS, FAILS, UNKNOWN = "holds", "does not hold", "not enough runs"
 
@@ -52,15 +49,12 @@ class Group:
 
     @property
     def mean(self) -> float | None:
-        return sum(self.values) / self.n if self.n else None
+        return stats.mean_std(self.values)[0] if self.n else None
 
     @property
     def std(self) -> float | None:
         """Sample standard deviation (n - 1); None below two runs."""
-        if self.n < 2:
-            return None
-        m = self.mean
-        return math.sqrt(sum((v - m) ** 2 for v in self.values) / (self.n - 1))
+        return stats.mean_std(self.values)[1] if self.n else None
 
     def describe(self) -> str:
         if not self.n:
@@ -72,9 +66,14 @@ class Group:
 def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
     """Whether a run is counted by the claim check (see ``RULE``)."""
     config = run.config or {}
-    return (run.status == "completed" and run.preset in PRESET_ORDER and run.test_accuracy is not None
-            and config.get("train_subset") is None and config.get("epochs") == epochs
-            and isinstance(config.get("seed"), int))
+    return (
+        run.status == "completed"
+        and run.preset in PRESET_ORDER
+        and run.test_accuracy is not None
+        and config.get("train_subset") is None
+        and config.get("epochs") == epochs
+        and isinstance(config.get("seed"), int)
+    )
 
 
 def group_runs(runs, epochs: int = STANDARD_EPOCHS) -> dict[str, Group]:
@@ -95,7 +94,7 @@ class Comparison:
     low: str
     difference: float  # mean(high) - mean(low), as a fraction
     t: float  # Welch t statistic
-    critical: float  # 95 % two-sided critical value for Welch's degrees of freedom
+    critical: float  # 95 % two-sided critical value at Welch's degrees of freedom
 
     @property
     def clear(self) -> bool:
@@ -111,28 +110,16 @@ class Comparison:
 
     def describe(self) -> str:
         t = "∞" if math.isinf(self.t) else f"{self.t:.1f}"
-        return (f"{self.high} − {self.low} = {self.difference * 100:+.2f} points; Welch t = {t} "
-                f"(beyond the seed-to-seed spread if above {self.critical:.2f})")
-
-
-def t_critical(df: float) -> float:
-    """95 % two-sided critical value of Student's t; fractional df round down (the cautious side)."""
-    if df < 1:
-        return _T95[0]
-    return _T95[int(df) - 1] if df < 31 else 1.96
+        return (
+            f"{self.high} − {self.low} = {self.difference * 100:+.2f} points; Welch t = {t} "
+            f"(beyond the seed-to-seed spread if above {self.critical:.2f})"
+        )
 
 
 def welch(a: Group, b: Group) -> Comparison:
     """Compare mean(a) with mean(b): Welch's t and its critical value. Both groups need two or more runs."""
-    va, vb = a.std**2 / a.n, b.std**2 / b.n
-    diff = a.mean - b.mean
-    se = math.sqrt(va + vb)
-    if se == 0:
-        t, df = (math.copysign(math.inf, diff) if diff else 0.0), a.n + b.n - 2
-    else:
-        t = diff / se
-        df = (va + vb) ** 2 / ((va**2 / (a.n - 1) if va else 0) + (vb**2 / (b.n - 1) if vb else 0))
-    return Comparison(a.preset, b.preset, diff, t, t_critical(df))
+    test = stats.welch(a.values, b.values)
+    return Comparison(a.preset, b.preset, test.difference, test.t, test.critical)
 
 
 @dataclass
@@ -158,7 +145,7 @@ def _not_enough(claim: str, notebook: str, groups, presets) -> Verdict | None:
 
 def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
     """The four takeaways, each with a verdict from the counted runs in ``runs``."""
-    from .specs import NOTEBOOK_RESULTS
+    from mnistlab.specs import NOTEBOOK_RESULTS
 
     groups = group_runs(runs, epochs)
     nb = {p: f"{NOTEBOOK_RESULTS[p][2]:.2f} %" for p in PRESET_ORDER}
@@ -170,8 +157,12 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
     if v is None:
         g = groups["baseline"]
         ok = g.mean >= BASELINE_FLOOR
-        v = Verdict(claim, note, HOLDS if ok else FAILS,
-                    f"{g.describe()}; {'at least' if ok else 'below'} {BASELINE_FLOOR * 100:.1f} %.")
+        v = Verdict(
+            claim,
+            note,
+            HOLDS if ok else FAILS,
+            f"{g.describe()}; {'at least' if ok else 'below'} {BASELINE_FLOOR * 100:.1f} %.",
+        )
     verdicts.append(v)
 
     claim = "Depth alone can hurt (deeper < baseline)"
@@ -198,15 +189,25 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
         comparisons = [welch(groups["tuned"], groups[p]) for p in others]
         closest = min(comparisons, key=lambda c: c.t)
         if all(c.clear for c in comparisons):
-            v = Verdict(claim, note, HOLDS,
-                        f"tuned beats every other preset clearly; closest: {_compared(closest, groups)}")
+            v = Verdict(
+                claim,
+                note,
+                HOLDS,
+                f"tuned beats every other preset clearly; closest: {_compared(closest, groups)}",
+            )
         elif all(c.difference > 0 for c in comparisons):
-            v = Verdict(claim, note, FAILS, "tuned has the highest mean, but not by more than the "
-                        f"seed-to-seed spread: {_compared(closest, groups)}")
+            v = Verdict(
+                claim,
+                note,
+                FAILS,
+                "tuned has the highest mean, but not by more than the "
+                f"seed-to-seed spread: {_compared(closest, groups)}",
+            )
         else:
             best = max(PRESET_ORDER, key=lambda p: groups[p].mean)
-            v = Verdict(claim, note, FAILS,
-                        f"{best} has the highest mean, not tuned: {_compared(closest, groups)}")
+            v = Verdict(
+                claim, note, FAILS, f"{best} has the highest mean, not tuned: {_compared(closest, groups)}"
+            )
     verdicts.append(v)
     return verdicts
 
@@ -218,8 +219,9 @@ def _compared(c: Comparison, groups: dict[str, Group]) -> str:
 # ------------------------------------------------------------------------------------------ missing runs
 
 
-def missing_runs(runs, epochs: int = STANDARD_EPOCHS,
-                 active: set[tuple[str, int]] = frozenset(), seeds: int = MIN_SEEDS) -> list[tuple[str, int]]:
+def missing_runs(
+    runs, epochs: int = STANDARD_EPOCHS, active: set[tuple[str, int]] = frozenset(), seeds: int = MIN_SEEDS
+) -> list[tuple[str, int]]:
     """(preset, seed) pairs still to train so every preset has ``seeds`` seeds.
 
     Seeds 0, 1, 2... not yet counted are chosen in order; pairs in ``active`` (queued or training right now)
@@ -243,10 +245,36 @@ def active_pairs(jobs) -> set[tuple[str, int]]:
     pairs = set()
     for job in jobs:
         config = job.config
-        if (job.status in ("queued", "running") and job.preset in PRESET_ORDER and config.train_subset is None
-                and config.epochs == STANDARD_EPOCHS):
+        if (
+            job.is_active
+            and job.preset in PRESET_ORDER
+            and config.train_subset is None
+            and config.epochs == STANDARD_EPOCHS
+        ):
             pairs.add((job.preset, config.seed))
     return pairs
+
+
+def active_study_jobs(runner) -> list:
+    """The study's jobs that are queued or running, newest first."""
+    return runner.active_jobs(owner=STUDY_OWNER)
+
+
+def group_rows(groups: dict[str, Group]) -> list[dict]:
+    """One table row per preset: seeds counted, mean, spread, every accuracy and the notebook's figure."""
+    from mnistlab.specs import NOTEBOOK_RESULTS
+
+    return [
+        {
+            "preset": p,
+            "seeds": g.n,
+            "mean": "—" if g.mean is None else f"{g.mean:.2%}",
+            "std": "—" if g.std is None else f"{g.std:.2%}",
+            "accuracies": ", ".join(f"{v:.2%}" for v in g.values) or "—",
+            "notebook (1 run)": f"{NOTEBOOK_RESULTS[p][2]} %",
+        }
+        for p, g in groups.items()
+    ]
 
 
 def run_name(preset: str, seed: int) -> str:
@@ -266,20 +294,26 @@ def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNE
     This is the notebook's study: Home's button and the claim check both use it. Jobs already queued or
     running for a (preset, seed) are not submitted twice; completed runs are not trained again.
     """
-    from .jobs import JobError
-    from .specs import PRESETS
+    from mnistlab.runs.jobs import JobError
+    from mnistlab.specs import PRESETS
 
     todo = missing_runs(runs, active=active_pairs(runner.jobs()), seeds=seeds)
     submitted, reason = [], ""
     for preset, seed in todo:
         try:
-            runner.submit(PRESETS[preset], TrainConfig(seed=seed), name=run_name(preset, seed), preset=preset,
-                          owner=owner, limit=STUDY_LIMIT)
+            runner.submit(
+                PRESETS[preset],
+                TrainConfig(seed=seed),
+                name=run_name(preset, seed),
+                preset=preset,
+                owner=owner,
+                limit=STUDY_LIMIT,
+            )
         except JobError as exc:
             reason = str(exc)
             break
         submitted.append((preset, seed))
-    remaining = todo[len(submitted):]
+    remaining = todo[len(submitted) :]
     if not todo:
         message = f"Nothing to run: every preset has {seeds} seed(s), done or queued."
     elif not remaining:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .specs import ArchitectureSpec, SpecError, count_params, from_dict, has_control_characters
+from mnistlab.specs import ArchitectureSpec, SpecError, count_params, from_dict, has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,10 @@ def _friendly_os_error(exc: OSError, what: str) -> StoreError:
     reason = {28: "the disk is full", 30: "the artifacts folder is read-only", 13: "permission denied"}.get(
         exc.errno, exc.strerror or str(exc)
     )
-    return StoreError(f"Could not {what}: {reason}. Free some space or choose a writable folder "
-                      f"(set {ENV_VAR}); nothing was changed.")
+    return StoreError(
+        f"Could not {what}: {reason}. Free some space or choose a writable folder "
+        f"(set {ENV_VAR}); nothing was changed."
+    )
 
 
 # ----------------------------------------------------------------------------------------------- runs
@@ -175,15 +177,30 @@ class RunStore:
         return folder
 
     # -- writing
-    def create(self, spec: ArchitectureSpec, config: dict, name: str | None = None,
-               preset: str | None = None, run_id: str | None = None) -> str:
+    def create(
+        self,
+        spec: ArchitectureSpec,
+        config: dict,
+        name: str | None = None,
+        preset: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
         """Start a run folder with status 'running'; returns its id."""
         name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
         now = time.time()
-        meta = {"id": run_id, "name": name, "status": "running", "created": now, "updated": now,
-                "params": count_params(spec), "preset": preset, "epochs_done": 0, "pid": os.getpid()}
+        meta = {
+            "id": run_id,
+            "name": name,
+            "status": "running",
+            "created": now,
+            "updated": now,
+            "params": count_params(spec),
+            "preset": preset,
+            "epochs_done": 0,
+            "pid": os.getpid(),
+        }
         try:
             folder.mkdir(parents=True, exist_ok=False)
             atomic_write_json(folder / "spec.json", spec.to_dict())
@@ -265,13 +282,20 @@ class RunStore:
             history_path = folder / "history.json"
             history = _read_json(history_path) if history_path.exists() else {}
             return Run(
-                id=run_id, name=str(meta.get("name", run_id)), status=str(meta.get("status", "failed")),
-                spec=spec, config=config if isinstance(config, dict) else {},
-                created=float(meta.get("created", 0)), updated=float(meta.get("updated", 0)),
+                id=run_id,
+                name=str(meta.get("name", run_id)),
+                status=str(meta.get("status", "failed")),
+                spec=spec,
+                config=config if isinstance(config, dict) else {},
+                created=float(meta.get("created", 0)),
+                updated=float(meta.get("updated", 0)),
                 params=int(meta.get("params", count_params(spec))),
-                test_accuracy=meta.get("test_accuracy"), test_loss=meta.get("test_loss"),
-                duration_s=meta.get("duration_s"), epochs_done=int(meta.get("epochs_done", 0)),
-                error=meta.get("error"), preset=meta.get("preset"),
+                test_accuracy=meta.get("test_accuracy"),
+                test_loss=meta.get("test_loss"),
+                duration_s=meta.get("duration_s"),
+                epochs_done=int(meta.get("epochs_done", 0)),
+                error=meta.get("error"),
+                preset=meta.get("preset"),
                 history=history if isinstance(history, dict) else {},
             )
         except (OSError, ValueError, TypeError, SpecError, AttributeError) as exc:
@@ -332,7 +356,7 @@ class RunStore:
 
     def load_model(self, run_id: str):
         """The run's Keras model, loaded with ``safe_mode=True`` (no code from the file ever runs)."""
-        from .modelfile import load_model_file
+        from mnistlab.modelfile import load_model_file
 
         return load_model_file(self.model_path(run_id))
 

@@ -11,10 +11,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from .data import Mnist, load_mnist, to_float
-from .specs import ArchitectureSpec
-from .store import RunStore
-from .training import Progress, TrainConfig, train
+from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.runs.store import RunStore
+from mnistlab.specs import ArchitectureSpec
+from mnistlab.training import Progress, TrainConfig, train
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +42,40 @@ def train_run(
         on_created(run_id)
     started = time.time()
 
-    def checkpoint(history: dict) -> None:
+    def checkpoint(history: dict, _model) -> None:
         store.save_history(run_id, history)
         store.update(run_id, epochs_done=len(history["loss"]), duration_s=round(time.time() - started, 2))
 
     try:
-        result = train(spec, config, on_progress=on_progress, should_stop=should_stop, data=data,
-                       on_epoch_end=checkpoint)
+        result = train(
+            spec, config, on_progress=on_progress, should_stop=should_stop, data=data, on_epoch_end=checkpoint
+        )
         store.save_history(run_id, {**result.history, "batches": result.batches})
         metrics = {}
         if result.epochs_done > 0:
-            from .evaluation import evaluate
+            from mnistlab.evaluation import evaluate
 
             metrics = evaluate(result.model, to_float(data.x_test), data.y_test)
             store.save_metrics(run_id, metrics)
             store.save_model(run_id, result.model)
         store.finish(
-            run_id, result.status, epochs_done=result.epochs_done, duration_s=round(result.duration_s, 2),
-            samples_per_s=round(result.samples_per_s), test_accuracy=metrics.get("accuracy"),
+            run_id,
+            result.status,
+            epochs_done=result.epochs_done,
+            duration_s=round(result.duration_s, 2),
+            samples_per_s=round(result.samples_per_s),
+            test_accuracy=metrics.get("accuracy"),
             test_loss=metrics.get("loss"),
         )
     except BaseException as exc:
         log.exception("run %s failed", run_id)
         try:
-            store.finish(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500],
-                         duration_s=round(time.time() - started, 2))
+            store.finish(
+                run_id,
+                "failed",
+                error=f"{type(exc).__name__}: {exc}"[:500],
+                duration_s=round(time.time() - started, 2),
+            )
         except Exception:  # the store itself may be what failed (disk full); the run stays 'running' then
             log.exception("could not mark run %s as failed", run_id)
         raise

@@ -10,7 +10,7 @@ Drafts may hold invalid values (units 0, rate 1.5): ``to_spec`` turns one into a
 
 from __future__ import annotations
 
-from .specs import (
+from mnistlab.specs import (
     INPUT_SHAPE,
     NUM_CLASSES,
     PARAMS,
@@ -42,7 +42,9 @@ def new_layer(kind: str, draft: list[dict], uid: int | None = None) -> dict:
     return {"uid": _next_uid(draft) if uid is None else uid, "kind": kind, **DEFAULTS[kind]}
 
 
-def add_layer(draft: list[dict], kind: str, position: int | None = None, uid: int | None = None) -> list[dict]:
+def add_layer(
+    draft: list[dict], kind: str, position: int | None = None, uid: int | None = None
+) -> list[dict]:
     """A new draft with a ``kind`` layer inserted at ``position`` (default: at the end)."""
     layer = new_layer(kind, draft, uid)
     position = len(draft) if position is None else max(0, min(position, len(draft)))
@@ -85,9 +87,11 @@ def summary_rows(spec: ArchitectureSpec) -> list[dict]:
     shapes = layer_shapes(spec)
     params = layer_params(spec)
     rows = [{"Layer": "Input", "Output shape": _shape(INPUT_SHAPE), "Parameters": 0}]
-    for layer, shape, count in zip(spec.layers, shapes, params):
+    for layer, shape, count in zip(spec.layers, shapes, params, strict=False):
         rows.append({"Layer": layer.label(), "Output shape": _shape(shape), "Parameters": count})
-    rows.append({"Layer": "Dense(10, softmax)", "Output shape": _shape((NUM_CLASSES,)), "Parameters": params[-1]})
+    rows.append(
+        {"Layer": "Dense(10, softmax)", "Output shape": _shape((NUM_CLASSES,)), "Parameters": params[-1]}
+    )
     return rows
 
 

@@ -24,141 +24,39 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import math
 import os
-import re
-import secrets
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
-from .specs import ArchitectureSpec, SpecError, validate
-from .specs import from_dict as spec_from_dict
-from .store import RunStore, StoreError, artifacts_dir, atomic_write_json, check_run_name, process_alive
-from .training import ConfigError, TrainConfig, validate_config
+from mnistlab.runs.job import (
+    Job,
+    JobError,
+    checked_request,
+    json_safe,
+    new_job_id,
+    one_line,
+    snapshot_of,
+)
+from mnistlab.runs.store import RunStore, StoreError, artifacts_dir, atomic_write_json, process_alive
+from mnistlab.specs import ArchitectureSpec
+from mnistlab.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
-ACTIVE = ("queued", "running")
-FINISHED = ("completed", "stopped", "failed", "interrupted")
-JOB_ID = re.compile(r"^j-[a-z0-9-]{1,60}$")
 WORKERS_ENV = "MNISTLAB_WORKERS"
 PER_SESSION_ENV = "MNISTLAB_MAX_JOBS_PER_SESSION"
 MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth chart, bounded memory
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
-OWNER_MAX = 100
 
 INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again from the Train page."
-INTERRUPTED_RUNNING = ("The server stopped while this job was training; its history up to then is kept in "
-                       "the run.")
+INTERRUPTED_RUNNING = (
+    "The server stopped while this job was training; its history up to then is kept in the run."
+)
 SHUTDOWN_QUEUED = "The server shut down before this job started; start it again from the Train page."
-
-
-class JobError(Exception):
-    """A job request that cannot be done; the message says why and what to do instead."""
-
-
-@dataclass
-class Job:
-    """One training job. ``finished`` is the time it ended (None while queued or running).
-
-    Objects handed out by the runner are snapshots: reading them is safe from any thread, and changing them
-    changes nothing in the runner. Ask the runner again (``get``) for fresh state.
-    """
-
-    id: str
-    owner: str
-    name: str | None
-    preset: str | None
-    spec: ArchitectureSpec
-    config: TrainConfig
-    status: str = "queued"
-    run_id: str | None = None
-    progress: dict | None = None  # the latest Progress.to_dict()
-    batches: list = field(default_factory=list, repr=False)  # [[step, loss, accuracy], ...], last ~3000
-    history: dict = field(default_factory=dict, repr=False)  # per-epoch lists, as in TrainResult.history
-    error: str | None = None  # one line: why it failed or was interrupted
-    submitted: float = 0.0
-    started: float | None = None
-    finished: float | None = None
-    stop_requested: bool = False
-    resubmitted_from: str | None = None
-
-    @property
-    def is_finished(self) -> bool:
-        """True once the job will not change any more (completed, stopped, failed or interrupted)."""
-        return self.status in FINISHED
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def can_resubmit(self) -> bool:
-        return self.status in ("stopped", "failed", "interrupted")
-
-    @property
-    def fraction(self) -> float:
-        """How much of the training is done, 0..1 (1 for a completed job)."""
-        if self.status == "completed":
-            return 1.0
-        p = self.progress or {}
-        total = p.get("total_steps") or 0
-        return min(1.0, p.get("step", 0) / total) if total else 0.0
-
-    @property
-    def label(self) -> str:
-        return f"{self.name or self.spec.name} ({self.status})"
-
-    def to_dict(self, with_batches: bool = False) -> dict:
-        """Plain data (JSON-ready). The record on disk leaves out the live batch curve."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batches"}
-        out["spec"] = self.spec.to_dict()
-        out["config"] = self.config.to_dict()
-        out["progress"] = dict(self.progress) if self.progress else None
-        out["history"] = {k: list(v) for k, v in self.history.items()}
-        if with_batches:
-            out["batches"] = [list(b) for b in self.batches]
-        return out
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> Job:
-        """Rebuild a job from ``to_dict`` output; raises ``JobError`` if the record is damaged."""
-        try:
-            if not isinstance(raw, dict):
-                raise TypeError("not an object")
-            known = {f.name for f in fields(cls)}
-            data = {k: v for k, v in raw.items() if k in known}
-            data["spec"] = spec_from_dict(raw["spec"])
-            data["config"] = TrainConfig.from_dict(raw["config"])
-            if not JOB_ID.match(str(data.get("id"))):
-                raise ValueError(f"bad job id {data.get('id')!r}")
-            if data.get("status") not in STATUSES:
-                raise ValueError(f"unknown status {data.get('status')!r}")
-            data["history"] = data.get("history") if isinstance(data.get("history"), dict) else {}
-            data["batches"] = [list(b) for b in raw.get("batches") or []]
-            return cls(**data)
-        except (KeyError, TypeError, ValueError) as exc:  # SpecError and ConfigError are ValueErrors
-            raise JobError(f"Damaged job record ({type(exc).__name__}: {exc}).") from None
-
-
-def new_job_id() -> str:
-    """A short id that sorts by submission time: ``j-20250101-120000-3fa9c1``."""
-    return f"j-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-
-
-def one_line(exc: BaseException) -> str:
-    """A short, single-line message for a failure: our own errors as they are, others with their type."""
-    text = " ".join(str(exc).split()) or "no details"
-    friendly = isinstance(exc, (StoreError, SpecError, ConfigError, JobError)) or type(exc).__name__ == "DataError"
-    text = text if friendly else f"{type(exc).__name__}: {text}"
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _env_whole(name: str, default: int) -> int:
@@ -195,7 +93,9 @@ class JobContext:
 
     def report(self, progress) -> None:
         """Record a Progress (or its dict): the latest one, the batch curve, the per-epoch history."""
-        self.runner._report(self.job_id, progress.to_dict() if hasattr(progress, "to_dict") else dict(progress))
+        self.runner._report(
+            self.job_id, progress.to_dict() if hasattr(progress, "to_dict") else dict(progress)
+        )
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
@@ -209,10 +109,18 @@ Work = Callable[[Job, JobContext], "str | None"]
 
 def train_work(job: Job, context: JobContext) -> str:
     """The real work: ``train_run`` with live progress and the job's stop switch; returns the run's status."""
-    from .experiment import train_run
+    from mnistlab.runs.experiment import train_run
 
-    run_id = train_run(job.spec, job.config, context.store, name=job.name, preset=job.preset,
-                       on_progress=context.report, should_stop=context.should_stop, on_created=context.set_run)
+    run_id = train_run(
+        job.spec,
+        job.config,
+        context.store,
+        name=job.name,
+        preset=job.preset,
+        on_progress=context.report,
+        should_stop=context.should_stop,
+        on_created=context.set_run,
+    )
     return context.store.load(run_id).status
 
 
@@ -222,8 +130,15 @@ def train_work(job: Job, context: JobContext) -> str:
 class JobRunner:
     """Run training jobs on ``workers`` daemon threads, with a FIFO queue, caps and records on disk."""
 
-    def __init__(self, store: RunStore, workers: int | None = None, max_queued_per_owner: int = 3,
-                 work: Work | None = None, max_queue: int = 100, keep_records: int = KEEP_RECORDS):
+    def __init__(
+        self,
+        store: RunStore,
+        workers: int | None = None,
+        max_queued_per_owner: int = 3,
+        work: Work | None = None,
+        max_queue: int = 100,
+        keep_records: int = KEEP_RECORDS,
+    ):
         self.store = store
         self.workers = max(1, int(workers)) if workers is not None else default_workers()
         self.max_queued_per_owner = max_queued_per_owner
@@ -241,40 +156,61 @@ class JobRunner:
             siblings = [r for r in _live_runners if r.jobs_dir == self.jobs_dir and not r._closed]
             _live_runners.add(self)
         self._recover(siblings)
-        self._threads = [threading.Thread(target=self._worker, name=f"mnistlab-job-worker-{i + 1}", daemon=True)
-                         for i in range(self.workers)]
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"mnistlab-job-worker-{i + 1}", daemon=True)
+            for i in range(self.workers)
+        ]
         for thread in self._threads:
             thread.start()
 
     # -- asking for work
-    def submit(self, spec: ArchitectureSpec | dict, config: TrainConfig | dict | None = None,
-               name: str | None = None, preset: str | None = None, owner: str = "local",
-               limit: int | None = None, _resubmitted_from: str | None = None) -> Job:
+    def submit(
+        self,
+        spec: ArchitectureSpec | dict,
+        config: TrainConfig | dict | None = None,
+        name: str | None = None,
+        preset: str | None = None,
+        owner: str = "local",
+        limit: int | None = None,
+        _resubmitted_from: str | None = None,
+    ) -> Job:
         """Queue a training; returns the queued job. Raises ``JobError`` for bad input or a full queue.
 
         ``limit`` replaces the per-owner cap for one deliberate batch (the study queues 4 presets x seeds at
         once); the server-wide queue bound still applies.
         """
-        spec, config, name, owner = _checked_request(spec, config, name, owner)
+        spec, config, name, owner = checked_request(spec, config, name, owner)
         with self._cond:
             if self._closed:
                 raise JobError("The job runner has shut down; restart the server to train again.")
             mine = sum(1 for j in self._jobs.values() if j.owner == owner and j.is_active)
             if mine >= (self.max_queued_per_owner if limit is None else limit):
-                raise JobError(f"You already have {mine} trainings queued or running; wait for one to finish "
-                               "or stop one.")
+                raise JobError(
+                    f"You already have {mine} trainings queued or running; wait for one to finish "
+                    "or stop one."
+                )
             if len(self._queue) >= self.max_queue:
-                raise JobError(f"The server's training queue is full ({len(self._queue)} waiting); try again "
-                               "in a few minutes.")
+                raise JobError(
+                    f"The server's training queue is full ({len(self._queue)} waiting); try again "
+                    "in a few minutes."
+                )
             job_id = new_job_id()
             while job_id in self._jobs:
                 job_id = new_job_id()
-            job = Job(id=job_id, owner=owner, name=name, preset=preset, spec=spec, config=config,
-                      submitted=time.time(), resubmitted_from=_resubmitted_from)
+            job = Job(
+                id=job_id,
+                owner=owner,
+                name=name,
+                preset=preset,
+                spec=spec,
+                config=config,
+                submitted=time.time(),
+                resubmitted_from=_resubmitted_from,
+            )
             self._jobs[job_id] = job
             self._stops[job_id] = threading.Event()
             self._queue.append(job_id)
-            snapshot = _snapshot(job)
+            snapshot = snapshot_of(job)
             self._cond.notify_all()
         self._persist(job_id)
         log.info("queued job %s (%s) for %s", job_id, spec.name, owner)
@@ -287,8 +223,10 @@ class JobRunner:
             if old is None:
                 raise JobError(f"No job with id {job_id!r}.")
             if not old.can_resubmit:
-                raise JobError(f"Job {job_id} is {old.status}; only stopped, failed or interrupted jobs can be "
-                               "resubmitted.")
+                raise JobError(
+                    f"Job {job_id} is {old.status}; only stopped, failed or interrupted jobs can be "
+                    "resubmitted."
+                )
             spec, config, name, preset = old.spec, old.config, old.name, old.preset
             owner = owner or old.owner
         return self.submit(spec, config, name=name, preset=preset, owner=owner, _resubmitted_from=job_id)
@@ -316,12 +254,12 @@ class JobRunner:
         """A snapshot of the job, or None if this runner does not know it."""
         with self._cond:
             job = self._jobs.get(job_id)
-            return _snapshot(job) if job else None
+            return snapshot_of(job) if job else None
 
     def jobs(self, owner: str | None = None) -> list[Job]:
         """Snapshots of all known jobs (of ``owner`` if given), newest first."""
         with self._cond:
-            found = [_snapshot(j) for j in self._jobs.values() if owner is None or j.owner == owner]
+            found = [snapshot_of(j) for j in self._jobs.values() if owner is None or j.owner == owner]
         return sorted(found, key=lambda j: (j.submitted, j.id), reverse=True)
 
     def position(self, job_id: str) -> int | None:
@@ -336,9 +274,20 @@ class JobRunner:
         with self._cond:
             return len(self._queue)
 
+    def active_jobs(self, owner: str | None = None) -> list[Job]:
+        """Snapshots of the queued and running jobs (of ``owner`` if given), newest first."""
+        return [job for job in self.jobs(owner) if job.is_active]
+
+    def unused_name(self, base: str) -> str:
+        """``base``, or ``base 2``, ``base 3``... a name no saved run and no job of this runner has yet, so a
+        new run stays apart from the others in pickers."""
+        with self._cond:
+            names = [job.name for job in self._jobs.values() if job.name]
+        return self.store.unused_name(base, also=names)
+
     def running(self) -> list[Job]:
         with self._cond:
-            return [_snapshot(j) for j in self._jobs.values() if j.status == "running"]
+            return [snapshot_of(j) for j in self._jobs.values() if j.status == "running"]
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has finished or ``timeout`` seconds passed; returns its snapshot either way."""
@@ -350,7 +299,7 @@ class JobRunner:
                     raise JobError(f"No job with id {job_id!r}.")
                 left = None if deadline is None else deadline - time.monotonic()
                 if job.is_finished or (left is not None and left <= 0):
-                    return _snapshot(job)
+                    return snapshot_of(job)
                 self._cond.wait(left)
 
     # -- ending
@@ -390,7 +339,7 @@ class JobRunner:
                 job = self._jobs[job_id]
                 job.status, job.started = "running", time.time()
                 stop_event = self._stops[job_id]
-                snapshot = _snapshot(job)
+                snapshot = snapshot_of(job)
                 self._cond.notify_all()
             self._persist(job_id)
             outcome, error = None, None
@@ -425,14 +374,17 @@ class JobRunner:
                     loss, accuracy = progress.get("loss"), progress.get("accuracy")
                 job.batches.append([progress.get("step"), loss, accuracy])
                 if len(job.batches) > MAX_BATCH_POINTS * 1.1:  # trim now and then, not on every point
-                    del job.batches[:len(job.batches) - MAX_BATCH_POINTS]
+                    del job.batches[: len(job.batches) - MAX_BATCH_POINTS]
             elif progress.get("kind") == "epoch":
                 elapsed = progress.get("elapsed_s") or 0.0
                 previous = sum(job.history.get("epoch_s", []))  # elapsed time at the previous epoch's end
-                for key, value in (("loss", progress.get("loss")), ("accuracy", progress.get("accuracy")),
-                                   ("val_loss", progress.get("val_loss")),
-                                   ("val_accuracy", progress.get("val_accuracy")),
-                                   ("epoch_s", round(elapsed - previous, 3))):
+                for key, value in (
+                    ("loss", progress.get("loss")),
+                    ("accuracy", progress.get("accuracy")),
+                    ("val_loss", progress.get("val_loss")),
+                    ("val_accuracy", progress.get("val_accuracy")),
+                    ("epoch_s", round(elapsed - previous, 3)),
+                ):
                     job.history.setdefault(key, []).append(value)
             self._cond.notify_all()
 
@@ -458,7 +410,7 @@ class JobRunner:
             record["pid"] = os.getpid()
             try:
                 self.jobs_dir.mkdir(parents=True, exist_ok=True)
-                atomic_write_json(self.jobs_dir / f"{job_id}.json", _json_safe(record))
+                atomic_write_json(self.jobs_dir / f"{job_id}.json", json_safe(record))
             except (OSError, ValueError) as exc:  # a record we cannot write must not break the training
                 log.warning("could not save the record of job %s: %s", job_id, exc)
 
@@ -507,9 +459,12 @@ class JobRunner:
     def _prune(self) -> None:
         """Keep the newest ``keep_records`` finished jobs in memory and on disk; active ones always stay."""
         with self._cond:
-            finished = sorted((j for j in self._jobs.values() if j.is_finished),
-                              key=lambda j: (j.submitted, j.id), reverse=True)
-            old = [j.id for j in finished[self.keep_records:]]
+            finished = sorted(
+                (j for j in self._jobs.values() if j.is_finished),
+                key=lambda j: (j.submitted, j.id),
+                reverse=True,
+            )
+            old = [j.id for j in finished[self.keep_records :]]
             for job_id in old:
                 del self._jobs[job_id]
                 self._stops.pop(job_id, None)
@@ -519,51 +474,6 @@ class JobRunner:
                     (self.jobs_dir / f"{job_id}.json").unlink(missing_ok=True)
                 except OSError as exc:
                     log.warning("could not delete old job record %s: %s", job_id, exc)
-
-
-# ------------------------------------------------------------------------------------------ helpers
-
-
-def _checked_request(spec, config, name, owner) -> tuple[ArchitectureSpec, TrainConfig, str | None, str]:
-    """Validate a submission; every problem becomes a ``JobError`` with a message a user can act on."""
-    try:
-        if isinstance(spec, dict):
-            spec = spec_from_dict(spec)
-        if not isinstance(spec, ArchitectureSpec):
-            raise SpecError(f"A job needs an architecture spec, got {type(spec).__name__}.")
-        validate(spec)
-        if config is None:
-            config = TrainConfig()
-        elif isinstance(config, dict):
-            config = TrainConfig.from_dict(config)
-        if not isinstance(config, TrainConfig):
-            raise ConfigError(f"A job needs a training config, got {type(config).__name__}.")
-        config = validate_config(config)
-        name = check_run_name(name) if name is not None else None
-    except (SpecError, ConfigError, StoreError) as exc:
-        raise JobError(str(exc)) from None
-    except TypeError as exc:  # e.g. a layer whose numbers are not numbers
-        raise JobError(f"That training request is not valid: {exc}.") from None
-    if not isinstance(owner, str) or not owner.strip() or len(owner) > OWNER_MAX:
-        raise JobError(f"A job owner must be 1-{OWNER_MAX} characters of text.")
-    return spec, config, name, owner
-
-
-def _snapshot(job: Job) -> Job:
-    """A copy readers can keep: lists are copied (batch points are never changed once added)."""
-    return replace(job, progress=dict(job.progress) if job.progress else None, batches=list(job.batches),
-                   history={k: list(v) for k, v in job.history.items()})
-
-
-def _json_safe(value: Any) -> Any:
-    """Replace NaN and infinities (possible in a diverging loss) by None, so the record stays valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 # --------------------------------------------------------------------------------- process-wide runner
@@ -582,8 +492,9 @@ def default_runner() -> JobRunner:
     with _default_lock:
         runner = _default_runners.get(key)
         if runner is None or runner._closed:
-            runner = _default_runners[key] = JobRunner(RunStore(key / "runs"),
-                                                       max_queued_per_owner=default_per_owner())
+            runner = _default_runners[key] = JobRunner(
+                RunStore(key / "runs"), max_queued_per_owner=default_per_owner()
+            )
         return runner
 
 

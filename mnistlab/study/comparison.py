@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass
 
-from .specs import NOTEBOOK_RESULTS, PRESETS
-from .store import Run
+from mnistlab.runs.store import Run
+from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
+from mnistlab.study import stats
 
 CURVE_METRICS = {
     "Validation accuracy": "val_accuracy",
@@ -55,16 +55,6 @@ def csv_bytes(rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value). Raises ValueError on no values."""
-    if not values:
-        raise ValueError("mean_std needs at least one value")
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
 def group_key(run: Run) -> str:
     """Runs with equal keys differ only by seed: same layers, same training config otherwise."""
     config = {k: v for k, v in (run.config or {}).items() if k != "seed"}
@@ -98,8 +88,8 @@ def seed_groups(runs: list[Run]) -> list[Group]:
             by_key.setdefault(group_key(run), []).append(run)
     groups = []
     for members in by_key.values():
-        mean, std = mean_std([r.test_accuracy for r in members])
-        groups.append(Group(_group_label(members), members, mean, std, members[0].params))
+        mean, std = stats.mean_std([r.test_accuracy for r in members])
+        groups.append(Group(_group_label(members), members, mean, std or 0.0, members[0].params))
     return groups
 
 
@@ -111,6 +101,17 @@ def _group_label(members: list[Run]) -> str:
         presets = {r.preset for r in members}
         base = presets.pop() if len(presets) == 1 and None not in presets else members[0].spec.summary()
     return base if len(members) == 1 else f"{base} (×{len(members)})"
+
+
+def notebook_references(groups: list[Group]) -> dict[str, float]:
+    """Group label -> the notebook's reported accuracy (%), for groups whose runs are all of one notebook
+    preset (the red marks on Compare's accuracy chart)."""
+    references = {}
+    for group in groups:
+        presets = {run.preset for run in group.runs}
+        if len(presets) == 1 and (preset := presets.pop()) in NOTEBOOK_RESULTS:
+            references[group.label] = NOTEBOOK_RESULTS[preset][2]
+    return references
 
 
 def default_selection(runs: list[Run]) -> list[str]:
@@ -138,8 +139,10 @@ def curve_series(runs: list[Run], metric: str) -> dict[str, list[float | None]]:
 
 def diff_rows(a: Run, b: Run) -> list[dict]:
     """Side-by-side spec and config of two runs: one row per setting, with whether they differ."""
-    rows = [_row("Architecture", a.spec.summary(), b.spec.summary()),
-            _row("Parameters", f"{a.params:,}", f"{b.params:,}")]
+    rows = [
+        _row("Architecture", a.spec.summary(), b.spec.summary()),
+        _row("Parameters", f"{a.params:,}", f"{b.params:,}"),
+    ]
     layers_a, layers_b = a.spec.layers, b.spec.layers
     for i in range(max(len(layers_a), len(layers_b))):
         la = layers_a[i].label() if i < len(layers_a) else "—"
@@ -167,7 +170,7 @@ def notebook_rows(runs: list[Run]) -> list[dict]:
     Comparable means what the claim check counts (``claims.RULE``: full data, standard epochs, one run per seed);
     other finished runs of a preset are only counted, so a quick 1-epoch test never drags a mean down.
     """
-    from .claims import counts, group_runs
+    from mnistlab.study.claims import counts, group_runs
 
     groups = group_runs(runs)
     rows = []
@@ -179,10 +182,16 @@ def notebook_rows(runs: list[Run]) -> list[dict]:
         elif len(accs) == 1:
             here = f"{accs[0]:.2f} %"
         else:
-            mean, std = mean_std(accs)
+            mean, std = stats.mean_std(accs)
             here = f"{mean:.2f} ± {std:.2f} % (n={len(accs)})"
-        rows.append({
-            "#": number, "Experiment": title, "Architecture": PRESETS[preset_name].summary(),
-            "Notebook (%)": reported, "Runs here": here, "Preset": preset_name,
-        })
+        rows.append(
+            {
+                "#": number,
+                "Experiment": title,
+                "Architecture": PRESETS[preset_name].summary(),
+                "Notebook (%)": reported,
+                "Runs here": here,
+                "Preset": preset_name,
+            }
+        )
     return rows

@@ -1,0 +1,267 @@
+"""Plotly figures as pure functions of plain data (no Streamlit): training curves, comparisons, confusion
+matrix, class probabilities, and the Learn page's demonstrations."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mnistlab import palette
+from mnistlab.evaluation import normalize_rows
+
+PALETTE = palette.PALETTE
+TRAIN_COLOR, VAL_COLOR = palette.TRAIN, palette.VALIDATION
+
+
+def _layout(fig: go.Figure, height: int = 320, **kw) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.12, "x": 0},
+        **kw,
+    )
+    return fig
+
+
+def ema(values: list[float], alpha: float = 0.15) -> list[float]:
+    """Exponential moving average (NaN-tolerant): smooths noisy per-batch curves."""
+    out: list[float] = []
+    level = None
+    for v in values:
+        if v is None or not np.isfinite(v):
+            out.append(level if level is not None else float("nan"))
+            continue
+        level = v if level is None else alpha * v + (1 - alpha) * level
+        out.append(level)
+    return out
+
+
+def batch_curves(batches: list[list[float]], alpha: float = 0.3, max_points: int = 400) -> go.Figure:
+    """Per-batch loss and accuracy from ``[[step, loss, acc], ...]``: each chunk's mean (faint) and its EMA (bold).
+
+    The EMA is computed on every point; at most ``max_points`` evenly spaced points (always the newest) are drawn,
+    so a long run costs the browser no more than a short one.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss per batch", "Accuracy per batch"))
+    keep = thin(len(batches), max_points)
+    steps = [batches[i][0] for i in keep]
+    for col, idx in ((1, 1), (2, 2)):
+        raw = [b[idx] for b in batches]
+        smooth = ema(raw, alpha)
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=[raw[i] for i in keep],
+                mode="lines",
+                name="each chunk of batches",
+                legendgroup="raw",
+                showlegend=col == 1,
+                line={"color": PALETTE[col - 1], "width": 1},
+                opacity=0.35,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=[smooth[i] for i in keep],
+                mode="lines",
+                name="smoothed (EMA)",
+                legendgroup="ema",
+                showlegend=col == 1,
+                line={"color": PALETTE[col - 1], "width": 2.5},
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_xaxes(title_text="batch")
+    return _layout(fig, height=300)
+
+
+def thin(n: int, max_points: int) -> list[int]:
+    """At most ``max_points`` (+1) indices of ``range(n)``, evenly spaced, always including the last."""
+    if n <= max_points:
+        return list(range(n))
+    stride = n / max_points
+    return sorted({int(i * stride) for i in range(max_points)} | {n - 1})
+
+
+def epoch_curves(history: dict) -> go.Figure:
+    """Train vs validation loss and accuracy per epoch from a run's history dict."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    n = len(history.get("loss") or [])
+    epochs = list(range(1, n + 1))
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        for prefix, color, label in (("", TRAIN_COLOR, "train"), ("val_", VAL_COLOR, "validation")):
+            values = (history.get(prefix + key) or [])[:n]
+            if values and any(v is not None for v in values):
+                fig.add_trace(
+                    go.Scatter(
+                        x=epochs[: len(values)],
+                        y=values,
+                        mode="lines+markers",
+                        name=label,
+                        line={"color": color},
+                        legendgroup=label,
+                        showlegend=col == 1,
+                    ),
+                    row=1,
+                    col=col,
+                )
+    fig.update_xaxes(title_text="epoch", dtick=1 if n <= 20 else None)
+    return _layout(fig, height=300)
+
+
+def overlay_curves(series: dict[str, list[float | None]], metric_label: str) -> go.Figure:
+    """One line per run of a per-epoch metric."""
+    fig = go.Figure()
+    for i, (label, values) in enumerate(series.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=values,
+                mode="lines+markers",
+                name=label,
+                line={"color": PALETTE[i % len(PALETTE)]},
+            )
+        )
+    longest = max((len(v) for v in series.values()), default=0)
+    fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
+    fig.update_yaxes(title_text=metric_label)
+    return _layout(fig, height=360)
+
+
+def accuracy_bars(
+    labels: list[str], means: list[float], stds: list[float], reference: dict[str, float] | None = None
+) -> go.Figure:
+    """Test accuracy (in %) per group with ± std error bars; optional reference marks (label -> %)."""
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=means,
+            error_y={"type": "data", "array": stds, "visible": True},
+            marker_color=PALETTE[0],
+            text=[f"{m:.2f}" for m in means],
+            textposition="inside",
+            name="test accuracy",
+            hovertemplate="%{x}<br>%{y:.2f} %<extra></extra>",
+        )
+    )
+    if reference:
+        xs = [label for label in labels if label in reference]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[reference[x] for x in xs],
+                mode="markers",
+                name="notebook",
+                marker={"symbol": "line-ew-open", "size": 30, "color": PALETTE[3], "line_width": 3},
+            )
+        )
+    low = min([m - s for m, s in zip(means, stds, strict=False)] or [0])
+    fig.update_yaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
+    return _layout(fig, height=360)
+
+
+def accuracy_vs_params(names: list[str], params: list[int], accuracies: list[float]) -> go.Figure:
+    """Scatter of test accuracy (%) against trainable parameters on a log axis."""
+    fig = go.Figure(
+        go.Scatter(
+            x=params,
+            y=accuracies,
+            mode="markers+text",
+            text=names,
+            textposition="top center",
+            marker={"size": 11, "color": PALETTE[0]},
+            hovertemplate="%{text}<br>%{x:,} params<br>%{y:.2f} %<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="log", title_text="trainable parameters (log scale)")
+    fig.update_yaxes(title_text="test accuracy (%)")
+    return _layout(fig, height=360)
+
+
+def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
+    """10x10 confusion matrix, rows = true digit, columns = predicted; counts or row fractions."""
+    cm = np.asarray(confusion, dtype=float)
+    if normalized:
+        cm = normalize_rows(cm)
+        text = [[f"{v:.2f}" if v >= 0.005 else "" for v in row] for row in cm]
+    else:
+        text = [[f"{int(v)}" if v else "" for v in row] for row in cm]
+    digits = [str(d) for d in range(cm.shape[0])]
+    # A log-like colour scale keeps small off-diagonal counts visible next to the big diagonal.
+    z = np.sqrt(cm)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=digits,
+            y=digits,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hoverinfo="skip",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    # Heatmaps emit no selection events; a nearly invisible marker on every cell makes each one clickable.
+    xs = [d for _ in digits for d in digits]
+    ys = [t for t in digits for _ in digits]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            showlegend=False,
+            customdata=cm.flatten(),
+            marker={"symbol": "square", "size": 30, "opacity": 0.01, "color": "#000"},
+            hovertemplate="true %{y} → predicted %{x}<br>%{customdata:.4~g}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title_text="predicted digit", side="top", type="category", constrain="domain", showgrid=False
+    )
+    fig.update_yaxes(
+        title_text="true digit",
+        autorange="reversed",
+        type="category",
+        scaleanchor="x",
+        constrain="domain",
+        showgrid=False,
+    )
+    return _layout(fig, height=460)
+
+
+def probability_bars(
+    probabilities, height: int = 260, title: str | None = None, labels: bool = True
+) -> go.Figure:
+    """The ten class probabilities as bars, the predicted digit highlighted."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    best = int(probabilities.argmax())
+    fig = go.Figure(
+        go.Bar(
+            x=[str(digit) for digit in range(len(probabilities))],
+            y=probabilities.tolist(),
+            marker_color=[
+                palette.HIGHLIGHT if digit == best else palette.BLUE for digit in range(len(probabilities))
+            ],
+            text=[f"{p:.0%}" if labels and p >= 0.01 else "" for p in probabilities],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        template="plotly_white",
+        title=title,
+        xaxis={"title": "digit", "type": "category"},
+        yaxis={"title": "probability", "range": [0, 1.15], "tickformat": ".0%"},
+        showlegend=False,
+    )
+    return fig

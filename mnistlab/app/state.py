@@ -1,0 +1,150 @@
+"""What every page shares for the life of the server: the run store, the job runner, loaded models.
+
+Heavy objects live behind ``st.cache_resource``; ``st.session_state`` holds only who this browser session is.
+Nothing here imports TensorFlow at module level: a model is loaded (and TensorFlow imported) only when a page
+asks for one through ``cached_model``. Importing this module also puts every page under ``app.py``'s
+navigation (see ``ensure_app_navigation``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from mnistlab.runs.store import RunStore, artifacts_dir
+
+OWNER_KEY = "mnistlab_owner"
+
+
+# ----------------------------------------------------------------------------------------- shared objects
+
+
+def _artifacts_key() -> str:
+    return str(artifacts_dir().resolve())
+
+
+def get_store() -> RunStore:
+    """The run store under ``$MNISTLAB_ARTIFACTS`` (cheap: a store is a path and a lock)."""
+    return _store_for(_artifacts_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(artifacts: str) -> RunStore:
+    return RunStore(Path(artifacts) / "runs")
+
+
+def get_runner():
+    """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions)."""
+    from mnistlab.runs.jobs import default_runner
+
+    return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
+
+
+def session_owner() -> str:
+    """A random id for this browser session: jobs submitted here belong to it."""
+    if OWNER_KEY not in st.session_state:
+        st.session_state[OWNER_KEY] = f"s-{secrets.token_hex(4)}"
+    return st.session_state[OWNER_KEY]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _model_for(artifacts: str, run_id: str):
+    model = _store_for(artifacts).load_model(run_id)
+    from mnistlab.drawing import warm_up
+
+    warm_up(model)  # build the graph once, not on the first click
+    return model
+
+
+def cached_model(run_id: str):
+    """The run's Keras model, loaded once per server (raises ``StoreError``/``ModelFileError`` if unusable)."""
+    with st.spinner("Loading the model…"):
+        return _model_for(_artifacts_key(), run_id)
+
+
+def test_images() -> np.ndarray:
+    """MNIST's 10,000 test images (uint8, N x 28 x 28); ``load_mnist`` caches them per process."""
+    from mnistlab.data import load_mnist
+
+    return load_mnist().x_test
+
+
+def test_labels() -> np.ndarray:
+    """The labels of ``test_images`` (uint8, N)."""
+    from mnistlab.data import load_mnist
+
+    return load_mnist().y_test
+
+
+_warm_up_lock = threading.Lock()
+_warm_up_started = False
+
+
+def warm_up_tensorflow() -> None:
+    """Import TensorFlow on a background thread (once per process), so the first training starts sooner.
+
+    Pages call this when a model is likely to be needed soon; it never blocks the page.
+    """
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started or "tensorflow" in sys.modules:
+            return
+        _warm_up_started = True
+
+    def _import() -> None:
+        from mnistlab.tf import keras  # noqa: F401
+
+    threading.Thread(target=_import, name="mnistlab-tf-warm-up", daemon=True).start()
+
+
+# ------------------------------------------------------------------------------------- app navigation
+
+
+def ensure_app_navigation() -> None:
+    """Run pages through ``app.py``'s ``st.navigation`` even when the first visit after a restart is a deep link.
+
+    Until ``app.py`` has run once in a server process, Streamlit treats the ``pages/`` folder as an old-style
+    multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
+    file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
+    """
+    try:  # Streamlit internals: if a later version moves them, deep links merely look old-style once
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return
+    if getattr(PagesManager, "uses_pages_directory", False) and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def keep_keras_session() -> None:
+    """Stop Streamlit from clearing Keras' global session after every script run.
+
+    Streamlit calls ``keras.backend.clear_session()`` (and closes pyplot figures) whenever a script or fragment
+    finishes, to free models a script made. Here models live in the job runner's threads and in caches, and the
+    Train page's live view reruns every second: clearing the session that often made a background training about
+    three times slower (measured: dropout 5.6 s alone, 17 s with the live view open). The pyplot clean-up is kept.
+    """
+    try:  # a Streamlit internal: if a later version moves it, training is merely slower with the page open
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if getattr(script_runner._clean_problem_modules, "keeps_keras", False):
+        return
+
+    def clean_without_keras() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+
+    clean_without_keras.keeps_keras = True
+    script_runner._clean_problem_modules = clean_without_keras
+
+
+ensure_app_navigation()  # every page imports this module first thing
+keep_keras_session()

@@ -1,0 +1,150 @@
+"""``mnistlab bench``: speed, latency, memory and scaling, measured side by side with plain Keras.
+
+    uv run mnistlab bench [--quick] [--json PATH] [--markdown PATH]
+
+Each figure comes from one function in this package that returns plain data, so a test can run any of them at a
+minute size. Time-to-accuracy counts training time only: the test set is scored after each epoch, off the
+clock. Ratios (mnistlab vs plain ``model.fit`` in the same process) are steadier than absolute seconds on a
+shared CPU. The start-up step drives Chromium through Playwright (``uv sync`` installs it with the dev group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import textwrap
+import time
+from pathlib import Path
+
+from mnistlab.bench.accuracy import time_to_accuracy
+from mnistlab.bench.drawn_digits import measure_draw_latency
+from mnistlab.bench.machine import cpu_info, versions
+from mnistlab.bench.memory import memory
+from mnistlab.bench.progress_cost import progress_overhead
+from mnistlab.bench.report import markdown, write_markdown
+from mnistlab.bench.scaling import scaling
+from mnistlab.bench.sizes import FULL, QUICK, Sizes
+from mnistlab.bench.startup import startup
+from mnistlab.bench.throughput import throughput
+from mnistlab.data import load_mnist
+from mnistlab.specs import PRESETS
+
+log = logging.getLogger(__name__)
+
+
+def draw_latency(model, sizes: Sizes) -> dict:
+    """Canvas -> 28x28 -> prediction, p50/p95 per drawing."""
+    figures = measure_draw_latency(model, n=sizes.draw_n)
+    return {"draw_p50_ms": figures["p50_ms"], "draw_p95_ms": figures["p95_ms"], "draw": figures}
+
+
+def run(sizes: Sizes, only: set | None = None) -> dict:
+    """Every measurement in one process (memory and start-up in child processes); returns the JSON figures."""
+    data = load_mnist()
+    results: dict = {
+        "quick": sizes != FULL,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_before": os.getloadavg()[0],
+        "cpu": cpu_info(),
+        "versions": versions(),
+        "sizes": {k: v for k, v in sizes.__dict__.items()},
+    }
+
+    def step(name: str, fn):
+        if only and name not in only:
+            return None
+        began = time.perf_counter()
+        log.info("bench: %s ...", name)
+        try:
+            value = fn()
+        except Exception as exc:  # one broken piece should not lose the others' figures
+            log.exception("bench step %s failed", name)
+            results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            return None
+        results.setdefault("step_s", {})[name] = round(time.perf_counter() - began, 1)
+        return value
+
+    accuracy = step("accuracy", lambda: time_to_accuracy(sizes, data))
+    model = None
+    if accuracy:
+        model = accuracy.pop("_model")
+        results.update(accuracy)
+    rates = step("throughput", lambda: throughput(sizes, data))
+    if rates:
+        results["throughput"] = rates
+    overhead = step("progress", lambda: progress_overhead(sizes, data))
+    if overhead:
+        results.update(overhead)
+    if model is None and (not only or "draw" in only):
+        from mnistlab.models import build_model
+
+        model = build_model(PRESETS["dropout"], seed=0)
+    drawing = step("draw", lambda: draw_latency(model, sizes))
+    if drawing:
+        results.update(drawing)
+    if sizes.startup:
+        up = step("startup", lambda: startup(data, canvas_wait_s=sizes.canvas_wait_s))
+        if up:
+            results.update(up)
+    mem = step("memory", lambda: memory(sizes))
+    if mem:
+        results.update(mem)
+    scale = step("scaling", lambda: scaling(sizes, data, rates))
+    if scale:
+        results["scaling"] = scale
+    results["load_after"] = os.getloadavg()[0]
+    results["targets"] = targets(results)
+    return results
+
+
+def targets(r: dict) -> list:
+    """Each target with its figure and whether it was met (None when not measured)."""
+
+    def check(name, value, ok):
+        return {"target": name, "value": value, "met": None if value is None else bool(ok(value))}
+
+    speedup = r.get("speedup_to_98")
+    cores_scale = (r.get("cpu") or {}).get("cores", 2) / 2  # the targets are stated for 2 cores
+    return [
+        check(">= 3x faster than plain fit to 98 % (dropout)", speedup, lambda v: v >= 3),
+        check("<= 5 s of training to 98 % (dropout)", r.get("time_to_98_s"), lambda v: v * cores_scale <= 5),
+        check(
+            "<= 20 s of training to 99 % (cnn)", r.get("cnn_time_to_99_s"), lambda v: v * cores_scale <= 20
+        ),
+        check("<= 5 % live-progress overhead", r.get("progress_overhead_pct"), lambda v: v <= 5),
+        check("draw p95 <= 10 ms", r.get("draw_p95_ms"), lambda v: v <= 10),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mnistlab bench",
+        description=textwrap.dedent(__doc__).split("\n\n")[0],
+        epilog="Full run: about 6-10 minutes on 2 idle cores. --quick: under 2 minutes, figures not comparable.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small subsets and few epochs: a smoke check")
+    parser.add_argument("--json", type=Path, help="also write all figures as JSON here")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=None,
+        help="summary to update (default docs/BENCHMARKS.md for a full run; none for --quick)",
+    )
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # comma list of steps, for development
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    results = run(QUICK if args.quick else FULL, set(args.only.split(",")) if args.only else None)
+    text = json.dumps(results, indent=2)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    md = args.markdown or (None if args.quick else Path("docs/BENCHMARKS.md"))
+    if md and not args.only:
+        write_markdown(md, markdown(results))
+    print(text)
+    return 1 if results.get("errors") else 0
+
+
+__all__ = ["FULL", "QUICK", "Sizes", "main", "run"]

@@ -1,0 +1,297 @@
+"""Re-run the notebook's study headlessly: four presets x several seeds, then a report and the figures.
+
+    results = reproduce(seeds=3)           # trains 12 runs, writes artifacts/reproduce/{results.md,json,*.png}
+
+Each (preset, seed) is an ordinary run in the store, named like "baseline seed 0", so it can be inspected and
+compared in the app afterwards. The report puts each experiment's mean ± std over seeds next to the accuracy the
+notebook reported, and its "What this run shows" section is computed from the numbers: a difference between
+two experiments is called real only when it is larger than the seed-to-seed noise.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistlab.data import Mnist, load_mnist
+from mnistlab.runs.store import RunStore, artifacts_dir, atomic_write_bytes, atomic_write_json
+from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
+from mnistlab.study import report, stats
+from mnistlab.training import Progress, TrainConfig
+
+log = logging.getLogger(__name__)
+
+NOTEBOOK_PRESETS = tuple(NOTEBOOK_RESULTS)  # baseline, deeper, dropout, tuned
+MAX_SEEDS = 20
+SAMPLE_DIGITS = 40
+SAMPLE_FIRST, SAMPLE_MISTAKES = 16, 8  # sample predictions: the first test digits, then the surest mistakes
+
+
+@dataclass
+class StudyProgress:
+    """Where the study is: run ``task`` of ``tasks`` (1-based), training ``preset`` with ``seed``.
+
+    Each run sends one event with neither ``progress`` nor ``result`` as it starts, then training progress,
+    then one event with ``result`` (seed, run_id, status, test_accuracy, test_loss, duration_s, epochs_done).
+    """
+
+    task: int
+    tasks: int
+    preset: str
+    seed: int
+    progress: Progress | None = None
+    result: dict | None = None
+
+
+def check_study(
+    seeds: int, epochs: int | None, presets: Sequence[str], subset: int | None = None
+) -> TrainConfig:
+    """Validate the study's settings without TensorFlow; returns the base training config.
+
+    Raises ``ValueError`` (``SpecError``/``ConfigError``) with a message naming the bad setting.
+    """
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds must be a whole number from 1 to {MAX_SEEDS}, got {seeds!r}.")
+    if not presets:
+        raise SpecError(f"Name at least one preset; presets: {', '.join(PRESETS)}.")
+    if len(set(presets)) != len(presets):
+        raise SpecError("Each preset may be named only once.")
+    for name in presets:
+        preset(name)
+    changes = {"train_subset": subset}
+    if epochs is not None:
+        changes["epochs"] = epochs
+    return TrainConfig().replace(**changes)
+
+
+def reproduce(
+    seeds: int = 3,
+    epochs: int | None = None,
+    out: str | Path | None = None,
+    presets: Sequence[str] = NOTEBOOK_PRESETS,
+    store: RunStore | None = None,
+    on_progress: Callable[[StudyProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    *,
+    subset: int | None = None,
+    data: Mnist | None = None,
+) -> dict:
+    """Train every preset with seeds 0..seeds-1, save the runs, write the report and figures to ``out``.
+
+    ``epochs`` defaults to ``TrainConfig``'s (8); ``out`` to ``artifacts/reproduce``. ``subset`` trains on that
+    many training digits instead of all 60,000 (for quick checks). If ``should_stop()`` turns True the current
+    run is kept as 'stopped', no further runs start, and the report covers what finished.
+    Returns the results (the content of results.json).
+    """
+    presets = list(presets)
+    base = check_study(seeds, epochs, presets, subset)
+    store = store or RunStore()
+    out = Path(out) if out is not None else artifacts_dir() / "reproduce"
+    out.mkdir(parents=True, exist_ok=True)
+    data = data or load_mnist()
+    from mnistlab.runs.experiment import train_run
+
+    tasks = [(name, seed) for name in presets for seed in range(seeds)]
+    started = time.time()
+    runs: dict[str, list[dict]] = {name: [] for name in presets}
+    stopped = False
+    for task, (name, seed) in enumerate(tasks, start=1):
+        if should_stop and should_stop():
+            stopped = True
+            break
+
+        def relay(progress: Progress | None, task=task, name=name, seed=seed) -> None:
+            if on_progress:
+                on_progress(StudyProgress(task, len(tasks), name, seed, progress))
+
+        relay(None)
+        run_id = train_run(
+            PRESETS[name],
+            base.replace(seed=seed),
+            store,
+            name=f"{name} seed {seed}",
+            preset=name,
+            on_progress=relay,
+            should_stop=should_stop,
+            data=data,
+        )
+        run = store.load(run_id)
+        record = {
+            "seed": seed,
+            "run_id": run_id,
+            "status": run.status,
+            "test_accuracy": run.test_accuracy,
+            "test_loss": run.test_loss,
+            "duration_s": run.duration_s,
+            "epochs_done": run.epochs_done,
+        }
+        runs[name].append(record)
+        if on_progress:
+            on_progress(StudyProgress(task, len(tasks), name, seed, result=record))
+        if run.status != "completed":
+            stopped = True
+            break
+
+    results = summarize(runs, base, seeds, stopped, time.time() - started)
+    results["figures"] = draw_figures(results, runs, store, data, out)
+    atomic_write_json(out / "results.json", results)
+    atomic_write_bytes(out / "results.md", report.render_markdown(results).encode())
+    log.info("reproduce: wrote %s", out)
+    return results
+
+
+# ------------------------------------------------------------------------------------------------ numbers
+
+
+def _stats(accuracies: list[float]) -> dict:
+    """Mean, sample std (None with fewer than two values), min and max, in % rounded to 3 decimals."""
+    if not accuracies:
+        return {"mean": None, "std": None, "min": None, "max": None, "n": 0}
+    values = [100 * a for a in accuracies]
+    mean, std = stats.mean_std(values)
+    return {
+        "mean": round(mean, 3),
+        "std": None if std is None else round(std, 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
+    }
+
+
+def summarize(
+    runs: dict[str, list[dict]], config: TrainConfig, seeds: int, stopped: bool, duration_s: float
+) -> dict:
+    """The results document (without figures) from the per-preset run records."""
+    experiments = []
+    for name, records in runs.items():
+        spec = PRESETS[name]
+        number, title, reported = NOTEBOOK_RESULTS.get(name, (None, name.capitalize(), None))
+        done = [r for r in records if r["status"] == "completed" and r["test_accuracy"] is not None]
+        experiments.append(
+            {
+                "preset": name,
+                "experiment": number,
+                "title": title,
+                "architecture": spec.summary(),
+                "params": count_params(spec),
+                "notebook_accuracy": reported,
+                "accuracy": _stats([r["test_accuracy"] for r in done]),
+                "train_s": round(sum(r["duration_s"] or 0.0 for r in records), 2),
+                "runs": records,
+            }
+        )
+    results = {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seeds": list(range(seeds)),
+        "config": {k: v for k, v in config.to_dict().items() if k != "seed"},
+        "stopped": stopped,
+        "duration_s": round(duration_s, 1),
+        "experiments": experiments,
+    }
+    setup = (
+        f" (this study: {config.optimizer}, batches of {config.batch_size}, {config.schedule} schedule, "
+        f"{config.epochs} epochs"
+        + (f", {config.train_subset:,} training digits" if config.train_subset else "")
+        + ")"
+    )
+    results["findings"] = report.findings(experiments, setup)
+    return results
+
+
+# ------------------------------------------------------------------------------------------------ figures
+
+
+def draw_figures(results: dict, runs: dict[str, list[dict]], store: RunStore, data: Mnist, out: Path) -> dict:
+    """Draw every figure into ``out``; returns {figure key: file name}."""
+    from mnistlab.study import report_figures as figures
+
+    drawn: dict[str, str] = {}
+
+    def save(key: str, filename: str, draw, *args, **kwargs) -> None:
+        draw(*args, path=out / filename, **kwargs)
+        drawn[key] = filename
+
+    chart = [
+        {
+            "title": e["title"],
+            "notebook": e["notebook_accuracy"],
+            "accuracies": [r["test_accuracy"] for r in e["runs"] if r["test_accuracy"] is not None],
+        }
+        for e in results["experiments"]
+    ]
+    save("comparison", "comparison.png", figures.comparison_chart, chart)
+    save(
+        "sample_digits",
+        "sample_digits.png",
+        figures.digit_grid,
+        data.x_train[:SAMPLE_DIGITS],
+        data.y_train[:SAMPLE_DIGITS],
+    )
+    best = None  # (accuracy, experiment title, metrics) of the best single run, for the sample predictions
+    for exp in results["experiments"]:
+        first = next((r for r in runs[exp["preset"]] if r["test_accuracy"] is not None), None)
+        if first is None:
+            continue
+        label = f"{exp['title']} ({exp['architecture']}), seed {first['seed']}"
+        metrics = store.metrics(first["run_id"]) or {}
+        if metrics.get("confusion"):
+            save(
+                f"confusion_{exp['preset']}",
+                f"confusion_{exp['preset']}.png",
+                figures.confusion_figure,
+                metrics["confusion"],
+                f"{label}\ntest accuracy {100 * first['test_accuracy']:.2f} %",
+            )
+        history = store.load(first["run_id"]).history
+        if history.get("loss"):
+            save(
+                f"curves_{exp['preset']}",
+                f"curves_{exp['preset']}.png",
+                figures.training_curves,
+                history,
+                f"Training curves: {label}",
+            )
+        if metrics.get("mistakes") is not None and (best is None or first["test_accuracy"] > best[0]):
+            best = (first["test_accuracy"], f"{exp['title']}, seed {first['seed']}", metrics)
+    if best is not None:
+        indices, true, predicted = sample_prediction_rows(best[2]["mistakes"], data.y_test)
+        save(
+            "sample_predictions",
+            "sample_predictions.png",
+            figures.sample_predictions,
+            data.x_test[indices],
+            true,
+            predicted,
+            title=f"{best[1]}: the first {SAMPLE_FIRST} test digits, then its "
+            f"{SAMPLE_MISTAKES} most confident mistakes (red)",
+        )
+    return drawn
+
+
+def sample_prediction_rows(
+    mistakes: list[list], y_test: np.ndarray
+) -> tuple[list[int], list[int], list[int]]:
+    """Test indices with true and predicted labels: the first test digits, then the most confident mistakes.
+
+    Predictions are rebuilt from the metrics' mistakes list (every misclassified digit is in it), so no model
+    needs to be loaded.
+    """
+    wrong = {int(i): int(p) for i, _, p, _ in mistakes}
+    indices = list(range(min(SAMPLE_FIRST, len(y_test))))
+    indices += [int(m[0]) for m in mistakes if int(m[0]) not in indices][:SAMPLE_MISTAKES]
+    true = [int(y_test[i]) for i in indices]
+    return indices, true, [wrong.get(i, t) for i, t in zip(indices, true, strict=False)]
+
+
+__all__ = [
+    "NOTEBOOK_PRESETS",
+    "StudyProgress",
+    "check_study",
+    "reproduce",
+    "summarize",
+]

@@ -1,0 +1,30 @@
+"""How numbers read, everywhere the project shows them: durations and percentages.
+
+The CLI, the pages, the study's report and the benchmarks all call these, so "3 min 05 s" reads the same in
+a terminal and in the browser.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def duration(seconds: float | None) -> str:
+    """``4.2 s``, ``42 s``, ``3 min 05 s``, ``1 h 02 min``; '—' when unknown (None, negative, not finite)."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def percent(fraction: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage (``0.9812`` -> ``98.12 %``); '—' when unknown."""
+    return "—" if fraction is None else f"{100 * fraction:.{digits}f} %"

@@ -1,0 +1,34 @@
+"""Durations and percentages read the same in the terminal and the browser."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mnistlab.text import duration, percent
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0.0 s"),
+        (4.24, "4.2 s"),
+        (42.4, "42 s"),
+        (59.6, "1 min 00 s"),
+        (185, "3 min 05 s"),
+        (3725, "1 h 02 min"),
+        (None, "—"),
+        (-1, "—"),
+        (math.nan, "—"),
+        (math.inf, "—"),
+    ],
+)
+def test_duration(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_percent():
+    assert percent(0.98123) == "98.12 %"
+    assert percent(0.5, digits=0) == "50 %"
+    assert percent(None) == "—"
