@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from mnistlab.app.state import start_background_work
+
 st.set_page_config(page_title="mnistlab", page_icon="✍️", layout="wide")
+start_background_work()  # training workers warm up now, not on the first click
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),

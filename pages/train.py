@@ -4,7 +4,7 @@ import streamlit as st
 
 from mnistlab.app import builder
 from mnistlab.app.charts import batch_curves, epoch_curves
-from mnistlab.app.state import get_runner, get_store, session_owner, warm_up_tensorflow
+from mnistlab.app.state import get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     STATUS_ICONS,
     as_text,
@@ -37,7 +37,6 @@ NUMBER_PARAMS = {
 }
 
 st.title("Train")
-warm_up_tensorflow()  # while the user builds an architecture
 
 
 def _use_preset(name: str) -> None:
@@ -335,7 +334,7 @@ def _show_job(job, runner) -> None:
 def jobs_panel() -> None:
     runner = get_runner()
     owner = session_owner()
-    everyone = runner.jobs()
+    everyone = runner.jobs(curves=False)  # the focused job's curve is fetched on its own below
     mine = [job for job in everyone if job.owner == owner]
     others = [job for job in everyone if job.owner != owner and job.is_active]
     active_ids = {job.id for job in everyone if job.is_active}
@@ -343,6 +342,9 @@ def jobs_panel() -> None:
     was_active = st.session_state.get("train_active_ids", set())
     st.session_state["train_active_ids"] = active_ids
     if was_active - active_ids and not active_ids:
+        st.rerun()
+    # One of ours left the queue and trains now: rerun the page, which then refreshes every second.
+    if {job.id for job in mine if job.status == "running"} - st.session_state.get("train_running_ids", set()):
         st.rerun()
     if not mine and not others:
         st.caption("No trainings yet in this session. Choose an architecture and press **Start training**.")
@@ -359,7 +361,7 @@ def jobs_panel() -> None:
                 st.session_state["train_show_job"] = focus
             focus = st.selectbox("Show", ids, format_func=lambda i: by_id[i].label, key="train_show_job")
         st.session_state[FOCUS] = focus
-        _show_job(by_id[focus], runner)
+        _show_job(runner.get(focus) or by_id[focus], runner)
         st.markdown("##### Your trainings")
         st.dataframe([job_row(job, runner.position(job.id)) for job in mine], hide_index=True)
     if others:
@@ -369,8 +371,12 @@ def jobs_panel() -> None:
 
 st.subheader("Trainings")
 try:
-    _any_active = bool(get_runner().active_jobs())
+    _active = get_runner().active_jobs()
 except (OSError, StoreError) as exc:  # the runner could not start: the page still works for building
     show_error(exc, "The training runner is unavailable: ")
 else:
-    st.fragment(jobs_panel, run_every=1.0 if _any_active else None)()
+    # Every second while one of this session's jobs trains; a tab that only waits in the queue checks every
+    # few seconds (its place in line changes slowly, and a class of watching tabs adds up on the server).
+    _mine_running = {job.id for job in _active if job.owner == session_owner() and job.status == "running"}
+    st.session_state["train_running_ids"] = _mine_running
+    st.fragment(jobs_panel, run_every=1.0 if _mine_running else 3.0 if _active else None)()

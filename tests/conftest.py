@@ -74,6 +74,15 @@ def trained_artifacts(trained_store, tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _no_runner_outlives_its_test():
+    """Default job runners (the pages' get_runner) start worker processes: shut them down after each test."""
+    yield
+    from mnistlab.runs import jobs
+
+    jobs.shutdown(wait=True, timeout=30)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

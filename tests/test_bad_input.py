@@ -51,12 +51,21 @@ def kept(store, artifacts):
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail loudly if anything reaches the training itself (the store checks in ``train_run`` still run)."""
-    import mnistlab.runs.experiment
+    import mnistlab.runs.executors
+    import mnistlab.runs.task
 
     def refuse(*args, **kwargs):
         raise AssertionError("bad input reached the training")
 
-    monkeypatch.setattr(mnistlab.runs.experiment, "train", refuse)
+    class RefusingExecutor:
+        workers = 1
+        run = staticmethod(refuse)
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr(mnistlab.runs.task, "train", refuse)  # in-process trainings
+    monkeypatch.setattr(mnistlab.runs.executors, "make_executor", lambda workers=None: RefusingExecutor())
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -343,12 +343,12 @@ def test_cli_reports_a_broken_disk_in_one_line_with_exit_code_2(
     run_id = store.create(PRESETS["baseline"], {}, name="kept")
     before = _snapshot(store.root)
     _broken_disk(monkeypatch, code, text)
-    import mnistlab.runs.experiment
+    import mnistlab.runs.task
 
     def no_training(*args, **kwargs):  # train_run must fail at store.create, before any training
         raise AssertionError("training started on a broken disk")
 
-    monkeypatch.setattr(mnistlab.runs.experiment, "train", no_training)
+    monkeypatch.setattr(mnistlab.runs.task, "train", no_training)
     assert cli.main([a.replace("{id}", run_id) for a in argv]) == cli.EXIT_USAGE
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()

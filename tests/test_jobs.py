@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from mnistlab.runs.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, JOB_ID, Job, JobError, JobRunner
+from mnistlab.runs.job import JOB_ID
+from mnistlab.runs.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, Job, JobError, JobRunner
 from mnistlab.specs import PRESETS
 from mnistlab.training import Progress, TrainConfig
 

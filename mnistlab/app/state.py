@@ -8,6 +8,7 @@ navigation (see ``ensure_app_navigation``).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 import threading
@@ -17,6 +18,8 @@ import numpy as np
 import streamlit as st
 
 from mnistlab.runs.store import RunStore, artifacts_dir
+
+log = logging.getLogger(__name__)
 
 OWNER_KEY = "mnistlab_owner"
 
@@ -39,10 +42,27 @@ def _store_for(artifacts: str) -> RunStore:
 
 
 def get_runner():
-    """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions)."""
+    """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions).
+
+    Creating it starts the training workers (warm processes, or Ray), so ``app.py`` asks for it at start-up."""
     from mnistlab.runs.jobs import default_runner
 
     return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
+
+
+@st.cache_resource(show_spinner=False)
+def _background_work(artifacts: str) -> bool:
+    get_runner().warm_up()
+    return True
+
+
+def start_background_work() -> None:
+    """Start, once per server and artifacts folder, what should be warm before anyone asks: the job runner and
+    its training workers. Returns at once; the workers warm up in their own processes."""
+    try:
+        _background_work(_artifacts_key())
+    except Exception:  # a page that needs the runner reports the problem; start-up must not fail here
+        log.exception("could not start the training workers")
 
 
 def session_owner() -> str:
@@ -122,29 +142,4 @@ def ensure_app_navigation() -> None:
         st.rerun()
 
 
-def keep_keras_session() -> None:
-    """Stop Streamlit from clearing Keras' global session after every script run.
-
-    Streamlit calls ``keras.backend.clear_session()`` (and closes pyplot figures) whenever a script or fragment
-    finishes, to free models a script made. Here models live in the job runner's threads and in caches, and the
-    Train page's live view reruns every second: clearing the session that often made a background training about
-    three times slower (measured: dropout 5.6 s alone, 17 s with the live view open). The pyplot clean-up is kept.
-    """
-    try:  # a Streamlit internal: if a later version moves it, training is merely slower with the page open
-        from streamlit.runtime.scriptrunner import script_runner
-    except ImportError:
-        return
-    if getattr(script_runner._clean_problem_modules, "keeps_keras", False):
-        return
-
-    def clean_without_keras() -> None:
-        pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None:
-            pyplot.close("all")
-
-    clean_without_keras.keeps_keras = True
-    script_runner._clean_problem_modules = clean_without_keras
-
-
 ensure_app_navigation()  # every page imports this module first thing
-keep_keras_session()

@@ -158,21 +158,32 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
     display = ProgressLine(err) if args.json else ProgressLine(out)
     if args.json and not err.isatty():
         display = None
-    from mnistlab.runs.experiment import (
-        train_run,  # imports TensorFlow: only now that every argument is known to be good
-    )
+    from mnistlab.runs.executors import make_executor
+    from mnistlab.runs.experiment import train_run
+    from mnistlab.runs.task import TaskFailed, WorkerDied
 
-    with stop_on_interrupt(err) as should_stop:
-        run_id = train_run(
-            spec,
-            config,
-            store,
-            name=name,
-            preset=preset_name,
-            on_progress=display,
-            should_stop=should_stop,
-            data=data,
-        )
+    # Where the dashboard would train: a worker process here, or Ray when MNISTLAB_RAY_ADDRESS is set.
+    executor = make_executor(workers=1)
+    created: list[str] = []
+    try:
+        with stop_on_interrupt(err) as should_stop:
+            run_id = train_run(
+                spec,
+                config,
+                store,
+                name=name,
+                preset=preset_name,
+                on_progress=display,
+                should_stop=should_stop,
+                data=data,
+                executor=executor,
+                on_created=created.append,
+            )
+    except (TaskFailed, WorkerDied) as exc:
+        err.write(f"{PROG}: error: training failed: {exc} (run {created[0] if created else '-'})\n")
+        return EXIT_FAILED
+    finally:
+        executor.shutdown()
     run = store.load(run_id)
     if args.json:
         out.write(json.dumps(run_summary(run), indent=2) + "\n")

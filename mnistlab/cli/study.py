@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 from pathlib import Path
 from typing import TextIO
@@ -74,9 +75,11 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
             line.prefix = label + "  "
             line._write(line.format(event.progress), end="")
 
+    from mnistlab.runs.executors import make_executor
     from mnistlab.study.reproduce import reproduce
 
-    with stop_on_interrupt(err) as should_stop:
+    executor = make_executor(workers=1)
+    with stop_on_interrupt(err) as should_stop, _shut_down_at_end(executor):
         results = reproduce(
             seeds=args.seeds,
             epochs=args.epochs,
@@ -85,6 +88,7 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
             on_progress=show,
             should_stop=should_stop,
             subset=args.subset,
+            executor=executor,
         )
     out.write(
         "\n"
@@ -113,6 +117,14 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
         f"in {duration(results['duration_s'])}.\n"
     )
     return EXIT_INTERRUPTED if results["stopped"] else EXIT_OK
+
+
+@contextlib.contextmanager
+def _shut_down_at_end(executor):
+    try:
+        yield executor
+    finally:
+        executor.shutdown()
 
 
 def run_bench(argv: list[str]) -> int:

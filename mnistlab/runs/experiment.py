@@ -1,8 +1,15 @@
 """One training run from start to saved result: the piece the CLI, the job runner and ``reproduce`` share.
 
-``train_run`` creates the run in the store, trains with live progress (checkpointing the history after every
-epoch, so a crash keeps it), scores the model on the test set, and saves metrics and model. Whatever happens,
-the run ends with a status: completed, stopped (by the user, partial history and model kept) or failed.
+A run has two halves that may live in different processes, even on different machines:
+
+- the **task** (``run_task``), wherever an executor runs it: train with live progress, score the model on the
+  test set, and hand back plain data (history, metrics, the model as ``.keras`` bytes);
+- the **record** (``train_run``), always in the process that owns the run store: create the run, save the
+  history after every epoch (so a crash keeps it), then the metrics and the model, and end the run with a
+  status: completed, stopped (by the user, partial history and model kept) or failed.
+
+Events travel from the task to the record as ``(kind, payload)`` pairs of plain data: ``("progress",
+Progress.to_dict())`` every chunk of batches and ``("checkpoint", history)`` after every epoch.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.data import Mnist, load_mnist
+from mnistlab.runs.executors import InProcessExecutor
 from mnistlab.runs.store import RunStore
+from mnistlab.runs.task import TaskFailed, TrainTask
 from mnistlab.specs import ArchitectureSpec
-from mnistlab.training import Progress, TrainConfig, train
+from mnistlab.training import Progress, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,52 +39,48 @@ def train_run(
     data: Mnist | None = None,
     run_id: str | None = None,
     on_created: Callable[[str], None] | None = None,
+    executor=None,
 ) -> str:
-    """Train ``spec`` with ``config`` and save everything as a run; returns the run id.
+    """Train ``spec`` with ``config`` on ``executor`` (default: in this thread) and save it as a run.
 
-    Raises for a bad spec, config, name or dataset before anything is written; a failure during training is
-    recorded in the run (status 'failed' with the error) and re-raised.
+    Returns the run id. Raises for a bad name or a damaged dataset before anything is written; a failure
+    during training is recorded in the run (status 'failed' with the error) and re-raised.
     """
     data = data or load_mnist()  # a damaged dataset fails here, before any run folder exists
+    executor = executor or InProcessExecutor(data=data)
     run_id = store.create(spec, config.to_dict(), name=name, preset=preset, run_id=run_id)
     if on_created:
         on_created(run_id)
     started = time.time()
 
-    def checkpoint(history: dict, _model) -> None:
-        store.save_history(run_id, history)
-        store.update(run_id, epochs_done=len(history["loss"]), duration_s=round(time.time() - started, 2))
+    def on_event(kind: str, payload) -> None:
+        if kind == "progress" and on_progress:
+            on_progress(Progress(**payload))
+        elif kind == "checkpoint":
+            store.save_history(run_id, payload)
+            store.update(run_id, epochs_done=len(payload["loss"]), duration_s=round(time.time() - started, 2))
 
     try:
-        result = train(
-            spec, config, on_progress=on_progress, should_stop=should_stop, data=data, on_epoch_end=checkpoint
-        )
-        store.save_history(run_id, {**result.history, "batches": result.batches})
-        metrics = {}
-        if result.epochs_done > 0:
-            from mnistlab.evaluation import evaluate
-
-            metrics = evaluate(result.model, to_float(data.x_test), data.y_test)
-            store.save_metrics(run_id, metrics)
-            store.save_model(run_id, result.model)
+        result = executor.run(TrainTask(spec.to_dict(), config.to_dict()), on_event, should_stop)
+        store.save_history(run_id, result.history)
+        if result.model_bytes is not None:
+            store.save_metrics(run_id, result.metrics)
+            store.save_model(run_id, result.model_bytes)
         store.finish(
             run_id,
             result.status,
             epochs_done=result.epochs_done,
             duration_s=round(result.duration_s, 2),
             samples_per_s=round(result.samples_per_s),
-            test_accuracy=metrics.get("accuracy"),
-            test_loss=metrics.get("loss"),
+            test_accuracy=result.metrics.get("accuracy"),
+            test_loss=result.metrics.get("loss"),
+            steps_done=(result.history.get("batches") or [[0]])[-1][0],
         )
     except BaseException as exc:
         log.exception("run %s failed", run_id)
         try:
-            store.finish(
-                run_id,
-                "failed",
-                error=f"{type(exc).__name__}: {exc}"[:500],
-                duration_s=round(time.time() - started, 2),
-            )
+            error = str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
+            store.finish(run_id, "failed", error=error[:500], duration_s=round(time.time() - started, 2))
         except Exception:  # the store itself may be what failed (disk full); the run stays 'running' then
             log.exception("could not mark run %s as failed", run_id)
         raise

@@ -151,12 +151,13 @@ def checked_request(spec, config, name, owner) -> tuple[ArchitectureSpec, TrainC
     return spec, config, name, owner
 
 
-def snapshot_of(job: Job) -> Job:
-    """A copy readers can keep: lists are copied (batch points are never changed once added)."""
+def snapshot_of(job: Job, curves: bool = True) -> Job:
+    """A copy readers can keep: lists are copied (batch points are never changed once added). Without
+    ``curves`` the batch curve is left out: listing jobs for a table then costs nothing per point."""
     return replace(
         job,
         progress=dict(job.progress) if job.progress else None,
-        batches=list(job.batches),
+        batches=list(job.batches) if curves else [],
         history={k: list(v) for k, v in job.history.items()},
     )
 

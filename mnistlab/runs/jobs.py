@@ -1,10 +1,11 @@
-"""Background training jobs: a bounded pool of worker threads in front of ``train_run``.
+"""Background training jobs: a queue with caps and records, in front of an executor that trains.
 
 The dashboard submits a training as a job and returns at once; the training goes on while the user changes
 page or closes the tab, and any page can read its state again later. Many users may share one server, so
 
-- at most ``workers`` jobs train at once (one TensorFlow training already uses every core of a small machine);
-  the others wait in a first-in, first-out queue and know their place in it;
+- at most ``workers`` jobs train at once, each in the executor (by default a warm worker process, never the
+  server itself; see ``mnistlab.runs.executors``); the others wait in a first-in, first-out queue and know
+  their place in it;
 - each owner (a browser session) may have only a few jobs queued or running, and the whole queue is bounded;
 - bad specs and configs are refused at submit time, before anything is queued.
 
@@ -16,7 +17,9 @@ runner lists past jobs and marks those cut short as 'interrupted'; ``resubmit`` 
     runner.get(job.id).progress        # latest Progress.to_dict(), updated live by the worker
     runner.stop(job.id)                # ends within one chunk of batches; the partial run is kept
 
-The work a job does is injectable (``work(job, context)``), so tests can drive the runner without TensorFlow.
+The work a job does is injectable (``work(job, context)``), so tests can drive the runner without TensorFlow;
+without it the runner trains with ``executor`` (default: ``make_executor()``, started with the runner, so its
+workers are warm by the time the first job arrives).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from mnistlab.runs.executors import default_workers, env_whole, make_executor
 from mnistlab.runs.job import (
     Job,
     JobError,
@@ -47,7 +51,6 @@ from mnistlab.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
-WORKERS_ENV = "MNISTLAB_WORKERS"
 PER_SESSION_ENV = "MNISTLAB_MAX_JOBS_PER_SESSION"
 MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth chart, bounded memory
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
@@ -59,24 +62,9 @@ INTERRUPTED_RUNNING = (
 SHUTDOWN_QUEUED = "The server shut down before this job started; start it again from the Train page."
 
 
-def _env_whole(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            log.warning("ignoring %s=%r: not a whole number", name, raw)
-    return default
-
-
 def default_per_owner() -> int:
     """``$MNISTLAB_MAX_JOBS_PER_SESSION`` if set, else 3: queued + running trainings one session may have."""
-    return _env_whole(PER_SESSION_ENV, 3)
-
-
-def default_workers() -> int:
-    """``$MNISTLAB_WORKERS`` if set, else half the cores (one TensorFlow training already uses two)."""
-    return _env_whole(WORKERS_ENV, max(1, (os.cpu_count() or 2) // 2))
+    return env_whole(PER_SESSION_ENV, 3)
 
 
 # ------------------------------------------------------------------------------------------ work
@@ -120,6 +108,7 @@ def train_work(job: Job, context: JobContext) -> str:
         on_progress=context.report,
         should_stop=context.should_stop,
         on_created=context.set_run,
+        executor=context.runner.executor,
     )
     return context.store.load(run_id).status
 
@@ -138,9 +127,16 @@ class JobRunner:
         work: Work | None = None,
         max_queue: int = 100,
         keep_records: int = KEEP_RECORDS,
+        executor=None,
     ):
         self.store = store
+        if executor is not None and workers is None:
+            workers = executor.workers
         self.workers = max(1, int(workers)) if workers is not None else default_workers()
+        # Real trainings need an executor; started now so its workers warm up while the queue is empty.
+        self._owns_executor = executor is None and work is None
+        self._executor = executor
+        self._executor_lock = threading.Lock()
         self.max_queued_per_owner = max_queued_per_owner
         self.max_queue = max_queue
         self.keep_records = keep_records
@@ -162,6 +158,18 @@ class JobRunner:
         ]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def executor(self):
+        """Where trainings run; the runner's own one is started on first use (or by ``warm_up``)."""
+        with self._executor_lock:
+            if self._executor is None and self._owns_executor and not self._closed:
+                self._executor = make_executor(self.workers)
+            return self._executor
+
+    def warm_up(self) -> None:
+        """Start the executor now (its workers import TensorFlow and load MNIST in the background)."""
+        _ = self.executor
 
     # -- asking for work
     def submit(
@@ -256,10 +264,11 @@ class JobRunner:
             job = self._jobs.get(job_id)
             return snapshot_of(job) if job else None
 
-    def jobs(self, owner: str | None = None) -> list[Job]:
-        """Snapshots of all known jobs (of ``owner`` if given), newest first."""
+    def jobs(self, owner: str | None = None, curves: bool = True) -> list[Job]:
+        """Snapshots of all known jobs (of ``owner`` if given), newest first; ``curves=False`` leaves out each
+        job's batch curve (what a table of jobs needs: many watching tabs list the jobs every second)."""
         with self._cond:
-            found = [snapshot_of(j) for j in self._jobs.values() if owner is None or j.owner == owner]
+            found = [snapshot_of(j, curves) for j in self._jobs.values() if owner is None or j.owner == owner]
         return sorted(found, key=lambda j: (j.submitted, j.id), reverse=True)
 
     def position(self, job_id: str) -> int | None:
@@ -275,8 +284,9 @@ class JobRunner:
             return len(self._queue)
 
     def active_jobs(self, owner: str | None = None) -> list[Job]:
-        """Snapshots of the queued and running jobs (of ``owner`` if given), newest first."""
-        return [job for job in self.jobs(owner) if job.is_active]
+        """Snapshots of the queued and running jobs (of ``owner`` if given, without batch curves), newest
+        first."""
+        return [job for job in self.jobs(owner, curves=False) if job.is_active]
 
     def unused_name(self, base: str) -> str:
         """``base``, or ``base 2``, ``base 3``... a name no saved run and no job of this runner has yet, so a
@@ -326,6 +336,8 @@ class JobRunner:
             for thread in self._threads:
                 if thread is not threading.current_thread():
                     thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if self._owns_executor and self._executor is not None:
+            self._executor.shutdown()
 
     # -- the workers
     def _worker(self) -> None:

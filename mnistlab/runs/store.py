@@ -239,8 +239,15 @@ class RunStore:
             raise _friendly_os_error(exc, "save the test metrics") from None
 
     def save_model(self, run_id: str, model) -> None:
-        """Save a Keras model as model.keras, atomically (Keras writes a temp file that we rename)."""
+        """Save a Keras model (or the bytes of a ``.keras`` file, as workers send them) as model.keras,
+        atomically: written to a temporary file, then renamed."""
         folder = self._existing(run_id)
+        if isinstance(model, bytes):
+            try:
+                atomic_write_bytes(folder / "model.keras", model)
+            except OSError as exc:
+                raise _friendly_os_error(exc, "save the model") from None
+            return
         tmp = folder / f".model.{secrets.token_hex(4)}.keras"
         try:
             model.save(tmp)

@@ -80,12 +80,14 @@ def reproduce(
     *,
     subset: int | None = None,
     data: Mnist | None = None,
+    executor=None,
 ) -> dict:
     """Train every preset with seeds 0..seeds-1, save the runs, write the report and figures to ``out``.
 
     ``epochs`` defaults to ``TrainConfig``'s (8); ``out`` to ``artifacts/reproduce``. ``subset`` trains on that
     many training digits instead of all 60,000 (for quick checks). If ``should_stop()`` turns True the current
-    run is kept as 'stopped', no further runs start, and the report covers what finished.
+    run is kept as 'stopped', no further runs start, and the report covers what finished. ``executor`` trains
+    each run (default: in this process; the CLI passes the same executor the dashboard uses).
     Returns the results (the content of results.json).
     """
     presets = list(presets)
@@ -119,6 +121,7 @@ def reproduce(
             on_progress=relay,
             should_stop=should_stop,
             data=data,
+            executor=executor,
         )
         run = store.load(run_id)
         record = {

@@ -1,0 +1,90 @@
+"""The worker's half of a run: train, score and serialize, from plain data to plain data.
+
+``run_task`` is what every executor runs, in this process, a spawned worker process or a Ray task. It needs
+only a ``TrainTask`` (spec and config as dicts) and sends events back through ``emit(kind, payload)``:
+``("progress", Progress.to_dict())`` every chunk of batches, ``("checkpoint", history)`` after every epoch.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.specs import from_dict as spec_from_dict
+from mnistlab.training import TrainConfig, train
+
+
+class TaskFailed(Exception):
+    """Training raised in a worker; the message is the worker's one-line account (``Type: message``)."""
+
+
+class WorkerDied(Exception):
+    """The process running a task ended without a result (killed, out of memory, crashed)."""
+
+
+Emit = Callable[[str, object], None]
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """What a worker needs to train one run: plain, picklable data."""
+
+    spec: dict
+    config: dict
+    compute: str | None = None  # None: the worker's own MNISTLAB_COMPUTE
+
+
+@dataclass
+class TaskResult:
+    """What comes back from a worker: everything the run store saves, as plain data."""
+
+    status: str  # completed or stopped
+    history: dict  # per-epoch lists, and "batches": [[step, loss, accuracy], ...]
+    epochs_done: int
+    duration_s: float
+    samples_per_s: float
+    metrics: dict = field(default_factory=dict)  # empty when no epoch finished
+    model_bytes: bytes | None = None  # the trained model as a .keras file
+
+
+def run_task(
+    task: TrainTask, emit: Emit, should_stop: Callable[[], bool] | None = None, data: Mnist | None = None
+) -> TaskResult:
+    """Train, score and serialize one run (the worker's half). Raises whatever training raises."""
+    spec, config = spec_from_dict(task.spec), TrainConfig.from_dict(task.config)
+    data = data or load_mnist()
+    result = train(
+        spec,
+        config,
+        data=data,
+        compute=task.compute,
+        should_stop=should_stop,
+        on_progress=lambda progress: emit("progress", progress.to_dict()),
+        on_epoch_end=lambda history, _model: emit("checkpoint", history),
+    )
+    metrics, model_bytes = {}, None
+    if result.epochs_done > 0:
+        from mnistlab.evaluation import evaluate
+
+        metrics = evaluate(result.model, to_float(data.x_test), data.y_test)
+        model_bytes = model_to_bytes(result.model)
+    return TaskResult(
+        result.status,
+        {**result.history, "batches": result.batches},
+        result.epochs_done,
+        result.duration_s,
+        result.samples_per_s,
+        metrics,
+        model_bytes,
+    )
+
+
+def model_to_bytes(model) -> bytes:
+    """A Keras model as the bytes of its ``.keras`` file."""
+    with tempfile.TemporaryDirectory(prefix="mnistlab-model-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
