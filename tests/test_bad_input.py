@@ -549,7 +549,7 @@ def train_page(artifacts, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     submitted = []
-    monkeypatch.setattr(jobs, "train_work", lambda job, ctx: submitted.append(job) or "completed")
+    monkeypatch.setattr(jobs, "train_job", lambda job, ctx: submitted.append(job) or "completed")
     at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60).run()
     assert not at.exception
     before = snapshot(artifacts)

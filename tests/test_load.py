@@ -42,7 +42,7 @@ def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, 
         time.sleep(0.2)  # 5th press of Start must meet 3 active jobs and be refused
         return "completed"
 
-    monkeypatch.setattr(jobs, "train_work", short_work)
+    monkeypatch.setattr(jobs, "train_job", short_work)
     monkeypatch.setenv("MNISTLAB_WORKERS", "1")
     code = load.main(
         [

@@ -85,3 +85,20 @@ def train_run(
             log.exception("could not mark run %s as failed", run_id)
         raise
     return run_id
+
+
+def train_job(job, context) -> str:
+    """A job runner's work: ``train_run`` on the runner's executor, with the job's live progress and stop
+    switch; returns the run's status."""
+    run_id = train_run(
+        job.spec,
+        job.config,
+        context.store,
+        name=job.name,
+        preset=job.preset,
+        on_progress=context.report,
+        should_stop=context.should_stop,
+        on_created=context.set_run,
+        executor=context.runner.executor,
+    )
+    return context.store.load(run_id).status

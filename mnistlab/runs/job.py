@@ -21,6 +21,7 @@ from mnistlab.training import ConfigError, TrainConfig
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "stopped", "failed", "interrupted")
+MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth chart, bounded memory
 JOB_ID = re.compile(r"^j-[a-z0-9-]{1,60}$")
 OWNER_MAX = 100
 
@@ -80,6 +81,29 @@ class Job:
     @property
     def label(self) -> str:
         return f"{self.name or self.spec.name} ({self.status})"
+
+    def record(self, progress: dict) -> None:
+        """Take in a progress event (``Progress.to_dict()``): the latest one, the batch curve (each chunk's own
+        mean; the last ``MAX_BATCH_POINTS``) and, after an epoch, the per-epoch history."""
+        self.progress = progress
+        if progress.get("kind") == "batch":
+            loss, accuracy = progress.get("batch_loss"), progress.get("batch_accuracy")
+            if loss is None:  # a reporter without chunk means: use the running means
+                loss, accuracy = progress.get("loss"), progress.get("accuracy")
+            self.batches.append([progress.get("step"), loss, accuracy])
+            if len(self.batches) > MAX_BATCH_POINTS * 1.1:  # trim now and then, not on every point
+                del self.batches[: len(self.batches) - MAX_BATCH_POINTS]
+        elif progress.get("kind") == "epoch":
+            elapsed = progress.get("elapsed_s") or 0.0
+            previous = sum(self.history.get("epoch_s", []))  # elapsed time at the previous epoch's end
+            for key, value in (
+                ("loss", progress.get("loss")),
+                ("accuracy", progress.get("accuracy")),
+                ("val_loss", progress.get("val_loss")),
+                ("val_accuracy", progress.get("val_accuracy")),
+                ("epoch_s", round(elapsed - previous, 3)),
+            ):
+                self.history.setdefault(key, []).append(value)
 
     def to_dict(self, with_batches: bool = False) -> dict:
         """Plain data (JSON-ready). The record on disk leaves out the live batch curve."""

@@ -18,16 +18,14 @@ runner lists past jobs and marks those cut short as 'interrupted'; ``resubmit`` 
     runner.stop(job.id)                # ends within one chunk of batches; the partial run is kept
 
 The work a job does is injectable (``work(job, context)``), so tests can drive the runner without TensorFlow;
-without it the runner trains with ``executor`` (default: ``make_executor()``, started with the runner, so its
-workers are warm by the time the first job arrives).
+without it the runner trains with ``executor`` (default: ``make_executor()``, started on the first job or by
+``warm_up()``, which the dashboard calls at start-up so its workers are warm before anyone clicks).
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
-import os
 import threading
 import time
 import weakref
@@ -36,23 +34,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mnistlab.runs.executors import default_workers, env_whole, make_executor
+from mnistlab.runs.experiment import train_job
 from mnistlab.runs.job import (
     Job,
     JobError,
     checked_request,
-    json_safe,
     new_job_id,
     one_line,
     snapshot_of,
 )
-from mnistlab.runs.store import RunStore, StoreError, artifacts_dir, atomic_write_json, process_alive
+from mnistlab.runs.job_records import JobRecords
+from mnistlab.runs.store import RunStore, StoreError, artifacts_dir
 from mnistlab.specs import ArchitectureSpec
 from mnistlab.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
 PER_SESSION_ENV = "MNISTLAB_MAX_JOBS_PER_SESSION"
-MAX_BATCH_POINTS = 3000  # live batch curve kept per job: enough for a smooth chart, bounded memory
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
 
 INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again from the Train page."
@@ -95,24 +93,6 @@ class JobContext:
 Work = Callable[[Job, JobContext], "str | None"]
 
 
-def train_work(job: Job, context: JobContext) -> str:
-    """The real work: ``train_run`` with live progress and the job's stop switch; returns the run's status."""
-    from mnistlab.runs.experiment import train_run
-
-    run_id = train_run(
-        job.spec,
-        job.config,
-        context.store,
-        name=job.name,
-        preset=job.preset,
-        on_progress=context.report,
-        should_stop=context.should_stop,
-        on_created=context.set_run,
-        executor=context.runner.executor,
-    )
-    return context.store.load(run_id).status
-
-
 # ---------------------------------------------------------------------------------------- runner
 
 
@@ -141,7 +121,8 @@ class JobRunner:
         self.max_queue = max_queue
         self.keep_records = keep_records
         self.jobs_dir = Path(store.root).parent / "jobs"
-        self._work = work or train_work
+        self.records = JobRecords(self.jobs_dir)
+        self._work = work or train_job
         self._cond = threading.Condition()  # guards everything below; notified on every status change
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
@@ -377,28 +358,9 @@ class JobRunner:
     def _report(self, job_id: str, progress: dict) -> None:
         with self._cond:
             job = self._jobs.get(job_id)
-            if job is None:
-                return
-            job.progress = progress
-            if progress.get("kind") == "batch":
-                loss, accuracy = progress.get("batch_loss"), progress.get("batch_accuracy")
-                if loss is None:  # a reporter without chunk means: use the running means
-                    loss, accuracy = progress.get("loss"), progress.get("accuracy")
-                job.batches.append([progress.get("step"), loss, accuracy])
-                if len(job.batches) > MAX_BATCH_POINTS * 1.1:  # trim now and then, not on every point
-                    del job.batches[: len(job.batches) - MAX_BATCH_POINTS]
-            elif progress.get("kind") == "epoch":
-                elapsed = progress.get("elapsed_s") or 0.0
-                previous = sum(job.history.get("epoch_s", []))  # elapsed time at the previous epoch's end
-                for key, value in (
-                    ("loss", progress.get("loss")),
-                    ("accuracy", progress.get("accuracy")),
-                    ("val_loss", progress.get("val_loss")),
-                    ("val_accuracy", progress.get("val_accuracy")),
-                    ("epoch_s", round(elapsed - previous, 3)),
-                ):
-                    job.history.setdefault(key, []).append(value)
-            self._cond.notify_all()
+            if job is not None:
+                job.record(progress)
+                self._cond.notify_all()
 
     def _set_run(self, job_id: str, run_id: str) -> None:
         with self._cond:
@@ -419,12 +381,7 @@ class JobRunner:
                 if job is None:
                     return
                 record = job.to_dict()
-            record["pid"] = os.getpid()
-            try:
-                self.jobs_dir.mkdir(parents=True, exist_ok=True)
-                atomic_write_json(self.jobs_dir / f"{job_id}.json", json_safe(record))
-            except (OSError, ValueError) as exc:  # a record we cannot write must not break the training
-                log.warning("could not save the record of job %s: %s", job_id, exc)
+            self.records.write(record)
 
     def _recover(self, siblings: list[JobRunner]) -> None:
         """Load past records; jobs that were queued or running when the server died become 'interrupted'.
@@ -443,21 +400,10 @@ class JobRunner:
                 self.store.mark_interrupted()
             except (StoreError, OSError) as exc:
                 log.warning("could not check the run store for interrupted runs: %s", exc)
-        if not self.jobs_dir.is_dir():
-            return
         changed = []
-        for path in sorted(self.jobs_dir.glob("j-*.json")):
-            try:
-                raw = json.loads(path.read_text())
-                job = Job.from_dict(raw)
-            except (OSError, ValueError, JobError) as exc:
-                log.warning("skipping job record %s: %s", path.name, exc)
-                continue
-            pid = raw.get("pid")
-            if job.id in busy:
-                continue
-            if job.is_active and isinstance(pid, int) and pid != os.getpid() and process_alive(pid):
-                continue  # another live server process owns this job
+        for job, owner_alive in self.records.read_all():
+            if job.id in busy or (job.is_active and owner_alive):
+                continue  # alive in this process, or owned by another live server process
             if job.is_active:
                 message = INTERRUPTED_QUEUED if job.status == "queued" else INTERRUPTED_RUNNING
                 job.status, job.error = "interrupted", message
@@ -482,10 +428,7 @@ class JobRunner:
                 self._stops.pop(job_id, None)
         with self._persist_lock:
             for job_id in old:
-                try:
-                    (self.jobs_dir / f"{job_id}.json").unlink(missing_ok=True)
-                except OSError as exc:
-                    log.warning("could not delete old job record %s: %s", job_id, exc)
+                self.records.remove(job_id)
 
 
 # --------------------------------------------------------------------------------- process-wide runner
