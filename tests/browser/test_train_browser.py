@@ -54,7 +54,8 @@ def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_unti
     page.screenshot(path=str(screenshots / "train.png"))
 
     # Stop ends it within a second or two, keeping what it learned: a test accuracy and links onwards.
-    page.get_by_role("button", name="Stop").click()
+    # Scoped to the page body: while a script runs, Streamlit's own header shows a "Stop" button too.
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text(re.compile(r"^(Stopped early|Finished): test accuracy")).wait_for(timeout=30_000)
     wait_until_idle(page)
     assert page.locator(".js-plotly-plot").count() >= 2  # batch curves and per-epoch curves
