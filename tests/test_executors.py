@@ -35,9 +35,9 @@ def local():
 
 @pytest.fixture(scope="module")
 def ray_executor():
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
         if _in_ci():
             pytest.fail("Ray is not installed; CI installs it with `uv sync --extra ray`.")
         pytest.skip("Ray is not installed (uv sync --extra ray)")
@@ -139,3 +139,30 @@ def test_the_server_process_never_imports_tensorflow(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-3:] == ["completed", "False", "False"]
+
+
+def test_the_cli_trains_on_ray_and_saves_the_run_locally(ray_executor, store, monkeypatch, capsys):
+    """``MNISTLAB_RAY_ADDRESS=local mnistlab train ...``: a Ray task trains, the run lands in this store (the
+    CLI joins the Ray instance this process already runs)."""
+    import json
+
+    from mnistlab import cli
+
+    monkeypatch.setenv("MNISTLAB_RAY_ADDRESS", "local")
+    argv = [
+        "train",
+        "--preset",
+        "baseline",
+        "--epochs",
+        "1",
+        "--subset",
+        "600",
+        "--batch-size",
+        "100",
+        "--json",
+    ]
+    assert cli.main(argv) == cli.EXIT_OK
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "completed" and run["test_accuracy"] > 0.5
+    assert (store.root / run["id"] / "model.keras").is_file()
+    assert ray_executor.run(_task(), lambda *_: None).status == "completed"  # the shared instance still works

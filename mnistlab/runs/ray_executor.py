@@ -15,6 +15,8 @@ Two things shape the code (details in docs/SCALING.md):
   ``ray.wait(timeout=0)``), so every training also asks for one unit of a custom resource, ``mnistlab_job``,
   which is never lent. A local instance declares it; cluster nodes declare it with ``ray start --resources``.
 - A local instance is started quiet: bound to loopback, no usage statistics, and no cloud-metadata probes.
+- Ray's ``uv run`` integration is switched off: it would upload this folder and start each worker through
+  ``uv run``; workers import the mnistlab installed next to them instead.
 """
 
 from __future__ import annotations
@@ -131,12 +133,17 @@ class RayExecutor:
         self._broken: str | None = None  # why this executor can no longer run tasks
         self._count = 0
         local = address == "local"
-        with _env(_local_env() if local else {}):  # Ray reads some variables at import
+        # Ray reads some variables at import. Its `uv run` hook would package this folder and start every worker
+        # through `uv run` (a sync that needs the network, and a slow start): workers use the installed package.
+        with _env({**(_local_env() if local else {}), "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}):
             import ray
+            from ray._private import ray_constants
 
+            ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False  # in case Ray was imported before we set it
             self._ray = ray
             common = {"log_to_driver": False, "logging_level": logging.WARNING, "namespace": "mnistlab"}
-            if local:
+            self._started = not ray.is_initialized()  # an instance this process already joined is reused
+            if self._started and local:
                 slots = max(1, int(cores // self.cpus_per_job))
                 ray.init(
                     num_cpus=cores,
@@ -146,7 +153,7 @@ class RayExecutor:
                     runtime_env=runtime_env,
                     **common,
                 )
-            else:
+            elif self._started:
                 ray.init(address=address, runtime_env=runtime_env, **common)
         self._hub = _hub_class(ray).remote()
         options = {"num_cpus": self.cpus_per_job, "max_retries": 0}
@@ -203,7 +210,7 @@ class RayExecutor:
     def shutdown(self) -> None:
         self._closing.set()
         self._pump.join(2)
-        if self._ray.is_initialized():
+        if self._started and self._ray.is_initialized():
             self._ray.shutdown()  # a local instance ends with it; from a cluster we only disconnect
 
     def _pump_loop(self) -> None:
