@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 
 from mnistlab.bench.machine import cpu_info
-from mnistlab.bench.startup import CHROMIUM, CHROMIUM_ARGS, free_port
+from mnistlab.bench.startup import CHROMIUM, CHROMIUM_ARGS, free_port, launch_app, stop_app
 from mnistlab.runs.store import RunStore
 from mnistlab.study.stats import percentile
 
@@ -130,23 +130,7 @@ def main() -> None:
         "MNISTLAB_WORKERS": "1",
         "MNISTLAB_MAX_JOBS_PER_SESSION": "3",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = launch_app(port, env)
     try:
         wait_for_server(url)
         store = RunStore(artifacts / "server" / "runs")
@@ -158,11 +142,7 @@ def main() -> None:
             out["levels"] = [one_level(browser, url, psutil.Process(server.pid), store, n) for n in levels]
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_app(server)
     base = next((lvl for lvl in out["levels"] if lvl["watchers"] == 0), None)
     for level in out["levels"]:
         if base and level["watchers"]:

@@ -21,6 +21,7 @@ from mnistlab.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
+PROJECT = Path(__file__).resolve().parents[2]  # where app.py is
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -59,7 +60,7 @@ def startup(
     """Seconds from ``streamlit run app.py`` to Home rendered in Chromium, then to the Draw page's model UI."""
     from playwright.sync_api import sync_playwright
 
-    project = project or Path(__file__).resolve().parent.parent
+    project = project or PROJECT
     data = data or load_mnist()
     with tempfile.TemporaryDirectory(prefix="mnistlab-bench-") as tmp:
         seed_artifacts(Path(tmp), data)
@@ -69,23 +70,7 @@ def startup(
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             start = time.perf_counter()
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "app.py",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                ],
-                cwd=project,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            server = launch_app(port, env, project)
             try:
                 _goto_when_up(page, f"http://localhost:{port}/home", start + timeout)
                 page.get_by_role("heading", name=re.compile("mnistlab")).first.wait_for(
@@ -103,11 +88,7 @@ def startup(
                     "draw_ui_seen": ready,
                 }
             finally:
-                server.terminate()
-                try:
-                    server.wait(10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                stop_app(server)
                 browser.close()
 
 
@@ -140,3 +121,30 @@ def _wait_for_draw_ui(page, timeout: float, canvas_wait_s: float) -> str:
     except PageTimeout:
         log.warning("Draw page UI incomplete after %s s (saw %s); timed what was seen", canvas_wait_s, seen)
         return seen
+
+
+def launch_app(port: int, env: dict, project: Path = PROJECT) -> subprocess.Popen:
+    """``streamlit run app.py`` on ``port`` with ``env``, its output discarded; stop it with ``stop_app``."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
+    return subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def stop_app(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(5)
