@@ -138,14 +138,35 @@ def _as_lab_model(model, shown: str, data: Mnist):
         return model
     inputs = keras.Input(shape=(28, 28), name="image")
     x = inputs if in_shape == (28, 28) else keras.layers.Reshape(in_shape, name="as_input")(inputs)
-    if isinstance(model, keras.Sequential):  # keep the layers visible (for the views inside the network)
-        for layer in model.layers:
+    chain = _chain(model, keras)
+    if chain is not None:  # keep the layers visible (for the views inside the network and the spec)
+        for layer in chain:
             x = layer(x)
     else:
         x = model(x)
     if not probabilities:
         x = keras.layers.Softmax(name="probabilities")(x)
     return keras.Model(inputs, x, name=model.name)
+
+
+def _chain(model, keras) -> list | None:
+    """The model's layers in order when each feeds the next (a plain stack), else None."""
+    if isinstance(model, keras.Sequential):
+        return list(model.layers)
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return None
+    previous, chain = model.inputs[0], []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            if layer.input is not previous:
+                return None
+        except (AttributeError, ValueError):  # a layer used more than once has no single input
+            return None
+        chain.append(layer)
+        previous = layer.output
+    return chain if previous is model.outputs[0] else None
 
 
 def _layer_spec(layer, keras, last: bool) -> LayerSpec | bool | None:
@@ -155,8 +176,8 @@ def _layer_spec(layer, keras, last: bool) -> LayerSpec | bool | None:
         return None
     if isinstance(layer, keras.layers.Dense):
         act = config.get("activation")
-        if last:
-            return None if layer.units == 10 and act == "softmax" else False
+        if last:  # the output layer: Dense(10, softmax), or Dense(10) followed by a Softmax layer
+            return None if layer.units == 10 and act in ("softmax", "linear") else False
         return dense(layer.units, act) if act in ACTIVATIONS and config.get("use_bias", True) else False
     if isinstance(layer, keras.layers.Dropout):
         return dropout(float(layer.rate))
@@ -187,13 +208,17 @@ def spec_from_model(model, shown: str) -> ArchitectureSpec:
 
     spec_name = _spec_name(shown)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    found = [_layer_spec(layer, keras, last=i == len(layers) - 1) for i, layer in enumerate(layers)]
     keras_line = " → ".join(type(layer).__name__ for layer in layers)
+    softmax_after = bool(layers) and type(layers[-1]) is keras.layers.Softmax
+    body = layers[:-1] if softmax_after else layers
+    found = [_layer_spec(layer, keras, last=i == len(body) - 1) for i, layer in enumerate(body)]
+    if body and not softmax_after and body[-1].get_config().get("activation") != "softmax":
+        found.append(False)  # scores without a softmax cannot be our output layer
     if all(item is not False for item in found):
         try:
             spec = ArchitectureSpec(
                 spec_name,
-                tuple(item for item in found if item is not None),
+                _without_implicit_flatten([item for item in found if item is not None]),
                 f"Imported from {shown}; layers read from the file.",
             )
             if spec.layers:
@@ -201,6 +226,16 @@ def spec_from_model(model, shown: str) -> ArchitectureSpec:
         except SpecError:
             pass
     return ArchitectureSpec(spec_name, (), f"Imported from {shown}. Keras layers: {keras_line}"[:2000])
+
+
+def _without_implicit_flatten(items: list[LayerSpec]) -> tuple[LayerSpec, ...]:
+    # Before any conv layer the image is flattened anyway for the first dense layer: no spec line for it.
+    kept, convolved = [], False
+    for item in items:
+        convolved = convolved or item.kind in ("conv2d", "max_pool")
+        if item.kind != "flatten" or convolved:
+            kept.append(item)
+    return tuple(kept)
 
 
 def _spec_name(shown: str) -> str:
