@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
+from mnistlab.app.export_view import take_it_with_you
 from mnistlab.app.state import get_store, test_images
 from mnistlab.app.widgets import (
     digit_gallery,
@@ -161,4 +162,5 @@ with spec_col:
     if run.has_model:
         link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})
 
+take_it_with_you(store, run)
 show_problems(store)
