@@ -85,6 +85,9 @@ def test_an_imported_model_shows_on_inspect_compare_and_draw(imported):
     assert not at.exception
     assert any("Dense → BatchNormalization → Dense · imported" in c.value for c in at.caption)
     assert not at.code  # no training of ours behind it: no code to show
+    layers = next(df.value for df in at.dataframe if "Layer" in df.value.columns)
+    assert list(layers["Layer"]) == ["Input", "Reshape", "Dense", "BatchNormalization", "Dense"]
+    assert layers["Parameters"].sum() == store.load(run_id).params
     compare = AppTest.from_file(str(PAGES / "compare.py"), default_timeout=60).run()
     assert not compare.exception
     compare.multiselect(key="compare_runs").set_value([r.id for r in store.list_runs()]).run()

@@ -13,7 +13,7 @@ from mnistlab.app.state import cached_model
 from mnistlab.app.widgets import show_error
 from mnistlab.export.code import script_filename, training_script
 from mnistlab.export.formats import history_csv, json_bytes, metrics_csv, savedmodel_zip, tflite_bytes
-from mnistlab.export.importing import import_model_bytes
+from mnistlab.export.importing import import_model_bytes, keras_layer_rows
 from mnistlab.modelfile import MAX_MODEL_BYTES, ModelFileError
 from mnistlab.runs.store import Run, RunStore, StoreError
 from mnistlab.specs import ArchitectureSpec
@@ -65,7 +65,8 @@ def download_panel(store: RunStore, run: Run) -> None:
         metrics = None
     with st.container(border=True):
         st.markdown("**Download**")
-        cols = st.columns(3)
+        row = st.container(horizontal=True, gap="small")  # buttons wrap on narrow screens
+        cols = [row, row, row]
         if run.has_model:
             try:
                 keras_file = store.model_path(run.id).read_bytes()
@@ -102,7 +103,6 @@ def download_panel(store: RunStore, run: Run) -> None:
                 on_click="ignore",
                 help="For TensorFlow Serving and TensorFlow.js's converter (exported when you click).",
             )
-        cols = st.columns(3)
         cols[0].download_button(
             "History (CSV)",
             history_csv(run.history),
@@ -123,7 +123,7 @@ def download_panel(store: RunStore, run: Run) -> None:
             disabled=not metrics,
         )
         cols[2].download_button(
-            "Everything (JSON)",
+            "Run as JSON",
             json_bytes(run, metrics),
             file_name=f"{run.id}.json",
             mime="application/json",
@@ -167,20 +167,34 @@ def import_uploader(store: RunStore, key: str) -> None:
             st.rerun()
 
 
+def imported_architecture(run: Run) -> None:
+    """The layers of an imported model, read from the model itself (it has no spec of ours to show)."""
+    try:
+        rows = keras_layer_rows(cached_model(run.id))
+    except (StoreError, ModelFileError) as exc:
+        show_error(exc, "The model cannot be read: ")
+        return
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+    )
+    st.caption(f"{run.spec.description} No training settings: it was trained elsewhere.")
+
+
 def take_it_with_you(store: RunStore, run: Run) -> None:
     """Inspect's section: downloads and code for ``run``, and importing a model."""
     st.subheader("Take it with you")
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        download_panel(store, run)
-    with right:
-        if run.imported:
-            st.caption(f"Imported model: {run.spec.description}")
+    download_panel(store, run)
+    if run.imported:
+        st.caption(
+            "This model was trained elsewhere: mnistlab does not know how, so there is no code to show."
+        )
+    else:
+        try:
+            config = TrainConfig.from_dict(run.config)
+        except (ConfigError, TypeError) as exc:
+            show_error(exc, "This run's settings cannot be read: ")
         else:
-            try:
-                config = TrainConfig.from_dict(run.config)
-            except (ConfigError, TypeError) as exc:
-                show_error(exc, "This run's settings cannot be read: ")
-            else:
-                code_view(run.spec, config, key="inspect_code")
-        import_uploader(store, key="inspect_import")
+            code_view(run.spec, config, key="inspect_code")
+    import_uploader(store, key="inspect_import")

@@ -250,3 +250,21 @@ def architecture_text(run: Run) -> str:
         text = run.spec.description
         return text.split("Keras layers: ", 1)[-1] if "Keras layers: " in text else "imported model"
     return run.spec.summary()
+
+
+def keras_layer_rows(model) -> list[dict]:
+    """One row per layer of a Keras model (Layer, Output shape, Parameters), the input first, for a table."""
+    from mnistlab.tf import keras
+
+    rows = [{"Layer": "Input", "Output shape": str(tuple(model.input_shape[1:])), "Parameters": 0}]
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            shape = str(tuple(layer.output.shape[1:]))
+        except (AttributeError, ValueError):
+            shape = "?"
+        rows.append(
+            {"Layer": type(layer).__name__, "Output shape": shape, "Parameters": layer.count_params()}
+        )
+    return rows
