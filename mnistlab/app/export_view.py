@@ -111,6 +111,7 @@ def download_panel(store: RunStore, run: Run) -> None:
             icon=":material/table:",
             key="export_history_csv",
             on_click="ignore",
+            disabled=not run.history.get("loss"),
         )
         cols[1].download_button(
             "Test scores (CSV)",
@@ -179,7 +180,7 @@ def imported_architecture(run: Run) -> None:
         hide_index=True,
         column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
     )
-    st.caption(f"{run.spec.description} No training settings: it was trained elsewhere.")
+    st.caption(f"{run.spec.description.rstrip('.')}. No training settings: it was trained elsewhere.")
 
 
 def take_it_with_you(store: RunStore, run: Run) -> None:
