@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnistlab.app.charts import probability_bars
+from mnistlab.app.export_view import import_uploader
 from mnistlab.app.inside_view import show_inside
 from mnistlab.app.state import cached_model, get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
@@ -97,6 +98,7 @@ if not runs:
             slot.empty()  # one click is enough: the progress below takes over
     if _quick_job() is not None:
         st.fragment(_quick_progress, run_every=1.0)()
+    import_uploader(store, key="draw_import")
     show_problems(store)
     st.stop()
 
@@ -141,6 +143,7 @@ with draw_col:
     upload = st.file_uploader(
         "…or upload a picture of a digit (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="draw_upload"
     )
+    import_uploader(store, key="draw_import")
 
 # The picture to classify: an upload wins over the canvas while it is there.
 source, picture = None, None

@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
+from mnistlab.app.export_view import imported_architecture, take_it_with_you
 from mnistlab.app.state import get_store, test_images
 from mnistlab.app.widgets import (
     digit_gallery,
@@ -149,16 +150,24 @@ with curves_col:
     if run.history.get("loss"):
         st.plotly_chart(epoch_curves(run.history))
     else:
-        st.caption("No epoch finished, so there are no curves.")
+        st.caption(
+            "Imported: trained elsewhere, so there are no curves here."
+            if run.imported
+            else "No epoch finished, so there are no curves."
+        )
 with spec_col:
     st.subheader("Architecture and settings")
-    st.dataframe(
-        summary_rows(run.spec),
-        hide_index=True,
-        column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
-    )
-    st.dataframe([{"Setting": k, "Value": str(v)} for k, v in run.config.items()], hide_index=True)
+    if run.imported:
+        imported_architecture(run)
+    else:
+        st.dataframe(
+            summary_rows(run.spec),
+            hide_index=True,
+            column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        st.dataframe([{"Setting": k, "Value": str(v)} for k, v in run.config.items()], hide_index=True)
     if run.has_model:
         link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})
 
+take_it_with_you(store, run)
 show_problems(store)

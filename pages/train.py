@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnistlab.app import builder
 from mnistlab.app.charts import batch_curves, epoch_curves
+from mnistlab.app.export_view import code_view
 from mnistlab.app.state import get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     STATUS_ICONS,
@@ -224,6 +225,9 @@ with st.container(border=True):
     start = c[3].button(
         "Start training", type="primary", key="train_start", icon=":material/play_arrow:", width="stretch"
     )
+
+settings = dict(epochs=epochs, batch_size=int(batch_size), optimizer=optimizer, learning_rate=learning_rate)
+code_view(spec, {**settings, "seed": seed, "train_subset": subset}, key="train_code")
 
 if start:
     problems = []

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from mnistlab.app import state  # noqa: F401 - importing it puts the page under app.py's navigation
+from mnistlab.export.importing import architecture_text
 from mnistlab.runs.store import Run, RunStore, StoreError
 from mnistlab.text import duration
 
@@ -77,7 +78,8 @@ def run_header(run: Run) -> None:
     cols[2].metric("Epochs", run.epochs_done)
     cols[3].metric("Training time", "—" if run.duration_s is None else f"{float(run.duration_s):.1f} s")
     cols[4].metric("Status", run.status)
-    st.caption(f"{run.spec.summary()} · run id `{run.id}`")
+    imported = " · imported" if run.imported else ""
+    st.caption(f"{architecture_text(run)}{imported} · run id `{run.id}`")
     if run.error:
         st.warning(run.error)
 

@@ -148,6 +148,11 @@ class Run:
     error: str | None = None
     preset: str | None = None
     history: dict = field(default_factory=dict, repr=False)
+    origin: str = "trained"  # or "imported": a model file brought in, with no training of ours behind it
+
+    @property
+    def imported(self) -> bool:
+        return self.origin == "imported"
 
     @property
     def has_model(self) -> bool:
@@ -184,8 +189,9 @@ class RunStore:
         name: str | None = None,
         preset: str | None = None,
         run_id: str | None = None,
+        origin: str = "trained",
     ) -> str:
-        """Start a run folder with status 'running'; returns its id."""
+        """Start a run folder with status 'running'; returns its id. ``origin`` is "trained" or "imported"."""
         name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
@@ -200,6 +206,7 @@ class RunStore:
             "preset": preset,
             "epochs_done": 0,
             "pid": os.getpid(),
+            "origin": origin,
         }
         try:
             folder.mkdir(parents=True, exist_ok=False)
@@ -304,6 +311,7 @@ class RunStore:
                 error=meta.get("error"),
                 preset=meta.get("preset"),
                 history=history if isinstance(history, dict) else {},
+                origin=str(meta.get("origin", "trained")),
             )
         except (OSError, ValueError, TypeError, SpecError, AttributeError) as exc:
             raise StoreError(f"Run {run_id} is damaged ({type(exc).__name__}: {exc}).") from None

@@ -11,6 +11,7 @@ import io
 import json
 from dataclasses import dataclass
 
+from mnistlab.export.importing import architecture_text
 from mnistlab.runs.store import Run
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import stats
@@ -28,7 +29,7 @@ def run_row(run: Run) -> dict:
     config = run.config or {}
     return {
         "Name": run.name,
-        "Architecture": run.spec.summary(),
+        "Architecture": architecture_text(run),
         "Parameters": run.params,
         "Epochs": run.epochs_done,
         "Batch size": config.get("batch_size"),
@@ -140,7 +141,7 @@ def curve_series(runs: list[Run], metric: str) -> dict[str, list[float | None]]:
 def diff_rows(a: Run, b: Run) -> list[dict]:
     """Side-by-side spec and config of two runs: one row per setting, with whether they differ."""
     rows = [
-        _row("Architecture", a.spec.summary(), b.spec.summary()),
+        _row("Architecture", architecture_text(a), architecture_text(b)),
         _row("Parameters", f"{a.params:,}", f"{b.params:,}"),
     ]
     layers_a, layers_b = a.spec.layers, b.spec.layers

@@ -1,0 +1,103 @@
+"""The Keras code of an architecture: a standalone script that lints, carries the settings, and trains."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnistlab.cli import main
+from mnistlab.data import BUNDLED_DIR
+from mnistlab.export.code import script_filename, training_script
+from mnistlab.specs import PRESETS, ArchitectureSpec, count_params, dense
+from mnistlab.training import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _top_level(script: str) -> list[str]:
+    return [type(node).__name__ + ":" + getattr(node, "name", "") for node in ast.parse(script).body]
+
+
+def test_the_script_carries_the_settings_and_imports_no_mnistlab():
+    config = TrainConfig(epochs=5, batch_size=256, optimizer="rmsprop", learning_rate=0.002, seed=7)
+    script = training_script(PRESETS["cnn"], config)
+    assert "mnistlab" not in "\n".join(line for line in script.splitlines() if "import" in line)
+    assert "EPOCHS = 5\n" in script and "BATCH_SIZE = 256\n" in script and "SEED = 7\n" in script
+    assert "LEARNING_RATE = 0.002\n" in script and "keras.optimizers.RMSprop(learning_rate)" in script
+    assert "CosineDecay" in script and "warmup_steps" in script
+    assert script.count("layers.Conv2D(") == 2 and "layers.Reshape((28, 28, 1))" in script
+    constant = training_script(PRESETS["baseline"], TrainConfig(schedule="constant", optimizer="sgd"))
+    assert "CosineDecay" not in constant and "SGD(learning_rate, momentum=0.9, nesterov=True)" in constant
+    compile(script, "train_cnn.py", "exec")
+
+
+def test_a_hostile_spec_name_stays_in_comments_and_strings():
+    plain = training_script(ArchitectureSpec("plain", (dense(32),)))
+    hostile = ArchitectureSpec('x"""\'; import os; os.system("echo hi") #\\', (dense(32),))
+    script = training_script(hostile)
+    assert _top_level(script) == _top_level(plain)  # same statements: nothing was injected
+    assert "os.system" not in "".join(ast.unparse(n) for n in ast.parse(script).body[1:])
+    assert script_filename(hostile.name) == "train_x_import_os_os_system_echo_hi.py"
+    assert script_filename("../../etc") == "train_etc.py"
+
+
+def test_generated_scripts_lint_clean(tmp_path):
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed in this environment")
+    for name, spec in PRESETS.items():
+        (tmp_path / script_filename(name)).write_text(training_script(spec))
+    done = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,B", "--line-length", "120", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_cli_code_from_a_preset_a_spec_file_and_a_run(capsys, trained_artifacts, trained_store, tmp_path):
+    assert main(["code", "--preset", "dropout", "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "EPOCHS = 3\n" in out and "layers.Dropout(0.3)" in out
+    spec_file = tmp_path / "mine.json"
+    spec_file.write_text('{"name": "mine", "layers": [{"kind": "dense", "units": 64}]}')
+    target = tmp_path / "train_mine.py"
+    assert main(["code", "--spec", str(spec_file), "--out", str(target)]) == 0
+    assert "layers.Dense(64" in target.read_text()
+    _, ids = trained_store
+    assert main(["code", ids[1]]) == 0
+    run_code = capsys.readouterr().out
+    assert "BATCH_SIZE = 128\n" in run_code and "TRAIN_SUBSET = 6000" in run_code and "SEED = 2\n" in run_code
+    assert main(["code", "--preset", "nope"]) == 2
+    assert main(["code", "no-such-run"]) == 2
+    assert main(["code", "--preset", "cnn", "--out", str(tmp_path)]) == 2  # a folder, not a file
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_script_runs_on_its_own_and_trains(name, tmp_path):
+    """Each preset's script, run by plain Python outside mnistlab, trains on 3,000 digits for one epoch."""
+    script = tmp_path / script_filename(name)
+    script.write_text(training_script(PRESETS[name]))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, str(script), "--data", str(BUNDLED_DIR), "--epochs", "1", "--limit", "3000"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # not the repository: the script must not need mnistlab
+        env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # The network the script builds has exactly the parameters of mnistlab's model for this spec.
+    assert f"Total params: {count_params(PRESETS[name]):,}" in done.stdout
+    accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", done.stdout).group(1))
+    assert accuracy > 0.3, done.stdout[-1500:]  # chance is 0.1: it learned something in one short epoch
