@@ -181,8 +181,8 @@ def _f(value) -> float | None:
 
 
 def work_done(progress: dict | Progress | None) -> str | None:
-    """What a (stopped) training got through, from its last progress event: ``3 epochs``, or
-    ``2 epochs and 37 of 106 batches``; None without a progress event."""
+    """What a (stopped) training got through, from its last progress event: ``3 epochs``,
+    ``2 epochs and 37 of 106 batches of epoch 3`` or ``37 of 106 batches of epoch 1``; None without one."""
     if progress is None:
         return None
     p = progress.to_dict() if isinstance(progress, Progress) else progress
@@ -191,7 +191,8 @@ def work_done(progress: dict | Progress | None) -> str | None:
         return None
     per_epoch = max(1, total // epochs)
     whole, batches = divmod(int(step), per_epoch)
-    text = f"{whole} epoch" + ("" if whole == 1 else "s")
-    if batches:
-        text += f" and {batches} of {per_epoch} batches"
-    return text
+    epochs_text = f"{whole} epoch" + ("" if whole == 1 else "s")
+    if not batches:
+        return epochs_text
+    part = f"{batches} of {per_epoch} batches of epoch {whole + 1}"
+    return part if whole == 0 else f"{epochs_text} and {part}"

@@ -113,13 +113,14 @@ def test_a_stop_part_way_through_an_epoch_reports_the_batches_done():
             break
     last = events[-1]
     assert last.kind == "epoch" and last.step == 9 + 4  # one epoch and four batches, not two epochs
-    assert work_done(last) == "1 epoch and 4 of 9 batches"
-    assert work_done(last.to_dict()) == "1 epoch and 4 of 9 batches"
+    assert work_done(last) == "1 epoch and 4 of 9 batches of epoch 2"
+    assert work_done(last.to_dict()) == "1 epoch and 4 of 9 batches of epoch 2"
 
 
 def test_work_done_for_whole_epochs_and_without_progress():
     event = Progress("epoch", 3, 3, 27, 27, 0.1, 0.9, 1.0, 100.0, 0.0)
     assert work_done(event) == "3 epochs"
+    assert work_done({**event.to_dict(), "step": 5}) == "5 of 9 batches of epoch 1"
     assert work_done(None) is None
     assert work_done({"epochs": 0}) is None
 

@@ -169,9 +169,6 @@ def accuracy_bars(
             y=means,
             error_y={"type": "data", "array": stds, "visible": True},
             marker_color=PALETTE[0],
-            text=[f"{m:.2f}" for m in means],
-            textposition="inside",
-            insidetextanchor="start",  # at the bar's foot: the notebook's mark sits near its top
             name="test accuracy",
             hovertemplate="%{x}<br>%{y:.2f} %<extra></extra>",
         )
@@ -189,6 +186,11 @@ def accuracy_bars(
         )
     low = min([m - s for m, s in zip(means, stds, strict=False)] or [0])
     fig.update_yaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
+    # Each bar's value under its name, where nothing (whisker, the notebook's mark) can cross it out.
+    fig.update_xaxes(
+        tickvals=labels,
+        ticktext=[f"{label}<br><b>{m:.2f} %</b>" for label, m in zip(labels, means, strict=False)],
+    )
     return _layout(fig, height=360)
 
 

@@ -27,10 +27,10 @@ RESPONSIVE_CSS = f"""
 }}
 /* Long titles break between words, not inside them. */
 h1, h2, h3 {{ overflow-wrap: normal; word-break: normal; hyphens: manual; }}
-/* The drawing canvas never overflows its column: Fabric's two canvases scale together (pointer events are
-   mapped through the scale, so drawing still works), and keep their square shape. */
-.canvas-container {{ max-width: 100% !important; height: auto !important; aspect-ratio: 1 / 1; }}
-.canvas-container canvas {{ width: 100% !important; height: 100% !important; }}
+/* The drawing canvas (Draw's keys start "draw_canvas") lives in its own shadow DOM, 280 px square: columns
+   above keep at least 18 rem (288 px) for it. Its hover toolbar sits above its top edge: room for it, so it
+   never covers the stroke-width slider. */
+[class*="st-key-draw_canvas"] {{ margin-top: 2.5rem; }}
 /* Icon-only buttons: the label is visually hidden but still the button's accessible name. */
 [class*="st-key-{ICON_BUTTON_KEY}-"] button [data-testid="stMarkdownContainer"] {{
   position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
