@@ -59,7 +59,8 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("The data: 28×28 grey-scale digits")
     try:
-        mnist = load_mnist()
+        with st.spinner("Loading the sample digits…"):  # the first visit after a start reads the data set
+            mnist = load_mnist()
     except DataError as exc:
         st.error(f"The MNIST data could not be loaded: {exc}")
     else:

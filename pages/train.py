@@ -43,7 +43,6 @@ NUMBER_PARAMS = {
 }
 
 st.title("Train")
-warm_up_tensorflow()  # while the user builds an architecture
 
 
 def _use_preset(name: str) -> None:
@@ -372,3 +371,5 @@ except (OSError, StoreError) as exc:  # the runner could not start: the page sti
     show_error(exc, "The training runner is unavailable: ")
 else:
     st.fragment(jobs_panel, run_every=1.0 if _any_active else None)()
+
+warm_up_tensorflow()  # last, once the page is drawn: TensorFlow loads while the user builds an architecture
