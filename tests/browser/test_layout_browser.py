@@ -61,7 +61,7 @@ def test_pages_fit_the_window(narrow, app_url, wait_until_idle, screenshots, wid
     assert overflow["page"] <= 0 and overflow["main"] <= 0, overflow
     assert overflow["wide"] == [], overflow
     assert page.get_by_text("Traceback").count() == 0
-    if path in ("", "train") and width == 390:
+    if path == "" and width == 390:
         page.screenshot(path=str(screenshots / f"{path or 'home'}_phone.png"), full_page=True)
 
 
