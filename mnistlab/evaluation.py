@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 CLASSES = list(range(10))
 
@@ -31,6 +30,10 @@ def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
     ``per_class`` (precision, recall, f1, support: lists of 10), and ``mistakes``: one
     ``[test index, true, predicted, confidence]`` row per misclassified digit, most confident first.
     """
+    # Imported here, not at the top: scikit-learn takes seconds to import, and the pages that only read
+    # saved metrics (Inspect, Compare, the charts) import this module without ever scoring anything.
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     y_true = np.asarray(y_true).astype(int)
     probs = np.asarray(probs, dtype=np.float64)
     pred = probs.argmax(axis=1)

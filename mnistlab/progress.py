@@ -53,6 +53,7 @@ class Tracker:
         self.history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "epoch_s": []}
         self.batches: list[list[float]] = []
         self.stopped = False
+        self.step = 0  # global batches done so far (the last chunk's end)
         self.samples = 0
         self.epoch = 0
         self.start = time.perf_counter()
@@ -110,7 +111,7 @@ class Tracker:
         now = time.perf_counter()
         self.train_time += now - self._chunk_start
         self._chunk_start = now
-        step = self._step(batch)
+        step = self.step = self._step(batch)
         n_fit = self.steps_per_epoch * self.config.batch_size
         self.samples = min(step * self.config.batch_size, n_fit * self.config.epochs)
         if self._warm is None:
@@ -148,7 +149,9 @@ class Tracker:
         h["val_loss"].append(_f(logs.get("val_loss")))
         h["val_accuracy"].append(_f(logs.get("val_accuracy")))
         h["epoch_s"].append(round(now - self._epoch_start, 3))
-        step = (epoch + 1) * self.steps_per_epoch
+        # Stopped part-way through, Keras still ends the epoch (validating the model as it is): report the
+        # batches actually done, not the whole epoch.
+        step = self.step if self.stopped else (epoch + 1) * self.steps_per_epoch
         if self.on_progress:
             self.on_progress(
                 Progress(
@@ -175,3 +178,21 @@ class Tracker:
 
 def _f(value) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else round(float(value), 6)
+
+
+def work_done(progress: dict | Progress | None) -> str | None:
+    """What a (stopped) training got through, from its last progress event: ``3 epochs``,
+    ``2 epochs and 37 of 106 batches of epoch 3`` or ``37 of 106 batches of epoch 1``; None without one."""
+    if progress is None:
+        return None
+    p = progress.to_dict() if isinstance(progress, Progress) else progress
+    epochs, step, total = p.get("epochs") or 0, p.get("step") or 0, p.get("total_steps") or 0
+    if not epochs or not total:
+        return None
+    per_epoch = max(1, total // epochs)
+    whole, batches = divmod(int(step), per_epoch)
+    epochs_text = f"{whole} epoch" + ("" if whole == 1 else "s")
+    if not batches:
+        return epochs_text
+    part = f"{batches} of {per_epoch} batches of epoch {whole + 1}"
+    return part if whole == 0 else f"{epochs_text} and {part}"

@@ -28,3 +28,8 @@ def duration(seconds: float | None) -> str:
 def percent(fraction: float | None, digits: int = 2) -> str:
     """A fraction as a percentage (``0.9812`` -> ``98.12 %``); '—' when unknown."""
     return "—" if fraction is None else f"{100 * fraction:.{digits}f} %"
+
+
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    """``1 seed``, ``3 seeds``, ``0 seeds`` (``plural_word`` for irregular ones: ``2 batches``)."""
+    return f"{count:,} {word if count == 1 else plural_word or word + 's'}"

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
+from mnistlab.app.manage_runs import manage_runs
 from mnistlab.app.state import get_store
-from mnistlab.app.widgets import runs_or_stop, show_error, show_problems
-from mnistlab.runs.store import StoreError
+from mnistlab.app.widgets import runs_or_stop, show_problems
 from mnistlab.study import comparison
 
 st.title("Compare")
@@ -112,37 +112,6 @@ with diff_col:
         )
 
 st.divider()
-with st.expander("Rename or delete runs"):
-    target = st.selectbox("Run", list(by_id), key="manage_run", format_func=lambda i: by_id[i].label)
-    rename_col, delete_col = st.columns(2, gap="large")
-    with rename_col:
-        new_name = st.text_input("New name", value=by_id[target].name, key=f"rename_{target}")
-        if st.button("Rename", key="rename_button"):
-            try:
-                store.rename(target, new_name)
-            except StoreError as exc:
-                show_error(exc)
-            else:
-                st.toast(f"Renamed to {new_name.strip()}.")
-                st.rerun()
-    with delete_col:
-        active = by_id[target].status == "running"
-        confirm = st.checkbox(
-            f"Yes, delete **{by_id[target].name}** and its model for good",
-            key="delete_confirm",
-            disabled=active,
-        )
-        if active:
-            st.caption("A run that is still training cannot be deleted; stop it on the Train page first.")
-        if st.button("Delete run", type="primary", disabled=not confirm or active, key="delete_button"):
-            try:
-                store.delete(target)
-            except StoreError as exc:
-                show_error(exc)
-            else:
-                for key in ("delete_confirm", "manage_run", "diff_a", "diff_b"):
-                    st.session_state.pop(key, None)
-                st.toast("Run deleted.")
-                st.rerun()
+manage_runs(store, by_id)
 
 show_problems(store)

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from mnistlab.app.layout import flow
 from mnistlab.app.state import get_runner, get_store
 from mnistlab.app.widgets import digit_gallery, job_row, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
@@ -11,6 +12,7 @@ from mnistlab.runs.store import StoreError
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs, submit_missing
 from mnistlab.study.comparison import notebook_rows
+from mnistlab.text import plural
 
 st.title("✍️ mnistlab")
 st.markdown(
@@ -20,56 +22,55 @@ st.markdown(
     "architectures against it, or draw a digit and watch a model read it."
 )
 
-links = st.columns(5)
-link("train", "Train a model", icon=":material/model_training:", where=links[0])
-link("compare", "Compare runs", icon=":material/bar_chart:", where=links[1])
-link("inspect", "Inspect mistakes", icon=":material/search:", where=links[2])
-link("draw", "Draw a digit", icon=":material/draw:", where=links[3])
-link("learn", "Learn how it works", icon=":material/school:", where=links[4])
+with flow():  # wraps onto two lines on a narrow window
+    link("train", "Train a model", icon=":material/model_training:")
+    link("compare", "Compare runs", icon=":material/bar_chart:")
+    link("inspect", "Inspect mistakes", icon=":material/search:")
+    link("draw", "Draw a digit", icon=":material/draw:")
+    link("learn", "Learn how it works", icon=":material/school:")
 
 st.divider()
-left, right = st.columns([4, 7], gap="large")
+store = get_store()
+runs = list_runs_safely(store)
+
+st.subheader("The notebook's study, and your runs")
+rows = notebook_rows(runs)
+st.dataframe(
+    [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
+    hide_index=True,
+    column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
+    column_config={
+        "#": st.column_config.NumberColumn(width=40),
+        "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
+        "Runs here": st.column_config.TextColumn(width=200),  # "97.43 ± 0.18 % (n=3)" in full
+        "Architecture": st.column_config.TextColumn(width=480),
+    },
+)
+if not runs:
+    st.caption("No runs saved yet: start the study below, or train one on the Train page.")
+else:
+    st.caption(
+        f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
+        "settings (all digits, standard epochs), mean ± standard deviation over seeds."
+    )
+
+left, right = st.columns(2, gap="large")
 
 with left:
     st.subheader("The data: 28×28 grey-scale digits")
     try:
-        mnist = load_mnist()
+        with st.spinner("Loading the sample digits…"):  # the first visit after a start reads the data set
+            mnist = load_mnist()
     except DataError as exc:
         st.error(f"The MNIST data could not be loaded: {exc}")
     else:
         picks = [int(np.flatnonzero(mnist.y_test == digit)[k]) for k in range(2) for digit in range(10)]
-        digit_gallery(
-            [mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks], per_row=10, scale=2
-        )
+        digit_gallery([mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks], scale=2)
         st.caption(
             "Two test digits per class. 60,000 training and 10,000 test images, bundled with mnistlab."
         )
 
-store = get_store()
-runs = list_runs_safely(store)
-
 with right:
-    st.subheader("The notebook's study, and your runs")
-    rows = notebook_rows(runs)
-    st.dataframe(
-        [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
-        hide_index=True,
-        column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
-        column_config={
-            "#": st.column_config.NumberColumn(width=40),
-            "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
-            "Runs here": st.column_config.TextColumn(width="small"),
-            "Architecture": st.column_config.TextColumn(width="large"),
-        },
-    )
-    if not runs:
-        st.caption("No runs saved yet: start the study below, or train one on the Train page.")
-    else:
-        st.caption(
-            f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
-            "settings (all digits, standard epochs), mean ± standard deviation over seeds."
-        )
-
     with st.container(border=True):
         st.markdown(
             "**Rerun the study** — the notebook's four networks, each with several seeds, as background "
@@ -82,7 +83,7 @@ with right:
             )
         )
         if c2.button(
-            f"Start the study ({len(NOTEBOOK_RESULTS)} networks × {seeds} seeds)",
+            f"Start the study ({len(NOTEBOOK_RESULTS)} networks × {plural(seeds, 'seed')})",
             type="primary",
             key="start_study",
         ):

@@ -18,6 +18,7 @@ from mnistlab.app.widgets import (
 )
 from mnistlab.data import DataError
 from mnistlab.evaluation import cell_mistakes, mistakes, top_confusion
+from mnistlab.labels import setting_label
 from mnistlab.runs.store import StoreError
 
 DIGITS = list(range(10))
@@ -98,7 +99,7 @@ else:
             if found:
                 images = _images([m.index for m in found[:MAX_SHOWN]])
                 if images is not None:
-                    digit_gallery(images, [f"{m.confidence:.0%} sure" for m in found[:MAX_SHOWN]], per_row=6)
+                    digit_gallery(images, [f"{m.confidence:.0%} sure" for m in found[:MAX_SHOWN]])
             else:
                 st.caption("No mistakes in this cell.")
 
@@ -134,9 +135,7 @@ else:
         if worst:
             images = _images([m.index for m in worst])
             if images is not None:
-                digit_gallery(
-                    images, [f"{m.true}→{m.predicted} · {m.confidence:.0%}" for m in worst], per_row=8
-                )
+                digit_gallery(images, [f"{m.true}→{m.predicted} · {m.confidence:.0%}" for m in worst])
             st.caption(
                 f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "
                 f"out of {metrics.get('n', 10000):,} test digits."
@@ -165,7 +164,9 @@ with spec_col:
             hide_index=True,
             column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
         )
-        st.dataframe([{"Setting": k, "Value": str(v)} for k, v in run.config.items()], hide_index=True)
+        st.dataframe(
+            [{"Setting": setting_label(k), "Value": str(v)} for k, v in run.config.items()], hide_index=True
+        )
     if run.has_model:
         link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})
 

@@ -5,6 +5,8 @@ import streamlit as st
 from mnistlab.app import builder
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.export_view import code_view
+from mnistlab.app.layer_row import layer_buttons
+from mnistlab.app.layout import flow
 from mnistlab.app.state import get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     STATUS_ICONS,
@@ -14,13 +16,17 @@ from mnistlab.app.widgets import (
     progress_text,
     show_error,
 )
+from mnistlab.labels import user_words
+from mnistlab.naming import run_name_base, taken_names, unused_run_name
+from mnistlab.progress import work_done
 from mnistlab.runs.jobs import JobError
 from mnistlab.runs.store import StoreError, check_run_name
 from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
-from mnistlab.text import duration
+from mnistlab.text import duration, plural
 from mnistlab.training import FULL_TRAIN_SET, OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig
 
 DRAFT, PRESET, FOCUS, NEXT_UID = "train_draft", "train_preset", "train_focus_job", "train_next_uid"
+EDITED = "your own (edited) — pick a preset to start again"
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
 ADD_LABELS = {
     "dense": "Dense",
@@ -79,12 +85,16 @@ def _suggest_lr() -> None:
 arch_col, summary_col = st.columns([3, 2], gap="large")
 with arch_col:
     st.subheader("Architecture")
+    # Once the layers are edited the box says so: picking the same preset again is then a change, which
+    # loads its layers afresh (a selectbox calls on_change only when its value changes).
+    if st.session_state[PRESET] is None and st.session_state.get("train_start_from") in PRESETS:
+        st.session_state["train_start_from"] = EDITED
     st.selectbox(
         "Start from a preset",
-        list(PRESETS),
+        [*PRESETS, EDITED] if st.session_state[PRESET] is None else list(PRESETS),
         key="train_start_from",
         on_change=_load_preset,
-        format_func=lambda p: f"{p} — {PRESETS[p].summary()}",
+        format_func=lambda p: f"{p} — {PRESETS[p].summary()}" if p in PRESETS else p,
         help="Loads the preset's layers below; edit them freely to make your own architecture.",
     )
     st.caption(
@@ -94,69 +104,45 @@ with arch_col:
     draft = st.session_state[DRAFT]
     for index, layer in enumerate(draft):
         uid, kind = layer["uid"], layer["kind"]
-        with st.container(border=True):
-            # Name, up to three settings (conv2d has three), then move up / down / remove.
-            cols = st.columns([1.1, 1.2, 1.2, 1.2, 0.42, 0.42, 0.42], vertical_alignment="center")
-            cols[0].markdown(f"**{index + 1}. {kind.replace('_', ' ').title()}**")
-            slot = 1
+        with st.container(border=True), flow(vertical_alignment="bottom"):
+            # Name, up to three settings (conv2d has three), then move up / down / remove: a row that wraps.
+            st.markdown(f"**{index + 1}. {ADD_LABELS[kind]}**", width=90)
             for param in builder.PARAMS[kind]:
                 key = f"layer_{uid}_{param}"
                 if param == "activation":
-                    value = cols[slot].selectbox(
+                    value = st.selectbox(
                         "Activation",
                         ACTIVATIONS,
                         key=key,
                         index=ACTIVATIONS.index(layer[param]) if layer[param] in ACTIVATIONS else 0,
+                        width=130,
                     )
                 else:
                     label, step = NUMBER_PARAMS[param]
                     is_rate = param == "rate"
-                    value = cols[slot].number_input(
+                    value = st.number_input(
                         label,
                         value=float(layer[param]) if is_rate else int(layer[param]),
                         step=step,
                         key=key,
                         format="%.2f" if is_rate else "%d",
+                        width=130,
                     )
                 if value != layer[param]:
+                    was_preset = st.session_state[PRESET]
                     _edit(builder.set_value, uid, param, value)
-                slot += 1
-            cols[4].button(
-                "",
-                icon=":material/arrow_upward:",
-                key=f"up_{uid}",
-                help="Move up",
-                disabled=index == 0,
-                on_click=_edit,
-                args=(builder.move_layer, index, -1),
+                    if was_preset:
+                        st.rerun()  # so the preset box above says "edited" right away
+            layer_buttons(index, uid, len(draft), _edit)
+    with flow():
+        for kind in builder.DEFAULTS:
+            st.button(
+                f"+ {ADD_LABELS[kind]}",
+                key=f"add_{kind}",
+                help=f"Add a {ADD_LABELS[kind]} layer at the end",
+                on_click=_add_layer,
+                args=(kind,),
             )
-            cols[5].button(
-                "",
-                icon=":material/arrow_downward:",
-                key=f"down_{uid}",
-                help="Move down",
-                disabled=index == len(draft) - 1,
-                on_click=_edit,
-                args=(builder.move_layer, index, 1),
-            )
-            cols[6].button(
-                "",
-                icon=":material/delete:",
-                key=f"remove_{uid}",
-                help="Remove this layer",
-                on_click=_edit,
-                args=(builder.remove_layer, index),
-            )
-    add_cols = st.columns(5)
-    for col, kind in zip(add_cols, builder.DEFAULTS, strict=False):
-        col.button(
-            f"+ {ADD_LABELS[kind]}",
-            key=f"add_{kind}",
-            width="stretch",
-            help=f"Add a {kind} layer at the end",
-            on_click=_add_layer,
-            args=(kind,),
-        )
 
 spec, spec_error = None, None
 preset_name = st.session_state[PRESET]
@@ -168,7 +154,7 @@ except SpecError as exc:
 with summary_col:
     st.subheader("Model summary")
     if spec_error:
-        show_error(spec_error)
+        show_error(user_words(spec_error))
     else:
         rows = builder.summary_rows(spec)
         st.metric(
@@ -200,7 +186,7 @@ with st.container(border=True):
         "Learning rate",
         value=SUGGESTED_LR["adam"],
         step=0.0005,
-        format="%.4f",
+        format="%g",  # 0.005, 0.0001, 1e-05: small rates stay readable
         key="train_lr",
         help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
     )
@@ -218,8 +204,8 @@ with st.container(border=True):
     run_name = c[2].text_input(
         "Run name",
         key="train_name",
-        placeholder=preset_name or "custom",
-        help="Shown on Compare and Inspect; defaults to the preset's name.",
+        placeholder=run_name_base(preset_name, seed),
+        help="Shown on Compare and Inspect; left empty, the preset's name (and the seed, if not 0).",
     )
     c[3].markdown("&nbsp;")
     start = c[3].button(
@@ -231,8 +217,8 @@ code_view(spec, {**settings, "seed": seed, "train_subset": subset}, key="train_c
 
 if start:
     problems = []
-    if spec_error:
-        problems.append(f"Architecture: {spec_error}")
+    if spec_error:  # its message is already shown under Model summary: point there rather than repeat it
+        problems.append("Architecture: fix the layer named under Model summary first.")
     try:
         config = TrainConfig(
             epochs=epochs,
@@ -243,13 +229,13 @@ if start:
             train_subset=subset,
         )
     except ConfigError as exc:
-        problems.append(f"Training settings: {exc}")
+        problems.append(f"Training settings: {user_words(exc)}")
     name = None
     try:
         name = (
             check_run_name(run_name)
             if run_name.strip()
-            else get_runner().unused_name(preset_name or "custom")
+            else unused_run_name(run_name_base(preset_name, seed), taken_names(get_store(), get_runner()))
         )
     except StoreError as exc:
         problems.append(f"Run name: {exc}")
@@ -269,6 +255,11 @@ if start:
 # ------------------------------------------------------------------------------------------ live jobs
 
 
+def _stop_job(runner, job_id: str) -> None:
+    runner.stop(job_id)
+    st.toast("Stopping… the run keeps what it learned so far.", icon=":material/stop_circle:")
+
+
 def _show_job(job, runner) -> None:
     """The live (or final) view of one job."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
@@ -284,9 +275,15 @@ def _show_job(job, runner) -> None:
     elif job.status == "running":
         bar, stop = st.columns([6, 1], vertical_alignment="center")
         bar.progress(job.fraction, text=progress_text(job.progress))
-        if stop.button("Stop", key=f"stop_{job.id}", icon=":material/stop_circle:", width="stretch"):
-            runner.stop(job.id)
-            st.toast("Stopping… the run keeps what it learned so far.")
+        # In the click's callback: it runs first thing, before the live view redraws its charts.
+        stop.button(
+            "Stop",
+            key=f"stop_{job.id}",
+            icon=":material/stop_circle:",
+            width="stretch",
+            on_click=_stop_job,
+            args=(runner, job.id),
+        )
     elif job.status in ("completed", "stopped"):
         try:
             run = get_store().load(job.run_id) if job.run_id else None
@@ -295,9 +292,10 @@ def _show_job(job, runner) -> None:
             show_error(exc)
         if run is not None and run.test_accuracy is not None:
             word = "Finished" if job.status == "completed" else "Stopped early"
+            done = work_done(job.progress) if job.status == "stopped" else None
             st.success(
-                f"{word}: test accuracy **{run.test_accuracy:.2%}** after {run.epochs_done} epoch(s) "
-                f"in {duration(run.duration_s)}.",
+                f"{word}: test accuracy **{run.test_accuracy:.2%}** after "
+                f"{done or plural(run.epochs_done, 'epoch')} in {duration(run.duration_s)}.",
                 icon=":material/target:",
             )
             links = st.columns(3)

@@ -562,19 +562,19 @@ def train_page(artifacts, monkeypatch):
         jobs.shutdown()
 
 
-PAGE_CASES = [
-    ("train_epochs", 0, "epochs"),
-    ("train_epochs", 10**9, "epochs"),
-    ("train_epochs", -3, "epochs"),
-    ("train_lr", 0.0, "learning_rate"),
-    ("train_lr", -0.5, "learning_rate"),
-    ("train_lr", 1e6, "learning_rate"),
-    ("train_seed", -1, "seed"),
-    ("train_seed", 2**40, "seed"),
-    ("train_subset", 5, "train_subset"),
-    ("train_subset", 10**7, "train_subset"),
-    ("layer_1_units", 0, "units"),
-    ("layer_1_units", 10**6, "units"),
+PAGE_CASES = [  # the page names each setting as its form does ("Training digits", not train_subset)
+    ("train_epochs", 0, "Epochs"),
+    ("train_epochs", 10**9, "Epochs"),
+    ("train_epochs", -3, "Epochs"),
+    ("train_lr", 0.0, "Learning rate"),
+    ("train_lr", -0.5, "Learning rate"),
+    ("train_lr", 1e6, "Learning rate"),
+    ("train_seed", -1, "Seed"),
+    ("train_seed", 2**40, "Seed"),
+    ("train_subset", 5, "Training digits"),
+    ("train_subset", 10**7, "Training digits"),
+    ("layer_1_units", 0, "Units"),
+    ("layer_1_units", 10**6, "Units"),
 ]
 
 

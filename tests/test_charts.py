@@ -46,6 +46,11 @@ def test_overlay_accuracy_bars_and_scatter():
     bars = charts.accuracy_bars(["base", "drop"], [97.0, 98.0], [0.2, 0.0], reference={"base": 97.31})
     assert list(bars.data[0].error_y.array) == [0.2, 0.0]
     assert list(bars.data[1].x) == ["base"] and list(bars.data[1].y) == [97.31]
+    # Values are written under the bars, not inside them where the notebook's mark would cross them out.
+    assert bars.data[0].text is None and list(bars.layout.xaxis.ticktext) == [
+        "base<br><b>97.00 %</b>",
+        "drop<br><b>98.00 %</b>",
+    ]
     scatter = charts.accuracy_vs_params(["a"], [101770], [97.0])
     assert scatter.layout.xaxis.type == "log"
 

@@ -90,7 +90,7 @@ def test_diff_marks_what_differs():
     rows = {r["Setting"]: r for r in comparison.diff_rows(make_run("a"), make_run("b", "deeper", seed=4))}
     assert rows["Layer 1"]["Differs"] and rows["Layer 1"]["B"] == "Dense(256)"
     assert rows["Layer 2"]["A"] == "—"
-    assert rows["seed"]["Differs"] and not rows["optimizer"]["Differs"]
+    assert rows["Seed"]["Differs"] and not rows["Optimizer"]["Differs"]
 
 
 def test_notebook_rows_show_reported_and_saved_accuracy():

@@ -35,9 +35,9 @@ def test_builder_edits_update_the_summary(artifacts):
         "Dense(64)",
         "Dense(10, softmax)",
     ]
-    at.button(key="up_3").click().run()  # Dense(64) above the dropout
+    at.button(key="iconbtn-up-3").click().run()  # Dense(64) above the dropout
     assert list(at.dataframe[0].value["Layer"])[2] == "Dense(64)"
-    at.button(key="remove_1").click().run()
+    at.button(key="iconbtn-remove-1").click().run()
     assert at.metric[0].value == f"{(784 + 1) * 64 + (64 + 1) * 10:,}"
     at.selectbox(key="train_start_from").set_value("cnn").run()
     assert "Conv2D(16, 5x5)" in list(at.dataframe[0].value["Layer"])
@@ -47,7 +47,7 @@ def test_builder_edits_update_the_summary(artifacts):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda at: at.number_input(key="layer_1_units").set_value(0), "units is 0"),
+        (lambda at: at.number_input(key="layer_1_units").set_value(0), "Units is 0"),
         (
             lambda at: (
                 at.button(key="add_dropout").click().run().number_input(key="layer_2_rate").set_value(1.5)
@@ -55,7 +55,7 @@ def test_builder_edits_update_the_summary(artifacts):
             "below 1",
         ),
         (lambda at: at.text_input(key="train_name").input("a/b"), "may not contain '/'"),
-        (lambda at: at.number_input(key="train_subset").set_value(50), "train_subset is 50"),
+        (lambda at: at.number_input(key="train_subset").set_value(50), "Training digits is 50"),
     ],
 )
 def test_bad_input_shows_an_error_and_submits_nothing(artifacts, clean_runner, edit, message):
@@ -152,7 +152,7 @@ def test_switching_presets_shows_and_trains_the_new_presets_layers(artifacts, cl
     at.selectbox(key="train_start_from").set_value("dropout").run()
     units = [w.value for w in at.number_input if str(w.key).endswith("_units")]
     assert units == [256, 128]
-    at.button(key="remove_5").click().run()  # drop the last dropout, then add a fresh dense layer
+    at.button(key="iconbtn-remove-5").click().run()  # drop the last dropout, then add a fresh dense layer
     at.button(key="add_dense").click().run()
     assert [w.value for w in at.number_input if str(w.key).endswith("_units")] == [256, 128, 128]
     at.selectbox(key="train_start_from").set_value("tuned").run()

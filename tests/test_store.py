@@ -1,4 +1,6 @@
 import json
+import os
+import time
 
 import pytest
 
@@ -75,6 +77,7 @@ def test_corrupt_runs_are_reported_and_skipped(store):
     (store.path(broken) / "spec.json").write_text("{not json")
     half = store.root / "20990101-000000-half-0000"
     half.mkdir()  # a folder without run.json (creation interrupted) is not a run
+    os.utime(half, (time.time() - 60, time.time() - 60))  # older than a creation takes
     bad_spec = make_run(store, "bad spec")
     (store.path(bad_spec) / "spec.json").write_text(json.dumps({"name": "x", "layers": [{"kind": "warp"}]}))
     assert [r.id for r in store.list_runs()] == [good]

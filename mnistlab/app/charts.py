@@ -3,6 +3,8 @@ matrix, class probabilities, and the Learn page's demonstrations."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -38,6 +40,29 @@ def ema(values: list[float], alpha: float = 0.15) -> list[float]:
     return out
 
 
+def debiased_ema(values: list[float], alpha: float) -> list[float]:
+    """An EMA that starts from nothing and divides out its start-up bias (as Adam does), NaN-tolerant.
+
+    A plain EMA starts at the first value and drags it along for many points: on a short run, where the loss
+    falls steeply in the first few chunks, the smoothed line stayed far above the real one. Here every point is
+    the exponentially weighted mean of the values seen so far, so the line follows from the start.
+    """
+    out: list[float] = []
+    level, weight = 0.0, 0.0
+    for v in values:
+        if v is not None and np.isfinite(v):
+            level = alpha * v + (1 - alpha) * level
+            weight = alpha + (1 - alpha) * weight
+        out.append(level / weight if weight else float("nan"))
+    return out
+
+
+def smoothing_for(points: int, alpha: float = 0.3) -> float:
+    """The EMA weight for a curve of ``points``: ``alpha``, or more (less smoothing) on a short run, so the
+    smoothing window is at most about an eighth of the curve."""
+    return min(0.7, max(alpha, 2 / (points / 8 + 1)))
+
+
 def batch_curves(batches: list[list[float]], alpha: float = 0.3, max_points: int = 400) -> go.Figure:
     """Per-batch loss and accuracy from ``[[step, loss, acc], ...]``: each chunk's mean (faint) and its EMA (bold).
 
@@ -49,7 +74,7 @@ def batch_curves(batches: list[list[float]], alpha: float = 0.3, max_points: int
     steps = [batches[i][0] for i in keep]
     for col, idx in ((1, 1), (2, 2)):
         raw = [b[idx] for b in batches]
-        smooth = ema(raw, alpha)
+        smooth = debiased_ema(raw, smoothing_for(len(raw), alpha))
         fig.add_trace(
             go.Scatter(
                 x=steps,
@@ -144,8 +169,6 @@ def accuracy_bars(
             y=means,
             error_y={"type": "data", "array": stds, "visible": True},
             marker_color=PALETTE[0],
-            text=[f"{m:.2f}" for m in means],
-            textposition="inside",
             name="test accuracy",
             hovertemplate="%{x}<br>%{y:.2f} %<extra></extra>",
         )
@@ -163,6 +186,11 @@ def accuracy_bars(
         )
     low = min([m - s for m, s in zip(means, stds, strict=False)] or [0])
     fig.update_yaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
+    # Each bar's value under its name, where nothing (whisker, the notebook's mark) can cross it out.
+    fig.update_xaxes(
+        tickvals=labels,
+        ticktext=[f"{label}<br><b>{m:.2f} %</b>" for label, m in zip(labels, means, strict=False)],
+    )
     return _layout(fig, height=360)
 
 
@@ -175,12 +203,19 @@ def accuracy_vs_params(names: list[str], params: list[int], accuracies: list[flo
             mode="markers+text",
             text=names,
             textposition="top center",
+            cliponaxis=False,  # a label near the plot's edge is drawn whole
             marker={"size": 11, "color": PALETTE[0]},
             hovertemplate="%{text}<br>%{x:,} params<br>%{y:.2f} %<extra></extra>",
         )
     )
-    fig.update_xaxes(type="log", title_text="trainable parameters (log scale)")
-    fig.update_yaxes(title_text="test accuracy (%)")
+    # Room around the points for their labels: half a decade either side, and a margin above the top point.
+    logs = [math.log10(max(p, 1)) for p in params] or [0.0]
+    low, high = min(accuracies or [0.0]), max(accuracies or [100.0])
+    pad = max(0.5, (high - low) * 0.15)
+    fig.update_xaxes(
+        type="log", title_text="trainable parameters (log scale)", range=[min(logs) - 0.5, max(logs) + 0.5]
+    )
+    fig.update_yaxes(title_text="test accuracy (%)", range=[low - pad, high + 2 * pad])
     return _layout(fig, height=360)
 
 

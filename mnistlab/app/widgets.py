@@ -72,12 +72,17 @@ def show_error(exc: BaseException | str, prefix: str = "") -> None:
 def run_header(run: Run) -> None:
     """A compact header: name, status, accuracy, parameters, epochs, training time."""
     st.subheader(f"{STATUS_ICONS.get(run.status, '')} {run.name}")
-    cols = st.columns(5)
-    cols[0].metric("Test accuracy", "—" if run.test_accuracy is None else f"{run.test_accuracy:.2%}")
-    cols[1].metric("Parameters", f"{run.params:,}")
-    cols[2].metric("Epochs", run.epochs_done)
-    cols[3].metric("Training time", "—" if run.duration_s is None else f"{float(run.duration_s):.1f} s")
-    cols[4].metric("Status", run.status)
+    from mnistlab.app.layout import flow
+
+    with flow(gap="medium"):  # five metrics that wrap on a narrow window instead of cutting their values
+        for label, value in (
+            ("Test accuracy", "—" if run.test_accuracy is None else f"{run.test_accuracy:.2%}"),
+            ("Parameters", f"{run.params:,}"),
+            ("Epochs", run.epochs_done),
+            ("Training time", "—" if run.duration_s is None else f"{float(run.duration_s):.1f} s"),
+            ("Status", run.status),
+        ):
+            st.metric(label, value, width="content")
     imported = " · imported" if run.imported else ""
     st.caption(f"{architecture_text(run)}{imported} · run id `{run.id}`")
     if run.error:
@@ -128,17 +133,13 @@ def digit_tile(image: np.ndarray, scale: int = 3) -> np.ndarray:
     return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
 
 
-def digit_gallery(
-    images: Iterable[np.ndarray], captions: Iterable[str], per_row: int = 10, scale: int = 3
-) -> None:
-    """Digits in a grid of ``per_row`` columns, each with a caption."""
-    images, captions = list(images), list(captions)
-    for start in range(0, len(images), per_row):
-        cols = st.columns(per_row)
-        for col, image, caption in zip(
-            cols, images[start : start + per_row], captions[start : start + per_row], strict=False
-        ):
-            col.image(digit_tile(image, scale), caption=caption, width="stretch")
+def digit_gallery(images: Iterable[np.ndarray], captions: Iterable[str], scale: int = 3) -> None:
+    """Digits, each ``28 * scale`` px wide with its caption, in rows that wrap to fit the window."""
+    from mnistlab.app.layout import flow
+
+    with flow(gap="xsmall"):
+        for image, caption in zip(images, captions, strict=False):
+            st.image(digit_tile(image, scale), caption=caption, width=28 * scale)
 
 
 # -------------------------------------------------------------------------------------------------- jobs

@@ -44,6 +44,14 @@ class StoreError(Exception):
     """A store operation that cannot be done; the message says why and what to do."""
 
 
+# A run folder without run.json is being created (not damaged) while it carries this marker, for at most
+# CREATING_MARKER_MAX_S (a process killed while creating leaves one behind), or while younger than
+# BEING_CREATED_S (folders made by an older version, without the marker).
+CREATING = ".creating"
+CREATING_MARKER_MAX_S = 600.0
+BEING_CREATED_S = 10.0
+
+
 class RunNotFound(StoreError):
     pass
 
@@ -210,10 +218,12 @@ class RunStore:
         }
         try:
             folder.mkdir(parents=True, exist_ok=False)
+            (folder / CREATING).touch()  # readers: this folder is being created, not damaged
             atomic_write_json(folder / "spec.json", spec.to_dict())
             atomic_write_json(folder / "config.json", config)
             atomic_write_json(folder / "history.json", {})
             atomic_write_json(folder / "run.json", meta)  # last: a folder without run.json is not a run
+            (folder / CREATING).unlink(missing_ok=True)
         except FileExistsError:
             raise StoreError(f"A run with id {run_id!r} already exists.") from None
         except OSError as exc:
@@ -357,11 +367,32 @@ class RunStore:
         """(folder name, what is wrong) for every folder in the store that is not a readable run."""
         found = []
         for run_id in self._ids():
+            if self.being_created(run_id):
+                continue
             try:
                 self.load(run_id)
             except StoreError as exc:
                 found.append((run_id, str(exc)))
         return found
+
+    def being_created(self, run_id: str) -> bool:
+        """Whether ``run_id``'s folder has no run.json yet because ``create`` is still writing it: it carries
+        the creation marker (a fresh one), or it is younger than ``BEING_CREATED_S``. Such a folder is not
+        reported as damaged."""
+        folder = self.path(run_id)
+        if (folder / "run.json").is_file():
+            return False
+        now = time.time()
+        try:
+            marker = (folder / CREATING).stat().st_mtime
+        except OSError:
+            marker = None
+        if marker is not None and now - marker < CREATING_MARKER_MAX_S:
+            return True
+        try:
+            return now - folder.stat().st_mtime < BEING_CREATED_S
+        except OSError:  # removed meanwhile: nothing to report either
+            return True
 
     def model_path(self, run_id: str) -> Path:
         path = self._existing(run_id) / "model.keras"

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from mnistlab.export.importing import architecture_text
+from mnistlab.labels import setting_label
 from mnistlab.runs.store import Run
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import stats
@@ -34,6 +35,7 @@ def run_row(run: Run) -> dict:
         "Epochs": run.epochs_done,
         "Batch size": config.get("batch_size"),
         "Optimizer": config.get("optimizer"),
+        "Seed": config.get("seed"),
         "Test accuracy (%)": None if run.test_accuracy is None else round(100 * run.test_accuracy, 2),
         "Training time (s)": None if run.duration_s is None else round(float(run.duration_s), 1),
         "Status": run.status,
@@ -151,7 +153,7 @@ def diff_rows(a: Run, b: Run) -> list[dict]:
         rows.append(_row(f"Layer {i + 1}", la, lb))
     keys = list(dict.fromkeys([*(a.config or {}), *(b.config or {})]))
     for key in keys:
-        rows.append(_row(key, (a.config or {}).get(key, "—"), (b.config or {}).get(key, "—")))
+        rows.append(_row(setting_label(key), (a.config or {}).get(key, "—"), (b.config or {}).get(key, "—")))
     acc = [None if r.test_accuracy is None else f"{r.test_accuracy:.2%}" for r in (a, b)]
     rows.append(_row("Test accuracy", acc[0] or "—", acc[1] or "—"))
     return rows

@@ -142,7 +142,7 @@ def serve(artifacts: Path, browser, log: Path):
         # The first session after start-up is served before the app has declared its pages; open the home
         # page once so that every test sees the app's own navigation.
         page = browser.new_page(viewport=VIEWPORT)
-        page.goto(f"{url}/home")
+        page.goto(url)
         page.get_by_role("link", name="Draw").first.wait_for(timeout=60_000)
         page.close()
         yield url

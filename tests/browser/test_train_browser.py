@@ -56,8 +56,13 @@ def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_unti
     # Stop ends it within a second or two, keeping what it learned: a test accuracy and links onwards.
     # Scoped to the page body: while a script runs, Streamlit's own header shows a "Stop" button too.
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
-    page.get_by_text(re.compile(r"^(Stopped early|Finished): test accuracy")).wait_for(timeout=30_000)
+    result = page.get_by_text(re.compile(r"^(Stopped early|Finished): test accuracy"))
+    result.wait_for(timeout=30_000)
     wait_until_idle(page)
+    # What was done, honestly: whole epochs, or the batches of the epoch it stopped in.
+    assert re.search(
+        r" after (\d+ epochs?|(\d+ epochs? and )?\d+ of \d+ batches of epoch \d+) in ", result.inner_text()
+    )
     assert page.locator(".js-plotly-plot").count() >= 2  # batch curves and per-epoch curves
     page.screenshot(path=str(screenshots / "train_finished.png"))
 
