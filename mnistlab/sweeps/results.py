@@ -98,8 +98,9 @@ def pareto_front(points: list[tuple[float, float]], maximize_y: bool = True) -> 
 # ------------------------------------------------------------------------------------------- summaries
 
 
-def summary(study, sweep: SweepSpec, sweep_id: str) -> dict:
-    """What ``summary.json`` holds: the sweep, every trial (id, params, status, metric, run ids), the best."""
+def summary(study, sweep: SweepSpec, sweep_id: str, with_importance: bool = True) -> dict:
+    """What ``summary.json`` holds: the sweep, every trial (id, params, status, metric, run ids), the best,
+    and (``with_importance``: about half a second of fANOVA) each setting's importance."""
     rows = trial_rows(study, sweep)
     best = best_row(rows, sweep)
     train_s = sum(r["train_s"] or 0 for r in rows)
@@ -137,7 +138,7 @@ def summary(study, sweep: SweepSpec, sweep_id: str) -> dict:
             "metric": best["value"],
             "run_ids": best["run_ids"],
         },
-        "importance": importances(study, sweep),
+        "importance": importances(study, sweep) if with_importance else {},
     }
 
 
@@ -192,7 +193,7 @@ def markdown(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(sweeps, sweep_id: str, study, sweep: SweepSpec) -> dict:
-    data = summary(study, sweep, sweep_id)
+def write_summary(sweeps, sweep_id: str, study, sweep: SweepSpec, with_importance: bool = True) -> dict:
+    data = summary(study, sweep, sweep_id, with_importance)
     sweeps.write_summary(sweep_id, data, markdown(data))
     return data

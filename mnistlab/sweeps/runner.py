@@ -395,14 +395,14 @@ class SweepDriver:
             trial.set_user_attr("error", errors[0])
             self.study.tell(trial, state=TrialState.FAIL)
             event.status, event.message = "failed", errors[0]
-        self._write_summary()
+        self._write_summary(with_importance=False)  # importance once, at the end
         self.on_event(event)
 
-    def _write_summary(self) -> None:
+    def _write_summary(self, with_importance: bool = True) -> None:
         from mnistlab.sweeps.results import write_summary
 
         try:
-            write_summary(self.sweeps, self.sweep_id, self.study, self.sweep)
+            write_summary(self.sweeps, self.sweep_id, self.study, self.sweep, with_importance)
         except (OSError, StoreError, ValueError) as exc:
             log.warning("could not write the summary of sweep %s: %s", self.sweep_id, exc)
 
