@@ -34,8 +34,9 @@ def quality(job) -> float:
 class FakeTraining:
     """Reports a validation curve that rises to ``quality(job)``; counts epochs trained; can be held."""
 
-    def __init__(self, pause_s: float = 0.05):
+    def __init__(self, pause_s: float = 0.05, make_runs: bool = False):
         self.pause_s = pause_s
+        self.make_runs = make_runs  # also save each training as a run in the store (no model)
         self.lock = threading.Lock()
         self.epochs_trained = 0
         self.started: list[str] = []
@@ -44,6 +45,18 @@ class FakeTraining:
     def __call__(self, job, context):
         with self.lock:
             self.started.append(job.id)
+        run_id = None
+        if self.make_runs:
+            run_id = context.store.create(job.spec, job.config.to_dict(), name=job.name, preset=job.preset)
+            context.set_run(run_id)
+        status = self._train(job, context)
+        if run_id:
+            context.store.finish(
+                run_id, status, epochs_done=len(context.runner.get(job.id).history.get("loss", []))
+            )
+        return status
+
+    def _train(self, job, context) -> str:
         epochs = job.config.epochs
         for epoch in range(1, epochs + 1):
             val = quality(job) * (1 - 0.5**epoch) + 0.0001 * job.config.seed
