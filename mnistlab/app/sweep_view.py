@@ -239,7 +239,15 @@ def controls(info: SweepInfo) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _importance(sweep_id: str, completed: int, artifacts: str) -> dict:
+    """fANOVA importance for this many completed trials: from summary.json when the sweep wrote it for the same
+    trials (a finished sweep opens without fitting a forest, or importing scikit-learn), else computed."""
     sweeps = SweepStore(Path(artifacts) / "sweeps")
+    try:
+        saved = json.loads((sweeps.path(sweep_id) / "summary.json").read_text())
+        if saved.get("counts", {}).get("completed") == completed and saved.get("importance"):
+            return saved["importance"]
+    except (OSError, ValueError, AttributeError):
+        pass
     sweep = sweeps.load_spec(sweep_id)
     return importances(load_study(sweeps, sweep_id, sweep), sweep)
 
