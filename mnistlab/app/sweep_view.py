@@ -347,15 +347,14 @@ def results(info: SweepInfo) -> None:
     if best:
         best_panel(best, metric)
     space = sweep.to_dict()["space"]
+    st.subheader("Parallel coordinates")
+    if sum(r["status"] == "completed" for r in rows) >= 1:
+        st.plotly_chart(parallel_coordinates(rows, space, metric), key="sweep_parcoords")
+        st.caption("Each line is a completed trial, coloured by its accuracy; drag along an axis to filter.")
+    else:
+        st.caption("Appears once a trial completes.")
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader("Parallel coordinates")
-        if sum(r["status"] == "completed" for r in rows) >= 1:
-            st.plotly_chart(parallel_coordinates(rows, space, metric), key="sweep_parcoords")
-            st.caption("Each line is a completed trial; drag along an axis to filter.")
-        else:
-            st.caption("Appears once a trial completes.")
-    with right:
         st.subheader("Which settings mattered")
         completed = sum(r["status"] == "completed" for r in rows)
         found = _importance(info.id, completed, str(manager.sweeps.root.parent))
@@ -367,13 +366,13 @@ def results(info: SweepInfo) -> None:
             )
         else:
             st.caption("Needs at least three completed trials that differ.")
-    left, right = st.columns(2, gap="large")
-    with left:
+    with right:
         st.subheader("Accuracy against a setting")
         key = st.selectbox("Setting", sweep.keys, key="sweep_x")
         log = isinstance(space.get(key), dict) and bool(space[key].get("log"))
         st.plotly_chart(metric_vs_setting(rows, key, metric, log=log), key="sweep_vs_setting")
-    with right:
+    left, right = st.columns(2, gap="large")
+    with left:
         st.subheader("Accuracy against cost")
         cost = st.radio(
             "Cost",
@@ -386,9 +385,12 @@ def results(info: SweepInfo) -> None:
             metric_vs_cost(rows, cost, metric, sweep.direction == "maximize"), key="sweep_vs_cost"
         )
         st.caption("Orange: the Pareto front, trials no other trial beats on both accuracy and cost.")
-    st.subheader("Epoch by epoch")
-    st.plotly_chart(trial_curves(rows, metric), key="sweep_curves")
-    st.caption("Dotted grey lines are pruned trials: stopped after an epoch where they trailed the others.")
+    with right:
+        st.subheader("Epoch by epoch")
+        st.plotly_chart(trial_curves(rows, metric), key="sweep_curves")
+        st.caption(
+            "Dotted grey lines are pruned trials: stopped after an epoch where they trailed the others."
+        )
 
 
 def best_panel(best: dict, metric: str) -> None:
