@@ -24,9 +24,10 @@ def run_once(raw: dict, prune: bool, folder: Path) -> dict:
     from mnistlab.runs.jobs import JobRunner
     from mnistlab.runs.store import RunStore
     from mnistlab.sweeps.results import summary
-    from mnistlab.sweeps.runner import load_study, run_sweep
+    from mnistlab.sweeps.runner import run_sweep
     from mnistlab.sweeps.spec import parse_sweep
     from mnistlab.sweeps.store import SweepStore
+    from mnistlab.sweeps.study import load_study
 
     sweep = parse_sweep({**raw, "prune": prune})
     sweeps = SweepStore(folder / "sweeps")

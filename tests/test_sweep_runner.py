@@ -16,10 +16,12 @@ import time
 import pytest
 
 from mnistlab.runs.jobs import JobRunner
+from mnistlab.sweeps.manager import SweepManager
 from mnistlab.sweeps.results import best_row, importances, pareto_front, trial_rows
-from mnistlab.sweeps.runner import SweepManager, load_study, run_sweep
+from mnistlab.sweeps.runner import run_sweep
 from mnistlab.sweeps.spec import parse_sweep
 from mnistlab.sweeps.store import SweepStore
+from mnistlab.sweeps.study import load_study
 
 CONFIG = {"epochs": 3, "train_subset": 1000, "batch_size": 64}
 
@@ -239,7 +241,7 @@ def test_resume_after_a_crash_fails_the_running_trial_and_asks_it_again(sweeps, 
     assert run_sweep(sweeps, sweep_id, runner, poll_s=0.01) == "completed"
     # A crash: a process asked for a fourth trial, started training and died (its pid is gone).
     study = load_study(sweeps, sweep_id)
-    from mnistlab.sweeps.runner import distributions
+    from mnistlab.sweeps.study import distributions
 
     crashed = study.ask(distributions(sweep))
     sweeps.set_state(sweep_id, status="running", pid=2**22 + 12345)

@@ -26,8 +26,8 @@ from mnistlab.app.widgets import STATUS_ICONS, link, show_error
 from mnistlab.runs.store import StoreError, artifacts_dir
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, setting_options, suggestion, sweep_from_form
+from mnistlab.sweeps.manager import SweepManager
 from mnistlab.sweeps.results import best_row, format_param, format_value, importances, trial_rows
-from mnistlab.sweeps.runner import SweepManager, load_study
 from mnistlab.sweeps.spec import (
     MAX_TRIALS,
     METHODS,
@@ -37,6 +37,7 @@ from mnistlab.sweeps.spec import (
     parse_sweep_json,
 )
 from mnistlab.sweeps.store import SweepInfo, SweepStore
+from mnistlab.sweeps.study import load_study
 
 SELECTED = "sweep_selected"
 PRUNE_LABELS = {"median": "median rule", "halving": "successive halving", "off": "off"}

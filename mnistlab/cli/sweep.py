@@ -84,7 +84,8 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> int:
     from mnistlab.runs.jobs import JobRunner, default_per_owner
     from mnistlab.runs.store import RunStore
     from mnistlab.sweeps.results import format_value, write_summary
-    from mnistlab.sweeps.runner import SweepDriver, load_study
+    from mnistlab.sweeps.runner import SweepDriver
+    from mnistlab.sweeps.study import load_study
 
     stream = err if args.json else out
     verbose = not args.json or err.isatty()

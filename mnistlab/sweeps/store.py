@@ -104,7 +104,7 @@ class SweepStore:
     # -- creating
     def create(self, sweep: SweepSpec, owner: str = "local") -> str:
         """Save the spec, create the Optuna study (a grid's points go into its queue) and return the id."""
-        from mnistlab.sweeps.runner import create_study
+        from mnistlab.sweeps.study import create_study
 
         sweep_id = new_sweep_id()
         while self.path(sweep_id).exists():
