@@ -98,3 +98,22 @@ def test_a_bad_json_sweep_is_refused(fake_server):
     at.button(key="sweep_start_json").click().run()
     assert at.error and "layers.9.units" in at.error[0].value
     assert not (fake_server / "sweeps").exists() or not list((fake_server / "sweeps").iterdir())
+
+
+def test_compare_includes_the_run_a_link_names(store):
+    from mnistlab.specs import PRESETS
+
+    ids = []
+    for seed in range(2):
+        run_id = store.create(
+            PRESETS["baseline"], {"epochs": 1, "seed": seed}, name=f"trial {seed}", preset="baseline"
+        )
+        store.finish(run_id, "completed", epochs_done=1, test_accuracy=0.9 + seed / 100)
+        ids.append(run_id)
+    at = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=60)
+    at.run()
+    assert ids[0] not in at.multiselect(key="compare_runs").value  # only the latest of a preset by default
+    at = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=60)
+    at.query_params["run"] = ids[0]
+    at.run()
+    assert not at.exception and ids[0] in at.multiselect(key="compare_runs").value
