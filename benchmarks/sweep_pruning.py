@@ -6,7 +6,7 @@ completed and pruned, best validation accuracy. The issue's target: at least 40 
 the best accuracy within 0.1 point. Defaults run the shipped example; --trials/--subset/--epochs shrink it.
 
     uv run python benchmarks/sweep_pruning.py [--sweep examples/sweeps/notebook_mlp.json] [--trials 24]
-        [--subset 20000] [--epochs 4]
+        [--subset 20000] [--epochs 4] [--pruner median|halving]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 
-def run_once(raw: dict, prune: bool, folder: Path) -> dict:
+def run_once(raw: dict, prune: str | bool, folder: Path) -> dict:
     os.environ["MNISTLAB_ARTIFACTS"] = str(folder)
     from mnistlab.runs.jobs import JobRunner
     from mnistlab.runs.store import RunStore
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int)
     parser.add_argument("--subset", type=int)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--pruner", choices=["median", "halving"], default="median")
     args = parser.parse_args()
     raw = json.loads(Path(args.sweep).read_text())
     if args.trials:
@@ -74,7 +75,7 @@ def main() -> None:
     from mnistlab.bench.machine import cpu_info
 
     results = []
-    for prune in (True, False):
+    for prune in (args.pruner, False):
         with tempfile.TemporaryDirectory() as tmp:
             results.append(run_once(raw, prune, Path(tmp)))
     with_p, without = results
