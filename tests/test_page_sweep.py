@@ -117,3 +117,17 @@ def test_compare_includes_the_run_a_link_names(store):
     at.query_params["run"] = ids[0]
     at.run()
     assert not at.exception and ids[0] in at.multiselect(key="compare_runs").value
+
+
+def test_a_sweep_with_a_damaged_study_is_reported_not_raised(fake_server):
+    from mnistlab.sweeps.spec import parse_sweep
+    from mnistlab.sweeps.store import SweepStore
+
+    sweeps = SweepStore(fake_server / "sweeps")
+    sweep_id = sweeps.create(
+        parse_sweep({"base": {"preset": "baseline"}, "space": {"learning_rate": [0.001, 0.01]}, "trials": 2})
+    )
+    (sweeps.path(sweep_id) / "study.db").write_bytes(b"not a database")
+    at = AppTest.from_file(SWEEP_PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("Could not read this sweep's study" in e.value for e in at.error)

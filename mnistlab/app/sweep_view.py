@@ -305,8 +305,12 @@ def results(info: SweepInfo) -> None:
     sweep = info.sweep
     manager = get_manager()
     status = manager.sweeps.status(info.id, manager.live())
-    study = load_study(manager.sweeps, info.id, sweep)
-    rows = trial_rows(study, sweep)
+    try:
+        study = load_study(manager.sweeps, info.id, sweep)
+        rows = trial_rows(study, sweep)
+    except Exception as exc:  # a damaged or missing study.db (SQLAlchemy, Optuna and OS errors alike)
+        show_error(f"Could not read this sweep's study ({type(exc).__name__}): {exc}")
+        return
     done = sum(r["status"] in ("completed", "pruned") or r["status"] == "failed" for r in rows)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("completed", "pruned", "running", "failed")}
     st.progress(
