@@ -86,3 +86,12 @@ def test_sweep_writes_summary_json_and_md(tmp_path, capsys, artifacts, fake_trai
     code, out, _ = run_cli(capsys, "sweep", folder.name)  # resuming a finished sweep changes nothing
     assert code == 0 and "Sweep completed: 3 completed" in out
     assert len(json.loads((folder / "summary.json").read_text())["trials"]) == 3
+
+
+def test_progress_lines_per_epoch_and_trial(tmp_path, capsys, artifacts, fake_training):
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(SWEEP))
+    code, out, _ = run_cli(capsys, "sweep", str(path), "--trials", "2")
+    assert code == 0
+    assert "trial #0 epoch 1/2: val_accuracy" in out and "trial #1 epoch 2/2: val_accuracy" in out
+    assert "[1/2] trial #" in out and "[2/2] trial #" in out and "Best: trial #" in out

@@ -98,6 +98,12 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> int:
             stream.write(f"  waiting for room on the job runner: {event.message}\n")
         elif event.kind == "started":
             stream.write(f"  trial #{event.number} started: {_settings(event.params)}\n")
+        elif event.kind == "epoch":
+            curve = sweep.metric if sweep.metric.startswith("val_") else "val_accuracy"
+            epochs = int((event.params or {}).get("epochs", sweep.config.epochs))
+            stream.write(
+                f"  trial #{event.number} epoch {event.epochs}/{epochs}: {curve} {format_value(curve, event.value)}\n"
+            )
         elif event.kind == "finished":
             if event.status in ("completed", "pruned"):
                 done[0] += 1

@@ -58,7 +58,8 @@ class _InFlight:
 
 @dataclass
 class SweepEvent:
-    """What the driver tells its caller: a trial 'started' or 'finished' (status, value), or 'waiting'."""
+    """What the driver tells its caller: a trial 'started', an 'epoch' of it (epochs, validation value),
+    'finished' (status, value), or 'waiting' for room on the runner."""
 
     kind: str
     number: int | None = None
@@ -233,7 +234,13 @@ class SweepDriver:
             flight.reported += 1
             if any(v is None for v in values):
                 continue
-            flight.trial.report(sum(values) / len(values), flight.reported)
+            value = sum(values) / len(values)
+            flight.trial.report(value, flight.reported)
+            self.on_event(
+                SweepEvent(
+                    "epoch", flight.trial.number, "running", value, flight.trial.params, flight.reported
+                )
+            )
             if (
                 not flight.pruning
                 and self.sweep.prune
