@@ -145,8 +145,10 @@ def _form() -> None:
                 "values": st.column_config.TextColumn(
                     "Values", help="a range low .. high, or a list a, b, c"
                 ),
-                "log": st.column_config.CheckboxColumn("Log scale", default=False),
-                "steps": st.column_config.NumberColumn("Grid steps", min_value=2, max_value=20, step=1),
+                "log": st.column_config.CheckboxColumn("Log scale", default=False, width="small"),
+                "steps": st.column_config.NumberColumn(
+                    "Grid steps", min_value=2, max_value=20, step=1, width="small"
+                ),
             },
         )
         with st.expander("Suggested values"):
