@@ -74,6 +74,14 @@ def main() -> None:
 
     from mnistlab.bench.machine import cpu_info
 
+    # Warm up first: TensorFlow's import and the first compiled graph cost seconds that would otherwise land on
+    # whichever half runs first (measured: it doubled that half's time on a loaded 2-core machine).
+    from mnistlab.data import load_mnist
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig, train
+
+    train(PRESETS["baseline"], TrainConfig(epochs=1, train_subset=1000, batch_size=128), data=load_mnist())
+
     results = []
     for prune in (args.pruner, False):
         with tempfile.TemporaryDirectory() as tmp:
