@@ -85,7 +85,8 @@ def test_a_sweep_from_the_form_shows_trials_figures_and_links(fake_server, downl
     links = " ".join(str(p.proto) for p in at.get("page_link")) + " ".join(m.value for m in at.markdown)
     for page in ("inspect", "draw", "compare"):
         assert f"{page}?run={best['Run']}" in links or (page in links and best["Run"] in links)
-    data, _, _ = next(d for d in downloads if d[2] and d[2].endswith("-trials.csv"))
+    # the latest CSV handed out (the page also offered one while the first trial was starting)
+    data, _, _ = [d for d in downloads if d[2] and d[2].endswith("-trials.csv")][-1]
     parsed = list(csv.DictReader(io.StringIO(data.decode())))
     assert len(parsed) == 6 and {"trial", "status", "learning_rate", "value", "run_ids"} <= set(parsed[0])
 
