@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
     st.Page("pages/inspect.py", title="Inspect", icon=":material/search:", url_path="inspect"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
     # /home (typed, bookmarked, old links) opens Home at /; hidden, so the menu lists Home once.
     st.Page(lambda: st.switch_page(home), title="Home", url_path="home", visibility="hidden"),

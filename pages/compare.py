@@ -5,7 +5,7 @@ import streamlit as st
 from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
 from mnistlab.app.manage_runs import manage_runs
 from mnistlab.app.state import get_store
-from mnistlab.app.widgets import runs_or_stop, show_problems
+from mnistlab.app.widgets import query_run, runs_or_stop, show_problems
 from mnistlab.study import comparison
 
 st.title("Compare")
@@ -15,8 +15,10 @@ runs = runs_or_stop(store, "Nothing to compare yet")
 by_id = {run.id: run for run in runs}
 if "compare_runs" in st.session_state:  # drop runs deleted since they were picked
     st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
-if "compare_runs" not in st.session_state:
-    st.session_state["compare_runs"] = comparison.default_selection(runs)
+if "compare_runs" not in st.session_state:  # a link (e.g. a sweep's best trial) may name a run to include
+    wanted = query_run(runs)
+    defaults = comparison.default_selection(runs)
+    st.session_state["compare_runs"] = [wanted, *(i for i in defaults if i != wanted)] if wanted else defaults
 chosen_ids = st.multiselect(
     "Runs to compare",
     list(by_id),

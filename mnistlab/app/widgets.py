@@ -20,6 +20,7 @@ PAGES = {
     "inspect": "pages/inspect.py",
     "draw": "pages/draw.py",
     "learn": "pages/learn.py",
+    "sweep": "pages/sweep.py",
 }
 
 # Material icons ship with Streamlit, so they render on offline machines without emoji fonts.

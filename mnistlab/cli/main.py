@@ -18,7 +18,7 @@ import logging
 import sys
 from typing import TextIO
 
-from mnistlab.cli import export, runs, study
+from mnistlab.cli import export, runs, study, sweep
 from mnistlab.cli.args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from mnistlab.cli.study import run_bench
 from mnistlab.data import DataError
@@ -28,7 +28,7 @@ from mnistlab.specs import SpecError
 from mnistlab.training import ConfigError
 
 EXPECTED_ERRORS = (SpecError, ConfigError, StoreError, DataError, ModelFileError, OSError)
-COMMAND_GROUPS = (runs, study, export)
+COMMAND_GROUPS = (runs, study, export, sweep)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,65 @@
+"""Sweeps driven on background threads of this process (the dashboard's), one manager per artifacts folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from mnistlab.runs.store import StoreError
+from mnistlab.sweeps.runner import run_sweep
+from mnistlab.sweeps.store import SweepStore
+
+log = logging.getLogger(__name__)
+
+
+class SweepManager:
+    """Sweeps driven on background threads of this process (the dashboard's): start, stop, which are live."""
+
+    def __init__(self, sweeps: SweepStore, runner_factory: Callable[[], object]):
+        self.sweeps = sweeps
+        self.runner_factory = runner_factory
+        self._lock = threading.Lock()
+        self._threads: dict[str, threading.Thread] = {}
+        self._stops: dict[str, threading.Event] = {}
+        self.errors: dict[str, str] = {}
+
+    def live(self) -> set[str]:
+        with self._lock:
+            return {sweep_id for sweep_id, thread in self._threads.items() if thread.is_alive()}
+
+    def start(self, sweep_id: str, owner: str) -> None:
+        """Run (or resume) the sweep on a thread. Raises ``StoreError`` if it is unknown or already running."""
+        status = self.sweeps.status(sweep_id, self.live())
+        if status == "running":
+            raise StoreError("This sweep is already running.")
+        stop = threading.Event()
+
+        def drive() -> None:
+            try:
+                run_sweep(self.sweeps, sweep_id, self.runner_factory(), owner=owner, should_stop=stop.is_set)
+            except Exception as exc:  # the page shows it; the study keeps what was done
+                log.exception("sweep %s failed", sweep_id)
+                self.errors[sweep_id] = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=drive, name=f"mnistlab-sweep-{sweep_id}", daemon=True)
+        with self._lock:
+            self._threads[sweep_id], self._stops[sweep_id] = thread, stop
+            self.errors.pop(sweep_id, None)
+        self.sweeps.set_state(sweep_id, status="running", pid=os.getpid(), owner=owner, message=None)
+        thread.start()
+
+    def stop(self, sweep_id: str) -> bool:
+        with self._lock:
+            stop = self._stops.get(sweep_id)
+        if stop is None:
+            return False
+        stop.set()
+        return True
+
+    def wait(self, sweep_id: str, timeout: float | None = None) -> None:
+        with self._lock:
+            thread = self._threads.get(sweep_id)
+        if thread is not None:
+            thread.join(timeout)
