@@ -148,6 +148,11 @@ class JobRunner:
                 self._executor = make_executor(self.workers)
             return self._executor
 
+    @property
+    def closed(self) -> bool:
+        """True once ``shutdown`` was called: no job will be taken any more."""
+        return self._closed
+
     def warm_up(self) -> None:
         """Start the executor now (its workers import TensorFlow and load MNIST in the background)."""
         _ = self.executor

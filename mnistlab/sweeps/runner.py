@@ -118,7 +118,7 @@ class SweepDriver:
                     self._stop_all("stopped")
                     status = "stopped"
                     break
-                if getattr(self.runner, "_closed", False):
+                if getattr(self.runner, "closed", False):
                     self._stop_all("interrupted")
                     status = "interrupted"
                     break
@@ -278,7 +278,7 @@ class SweepDriver:
             event.status, event.value = "pruned", self._last_value(trial)
         elif any(s == "interrupted" for s in statuses) or (
             any(s == "stopped" for s in statuses)
-            and (self.should_stop() or getattr(self.runner, "_closed", False))
+            and (self.should_stop() or getattr(self.runner, "closed", False))
         ):
             trial.set_user_attr("interrupted", True)
             trial.set_user_attr("error", "interrupted: the sweep stopped while this trial trained")
