@@ -17,6 +17,7 @@ Workers limit TensorFlow to their share of the cores, so on a larger machine sev
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -25,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable
 
 from mnistlab.runs.task import Emit, TaskFailed, TaskResult, TrainTask, WorkerDied
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_TASKS = 25  # trainings per process before it is replaced
 MAX_RSS_MB = 3000  # a worker above this after a training is replaced
+NICENESS = 5  # workers yield the CPU to the server's page renders on a small machine
 POLL_S = 0.05  # how often the server checks the stop switch and the worker's health while a task runs
 
 
@@ -119,7 +122,8 @@ class _Worker:
         self.process = context.Process(
             target=worker_main, args=(control_out, events_in, threads), name="mnistlab-worker", daemon=True
         )
-        self.process.start()
+        with _no_main_module():
+            self.process.start()
         control_out.close()
         events_in.close()
         self.tasks = 0
@@ -195,6 +199,27 @@ class _Worker:
         self._events.close()
 
 
+_main_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_main_module():
+    """Start a spawned process without it re-running the parent's ``__main__``.
+
+    A spawned child imports the parent's main script before anything else. Under Streamlit that is the page
+    script being run (app.py, which starts these very workers), so the child would start workers of its own
+    while it bootstraps. A worker needs nothing from the main script: hide it while the process starts.
+    """
+    with _main_lock:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
 # ------------------------------------------------------------------------------------------ the worker
 
 
@@ -245,6 +270,10 @@ def _warm_up(threads: int) -> None:
     """Import TensorFlow, limit it to this worker's cores, load MNIST and run one training step, so the first
     real task starts at once."""
     started = time.perf_counter()
+    try:  # below the web server: pages stay responsive while a worker imports TensorFlow or trains
+        os.nice(NICENESS)
+    except (AttributeError, OSError):
+        pass
     from mnistlab.tf import keras, tf
 
     try:
