@@ -224,7 +224,7 @@ def test_read_folder_prepares_png_and_jpeg_like_the_draw_page(tmp_path, mnist):
     assert np.allclose(pngs.images[0], canvas_to_mnist(canvas[..., :3]), atol=1e-6)
     assert np.abs(jpgs.images - pngs.images).mean() < 0.05  # JPEG artefacts, same digits
     (tmp_path / "png" / "d1.png").unlink()
-    with pytest.raises(HandwritingError, match="d1.png is listed"):
+    with pytest.raises(HandwritingError, match=r"d1\.png is listed"):
         read_folder(tmp_path / "png")
     (tmp_path / "png" / "d1.png").symlink_to("/etc/hostname")
     with pytest.raises(HandwritingError, match="link"):
