@@ -5,6 +5,7 @@ seed, and scores both on
   - the MNIST test set,
   - canvas redraws of test digits (upright: random size, place, pen and colours; ``redraw_as_canvas``),
   - tilted redraws (the same, also rotated by up to 25 degrees and slanted by up to 0.4; ``redraw_tilted``),
+  - redraws with much thinner or thicker pens (``redraw_with_pen``),
   - optionally a folder of real drawings (``--drawings DIR``: PNG/JPEG + labels.csv, e.g. an exported set),
 every redraw passed through the Draw page's ``canvas_to_mnist``. Repeats for ``--seeds`` seeds.
 Targets: tilted redraws at least 2 points better with augment, MNIST test accuracy at most 0.3 point lower,

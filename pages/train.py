@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnistlab.app import builder
 from mnistlab.app.charts import batch_curves, epoch_curves
+from mnistlab.app.handwriting_view import augment_checkbox
 from mnistlab.app.state import get_runner, get_store, session_owner, warm_up_tensorflow
 from mnistlab.app.widgets import (
     STATUS_ICONS,
@@ -204,6 +205,7 @@ with st.container(border=True):
         key="train_lr",
         help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
     )
+    augment = augment_checkbox(key="train_augment")
     c = st.columns(4)
     seed = c[0].number_input(
         "Seed", value=0, step=1, key="train_seed", help="Same seed, same settings → the same run."
@@ -238,6 +240,7 @@ if start:
             learning_rate=learning_rate,
             seed=seed,
             train_subset=subset,
+            augment=augment,
         )
     except ConfigError as exc:
         problems.append(f"Training settings: {exc}")

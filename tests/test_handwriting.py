@@ -306,3 +306,28 @@ def test_sets_commands_list_export_import_rename_delete(capsys, artifacts, mnist
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     assert main(["sets", "import", str(tmp_path / "bad.zip")]) == 2
     assert "not a zip" in capsys.readouterr().err
+
+
+def test_lesson_rows_come_from_the_figures(tmp_path):
+    from mnistlab.handwriting import lesson
+
+    figures = {
+        "preset": "dropout",
+        "config": {"epochs": 8, "batch_size": 512},
+        "seeds": 2,
+        "n_redraws": 10000,
+        "plain": {"mnist_test": 0.98, "tilted_redraws": 0.91, "train_s": 10.0},
+        "augment": {"mnist_test": 0.981, "tilted_redraws": 0.95, "train_s": 13.0},
+        "cpu": {"model": "Some CPU", "cores": 2},
+    }
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps(figures))
+    loaded = lesson.load_figures(path)
+    rows = lesson.comparison_rows(loaded)
+    assert [r["Measured on"] for r in rows] == ["MNIST test set", "Canvas redraws, tilted and slanted"]
+    assert rows[1]["Change (points)"] == pytest.approx(4.0)
+    assert lesson.training_time(loaded) == (10.0, 13.0, pytest.approx(1.3))
+    assert "Some CPU (2 cores)" in lesson.setup_line(loaded) and "10,000" in lesson.setup_line(loaded)
+    path.write_text("{not json")
+    assert lesson.load_figures(path) is None
+    assert lesson.load_figures(tmp_path / "missing.json") is None

@@ -3,7 +3,7 @@
 The same preset and seed are trained without and with augmentation and scored on MNIST's test set and on two
 sets of canvas redraws of the test digits, prepared once and shared by every model: upright redraws
 (``redraw_as_canvas``: random size, place, pen and colours) and tilted ones (``redraw_tilted``: also rotated
-and slanted, as people draw off-guard). Every redraw goes through the Draw page's ``canvas_to_mnist``.
+and slanted, as people draw off-guard), and redraws with much thinner or thicker pens (``redraw_with_pen``). Every redraw goes through the Draw page's ``canvas_to_mnist``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import time
 
 import numpy as np
 
-from mnistlab.bench.drawn_digits import redraw_as_canvas, redraw_tilted
+from mnistlab.bench.drawn_digits import redraw_as_canvas, redraw_tilted, redraw_with_pen
 from mnistlab.drawing import FIELD, canvas_to_mnist
 
 REDRAW_SEED = 1234  # the redraws never depend on the training seed
 
 
 def redrawn_sets(data, n: int = 10000, seed: int = REDRAW_SEED) -> dict:
-    """``{"upright": (images, labels), "tilted": (images, labels)}``: ``n`` test digits, each redrawn on a
-    280x280 canvas and prepared by ``canvas_to_mnist`` (images (n, 28, 28) float32)."""
+    """``{"upright", "tilted", "pens"}`` -> (images, labels): ``n`` test digits, each redrawn on a 280x280
+    canvas and prepared by ``canvas_to_mnist`` (images (n, 28, 28) float32)."""
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(data.x_test), size=min(n, len(data.x_test)), replace=False)
     labels = data.y_test[picks].astype(int)
@@ -31,7 +31,11 @@ def redrawn_sets(data, n: int = 10000, seed: int = REDRAW_SEED) -> dict:
         images = [canvas_to_mnist(redraw(data.x_test[i], rng)) for i in picks]
         return np.stack([image if image is not None else blank for image in images])
 
-    return {"upright": (prepared(redraw_as_canvas), labels), "tilted": (prepared(redraw_tilted), labels)}
+    return {
+        "upright": (prepared(redraw_as_canvas), labels),
+        "tilted": (prepared(redraw_tilted), labels),
+        "pens": (prepared(redraw_with_pen), labels),
+    }
 
 
 def _accuracy(model, images, labels) -> float:
@@ -51,7 +55,7 @@ def measure_augment(
     """Train ``preset`` without and with ``augment`` for each seed; accuracies, times and the differences.
 
     Returns JSON-ready figures: per variant the mean over seeds of ``mnist_test``, ``upright_redraws``,
-    ``tilted_redraws`` (and ``drawings``), ``train_s``; ``runs`` with every single figure; ``gain_points``
+    ``tilted_redraws``, ``pen_redraws`` (and ``drawings``), ``train_s``, ``train_cpu_s``; ``runs`` with every single figure; ``gain_points``
     (augment minus plain, in points), ``time_ratio`` and whether each target is met; the CPU.
     """
     from mnistlab.bench.machine import cpu_info, versions
@@ -71,6 +75,8 @@ def measure_augment(
     x_test, y_test = to_float(data.x_test), data.y_test.astype(int)
 
     base = TrainConfig() if epochs is None else TrainConfig(epochs=epochs)
+    for augment in (False, True):  # the first training in a process pays for tracing: not in the figures
+        train(PRESETS[preset], TrainConfig(epochs=1, train_subset=2000, augment=augment), data=data)
     runs = []
     for seed in range(seeds):
         for augment in (False, True):
@@ -86,6 +92,7 @@ def measure_augment(
                 "mnist_test": _accuracy(result.model, x_test, y_test),
                 "upright_redraws": _accuracy(result.model, *sets["upright"]),
                 "tilted_redraws": _accuracy(result.model, *sets["tilted"]),
+                "pen_redraws": _accuracy(result.model, *sets["pens"]),
             }
             if folder is not None:
                 row["drawings"] = _accuracy(result.model, folder.images, folder.labels)
@@ -95,13 +102,16 @@ def measure_augment(
 
     def mean(augment: bool) -> dict:
         rows = [row for row in runs if row["augment"] == augment]
-        return {key: round(float(np.mean([row[key] for row in rows])), 4) for key in keys}
+        return {
+            key: round(float(np.mean([row[key] for row in rows])), 2 if key.startswith("train_") else 4)
+            for key in keys
+        }
 
     plain, augmented = mean(False), mean(True)
     gain = {
         key: round(100 * (augmented[key] - plain[key]), 2) for key in keys if not key.startswith("train_")
     }
-    time_ratio = round(augmented["train_s"] / plain["train_s"], 2)
+    time_ratio = round(augmented["train_s"] / plain["train_s"], 2)  # what a user waits
     cpu_ratio = round(augmented["train_cpu_s"] / plain["train_cpu_s"], 2)
     return {
         "preset": preset,
@@ -118,7 +128,7 @@ def measure_augment(
         "targets": {
             "tilted_gain_at_least_2_points": gain["tilted_redraws"] >= 2.0,
             "mnist_drop_at_most_0.3_point": gain["mnist_test"] >= -0.3,
-            "cpu_time_within_1.5x": cpu_ratio <= 1.5,
+            "time_within_1.5x": time_ratio <= 1.5,
         },
         "runs": runs,
         "redraw_s": round(redraw_s, 1),

@@ -139,6 +139,10 @@ class HandwritingStore:
             found.append(HandwritingSet(path.name, len(rows), per_digit, updated))
         return sorted(found, key=lambda s: (-s.updated, s.name))
 
+    def version(self, name: str) -> int:
+        """Changes whenever the set does (its labels.csv is rewritten on every change): a cache key."""
+        return (self._existing(name) / LABELS).stat().st_mtime_ns
+
     def rows(self, name: str) -> list[dict]:
         return parse_labels((self._existing(name) / LABELS).read_bytes())
 
