@@ -211,7 +211,7 @@ def _pick_set(store: HandwritingStore, key: str):
     by_name = {s.name: s for s in sets}
     if st.session_state.get(SCORE_SET) not in by_name:
         st.session_state.pop(SCORE_SET, None)
-    name = st.selectbox(
+    name = st.columns([2, 3])[0].selectbox(
         "Handwriting set",
         list(by_name),
         index=None,
