@@ -324,8 +324,8 @@ def test_lesson_rows_come_from_the_figures(tmp_path):
     path.write_text(json.dumps(figures))
     loaded = lesson.load_figures(path)
     rows = lesson.comparison_rows(loaded)
-    assert [r["Measured on"] for r in rows] == ["MNIST test set", "Canvas redraws, tilted and slanted"]
-    assert rows[1]["Change (points)"] == pytest.approx(4.0)
+    assert [r["Measured on"] for r in rows] == ["MNIST test set", "Redrawn, tilted and slanted"]
+    assert rows[1]["Change (pt)"] == pytest.approx(4.0)
     assert lesson.training_time(loaded) == (10.0, 13.0, pytest.approx(1.3))
     assert "Some CPU (2 cores)" in lesson.setup_line(loaded) and "10,000" in lesson.setup_line(loaded)
     path.write_text("{not json")

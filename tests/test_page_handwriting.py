@@ -140,7 +140,7 @@ def test_learn_section_reads_its_figures_from_the_json(artifacts, monkeypatch, t
     figures = lesson.load_figures()
     assert figures is not None, "docs/handwriting.json is committed with the benchmark's figures"
     table = at.dataframe[0].value
-    assert list(table["With augment (%)"]) == [r["With augment (%)"] for r in lesson.comparison_rows(figures)]
+    assert list(table["Augment (%)"]) == [r["Augment (%)"] for r in lesson.comparison_rows(figures)]
 
     monkeypatch.setattr(lesson, "FIGURES", tmp_path / "missing.json")
     at.run()

@@ -293,7 +293,8 @@ def compare_on_set(runs: list, key: str = "compare_hw") -> None:
             continue
         recall = metrics["per_class"]["recall"]
         support = metrics["per_class"]["support"]
-        hardest = min((d for d in range(10) if support[d]), key=lambda d: recall[d], default=None)
+        missed = [d for d in range(10) if support[d] and recall[d] < 1]
+        hardest = min(missed, key=lambda d: recall[d], default=None)
         rows.append(
             {
                 "Run": run.label,
@@ -361,9 +362,9 @@ def learn_section() -> None:
         lesson.comparison_rows(figures),
         hide_index=True,
         column_config={
-            "Without augment (%)": st.column_config.NumberColumn(format="%.2f"),
-            "With augment (%)": st.column_config.NumberColumn(format="%.2f"),
-            "Change (points)": st.column_config.NumberColumn(format="%+.2f"),
+            "Without (%)": st.column_config.NumberColumn(format="%.2f"),
+            "Augment (%)": st.column_config.NumberColumn(format="%.2f"),
+            "Change (pt)": st.column_config.NumberColumn(format="%+.2f"),
         },
     )
     plain_s, augmented_s, ratio = lesson.training_time(figures)
@@ -403,9 +404,10 @@ def _examples() -> tuple[list, list, list]:
 def _show_examples() -> None:
     originals, tilted, labels = _examples()
     st.caption("MNIST test digits as MNIST has them, then tilted, slanted and redrawn as on a canvas:")
-    digit_gallery(
-        originals + tilted,
-        [f"MNIST {d}" for d in labels] + [f"redrawn {d}" for d in labels],
-        per_row=len(labels),
-        scale=2,
-    )
+    with st.columns([3, 2])[0]:
+        digit_gallery(
+            originals + tilted,
+            [f"MNIST {d}" for d in labels] + [f"redrawn {d}" for d in labels],
+            per_row=len(labels),
+            scale=2,
+        )

@@ -13,9 +13,9 @@ FIGURES = Path(__file__).resolve().parents[2] / "docs" / "handwriting.json"
 # (key in the figures, what it is to a reader)
 MEASURES = (
     ("mnist_test", "MNIST test set"),
-    ("upright_redraws", "Canvas redraws, upright"),
-    ("tilted_redraws", "Canvas redraws, tilted and slanted"),
-    ("pen_redraws", "Canvas redraws, very thin or thick pen"),
+    ("upright_redraws", "Redrawn, upright"),
+    ("tilted_redraws", "Redrawn, tilted and slanted"),
+    ("pen_redraws", "Redrawn, very thin or thick pen"),
     ("drawings", "Drawings kept in the browser tests"),
 )
 
@@ -38,9 +38,9 @@ def comparison_rows(figures: dict) -> list[dict]:
     rows = [
         {
             "Measured on": label,
-            "Without augment (%)": round(100 * plain[key], 2),
-            "With augment (%)": round(100 * augmented[key], 2),
-            "Change (points)": round(100 * (augmented[key] - plain[key]), 2),
+            "Without (%)": round(100 * plain[key], 2),
+            "Augment (%)": round(100 * augmented[key], 2),
+            "Change (pt)": round(100 * (augmented[key] - plain[key]), 2),
         }
         for key, label in MEASURES
         if plain.get(key) is not None and augmented.get(key) is not None
