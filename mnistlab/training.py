@@ -59,6 +59,7 @@ class TrainConfig:
     validation_split: float = 0.1
     seed: int = 0
     train_subset: int | None = None
+    augment: bool = False  # random tilts, slants, sizes, shifts and pens during training (mnistlab.augment)
 
     def __post_init__(self) -> None:
         for name, value in _checked(self).items():
@@ -124,6 +125,8 @@ def _checked(config: TrainConfig) -> dict:
         raise ConfigError(
             f"batch_size {batch} is larger than the {n_fit} training examples; use at most {n_fit}."
         )
+    if not isinstance(config.augment, bool):
+        raise ConfigError(f"augment must be true or false, got {config.augment!r}.")
     return {
         "epochs": epochs,
         "batch_size": batch,
@@ -202,7 +205,12 @@ def train(
     trainee = _bfloat16_twin(model, keras) if uses_bfloat16(compute) else model
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    trainee.compile(
+    fitter = trainee
+    if config.augment:  # the variations run in front of the trainee during fit only, never in `model`
+        from mnistlab.augment import with_augmentation
+
+        fitter = with_augmentation(trainee, seed=config.seed)
+    fitter.compile(
         optimizer=make_optimizer(config, total_steps),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
@@ -213,7 +221,7 @@ def train(
         config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, model, sync
     )
     validation = (x_val, y_val) if len(x_val) else None
-    trainee.fit(
+    fitter.fit(
         x_fit,
         y_fit,
         batch_size=config.batch_size,

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
+from mnistlab.app.handwriting_view import compare_on_set
 from mnistlab.app.manage_runs import manage_runs
 from mnistlab.app.state import get_store
 from mnistlab.app.widgets import query_run, runs_or_stop, show_problems
@@ -112,6 +113,8 @@ with diff_col:
             hide_index=True,
             height=min(36 * (len(shown) + 1) + 3, 600),
         )
+
+compare_on_set(chosen, key="compare_hw")
 
 st.divider()
 manage_runs(store, by_id)

@@ -5,6 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnistlab.app.charts import probability_bars
 from mnistlab.app.export_view import import_uploader
+from mnistlab.app.handwriting_view import keep_drawing, manage_sets
 from mnistlab.app.inside_view import show_inside
 from mnistlab.app.state import cached_model, get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
@@ -169,6 +170,7 @@ with result_col:
         model = None
         show_error(exc, "This model cannot be used: ")
     if image28 is None:
+        keep_drawing(None, None, None, key="draw_keep")  # the last "kept" confirmation, if any
         where = "the uploaded picture" if source == "upload" else "the canvas"
         st.info(
             f"Nothing to classify yet: draw a digit on {where}."
@@ -217,9 +219,13 @@ with result_col:
                     )
                     col.caption(by_id[run_id].spec.summary())
 
+        keep_drawing(picture, image28, digit, key="draw_keep", on_kept=_clear_canvas)
+
         # A toggle rather than an expander: switched off, it costs nothing on each stroke.
         st.toggle("Inside the network: activations, saliency, first-layer weights", key="draw_inside_on")
 
 if image28 is not None and model is not None and st.session_state.get("draw_inside_on"):
     st.subheader("Inside the network", anchor=False)
     show_inside(model, image28, run.spec, key="draw_inside")
+
+manage_sets(key="draw_sets")

@@ -5,6 +5,7 @@ import streamlit as st
 from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
 from mnistlab.app.export_view import imported_architecture, take_it_with_you
+from mnistlab.app.handwriting_view import score_run_on_set
 from mnistlab.app.state import get_store, test_images
 from mnistlab.app.widgets import (
     digit_gallery,
@@ -142,6 +143,8 @@ else:
             )
         else:
             st.caption("No mistakes at all.")
+
+score_run_on_set(run, key="inspect_hw")
 
 curves_col, spec_col = st.columns([3, 2], gap="large")
 with curves_col:

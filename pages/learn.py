@@ -8,6 +8,7 @@ import streamlit as st
 from mnistlab import inside, teaching
 from mnistlab.app import learn_charts as charts
 from mnistlab.app import state, widgets
+from mnistlab.app.handwriting_view import learn_section
 from mnistlab.app.inside_view import runs_with_models, show_inside
 from mnistlab.bench.width_speed import compare_speeds, measure_width_speed
 from mnistlab.modelfile import ModelFileError
@@ -25,8 +26,15 @@ st.caption(
     "network."
 )
 
-relu_tab, width_tab, dropout_tab, claims_tab, inside_tab = st.tabs(
-    ["Why ReLU?", "How many neurons?", "Why dropout?", "Claim check", "Inside the network"],
+relu_tab, width_tab, dropout_tab, claims_tab, inside_tab, handwriting_tab = st.tabs(
+    [
+        "Why ReLU?",
+        "How many neurons?",
+        "Why dropout?",
+        "Claim check",
+        "Inside the network",
+        "Why does it misread my 7?",
+    ],
     key="learn_tab",
     on_change="rerun",
 )
@@ -335,3 +343,7 @@ if inside_tab.open:
         else:
             st.caption(f"Test digit #{index} is a {int(state.test_labels()[index])}.")
             show_inside(model, images[index], run.spec, key="learn_inside")
+
+# ------------------------------------------------------------------------------------------- handwriting
+if handwriting_tab.open:
+    learn_section()

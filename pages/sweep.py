@@ -3,7 +3,6 @@
 import streamlit as st
 
 from mnistlab.app import sweep_view
-from mnistlab.app.state import warm_up_tensorflow
 
 st.title("Sweep")
 st.caption(
@@ -14,7 +13,6 @@ manager = sweep_view.get_manager()
 infos = manager.sweeps.list_sweeps(manager.live())
 
 with st.expander("New sweep", expanded=not infos, icon=":material/add:"):
-    warm_up_tensorflow()
     sweep_view.new_sweep_form()
 
 if not infos:

@@ -5,6 +5,7 @@ import streamlit as st
 from mnistlab.app import builder
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.export_view import code_view
+from mnistlab.app.handwriting_view import augment_checkbox
 from mnistlab.app.layer_row import layer_buttons
 from mnistlab.app.layout import flow
 from mnistlab.app.state import get_runner, get_store, session_owner
@@ -190,6 +191,7 @@ with st.container(border=True):
         key="train_lr",
         help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
     )
+    augment = augment_checkbox(key="train_augment")
     c = st.columns(4)
     seed = c[0].number_input(
         "Seed", value=0, step=1, key="train_seed", help="Same seed, same settings → the same run."
@@ -227,6 +229,7 @@ if start:
             learning_rate=learning_rate,
             seed=seed,
             train_subset=subset,
+            augment=augment,
         )
     except ConfigError as exc:
         problems.append(f"Training settings: {user_words(exc)}")

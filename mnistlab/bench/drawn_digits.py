@@ -30,14 +30,20 @@ def redraw_as_canvas(
     size_share: float | None = None,
     thickness: int | None = None,
     scheme: str | None = None,
+    angle: float = 0.0,
+    slant: float = 0.0,
 ) -> np.ndarray:
     """Return an RGBA uint8 canvas (``canvas`` x ``canvas``) with ``digit`` redrawn as a person might.
 
     Position is always random; the digit's longer side as a share of the canvas (``size_share``), the stroke
     change (``thickness``, a rank-filter size, negative thins) and the colour ``scheme`` are random unless given.
+    ``angle`` tilts the digit (degrees, counter-clockwise) and ``slant`` shears it like italic writing
+    (horizontal shift per unit of height, positive leans right); both default to upright.
     """
     ink = np.asarray(digit, dtype=np.float32)
     ink = ink / 255.0 if ink.max() > 1.0 else ink
+    if angle or slant:
+        ink = tilt(ink, angle, slant)
     rows = np.flatnonzero(ink.max(axis=1) > 0.1)
     cols = np.flatnonzero(ink.max(axis=0) > 0.1)
     ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -62,6 +68,43 @@ def redraw_as_canvas(
     left = int(rng.integers(0, max(1, canvas - width + 1)))
     plane[top : top + height, left : left + width] = np.asarray(stroke_image)[: canvas - top, : canvas - left]
     return _colour(plane, scheme or SCHEMES[int(rng.integers(len(SCHEMES)))])
+
+
+def tilt(ink: np.ndarray, angle: float = 0.0, slant: float = 0.0) -> np.ndarray:
+    """``ink`` (float32, 0..1) slanted by ``slant`` then rotated by ``angle`` degrees, on a field large
+    enough to keep all of it."""
+    height, width = ink.shape
+    pad = int(np.ceil(max(height, width) * (0.5 + abs(slant))))
+    image = Image.fromarray(np.pad(ink, pad), mode="F")
+    if slant:
+        # Output pixel (x, y) takes input (x + slant * (y - middle), y): the top moves right for slant > 0.
+        middle = image.height / 2
+        image = image.transform(
+            image.size, Image.Transform.AFFINE, (1, slant, -slant * middle, 0, 1, 0), Image.Resampling.BICUBIC
+        )
+    if angle:
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+
+
+def redraw_tilted(
+    digit: np.ndarray, rng: np.random.Generator, max_angle: float = 25.0, max_slant: float = 0.4
+) -> np.ndarray:
+    """A canvas drawing of ``digit`` as people draw it off-guard: tilted by up to ``max_angle`` degrees,
+    slanted by up to ``max_slant``, with a random size, place, pen (thin to thick) and colours."""
+    angle = float(rng.uniform(-max_angle, max_angle))
+    slant = float(rng.uniform(-max_slant, max_slant))
+    return redraw_as_canvas(digit, rng, angle=angle, slant=slant)
+
+
+# Pens well beyond the usual: rank-filter sizes on the enlarged digit (about 1.5 px thinner to 1.5 px thicker
+# once the digit is scaled back to MNIST's 20 px box).
+PENS = (-9, -5, 11, 15)
+
+
+def redraw_with_pen(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A canvas drawing of ``digit`` with a much thinner or thicker pen than MNIST's, upright."""
+    return redraw_as_canvas(digit, rng, thickness=int(rng.choice(PENS)))
 
 
 def _colour(plane: np.ndarray, scheme: str) -> np.ndarray:

@@ -18,17 +18,18 @@ import logging
 import sys
 from typing import TextIO
 
-from mnistlab.cli import export, runs, study, sweep
+from mnistlab.cli import export, handwriting, runs, study, sweep
 from mnistlab.cli.args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from mnistlab.cli.study import run_bench
 from mnistlab.data import DataError
+from mnistlab.handwriting import HandwritingError
 from mnistlab.modelfile import ModelFileError
 from mnistlab.runs.store import StoreError
 from mnistlab.specs import SpecError
 from mnistlab.training import ConfigError
 
-EXPECTED_ERRORS = (SpecError, ConfigError, StoreError, DataError, ModelFileError, OSError)
-COMMAND_GROUPS = (runs, study, export, sweep)
+EXPECTED_ERRORS = (SpecError, ConfigError, StoreError, DataError, ModelFileError, HandwritingError, OSError)
+COMMAND_GROUPS = (runs, study, export, sweep, handwriting)
 
 
 def build_parser() -> Parser:

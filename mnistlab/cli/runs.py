@@ -55,6 +55,12 @@ def register(commands) -> None:
     train.add_argument("--subset", type=whole_number, help="train on this many training digits (100-60000)")
     train.add_argument("--validation-split", type=finite_number, help="fraction held out, 0-0.5")
     train.add_argument("--name", help="a display name for the run")
+    train.add_argument(
+        "--augment",
+        action="store_true",
+        default=None,
+        help="random tilts, slants, sizes and pens in training",
+    )
     train.add_argument("--json", action="store_true", help="print only a JSON summary")
     train.set_defaults(handler=cmd_train)
 
@@ -134,6 +140,7 @@ def _config_from_args(args) -> TrainConfig:
             "seed": args.seed,
             "train_subset": args.subset,
             "validation_split": args.validation_split,
+            "augment": args.augment,
         }.items()
         if value is not None
     }
