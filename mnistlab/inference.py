@@ -19,6 +19,7 @@ import io
 import json
 import math
 import re
+import threading
 import zipfile
 from pathlib import Path
 
@@ -321,3 +322,52 @@ def load_predictor(path: str | Path, max_bytes: int = MAX_MODEL_BYTES):
         from mnistlab.modelfile import load_model_file
 
         return load_model_file(path, max_bytes)
+
+
+class PredictorCache:
+    """Loaded predictors per model file, shared by every session of a server (thread-safe, at most ``size``).
+
+    Keyed by the file's path, size and modification time, so a replaced file is read again. ``get`` loads a
+    file once even when several threads (a page and the start-up warm-up) ask for it at the same time.
+    """
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._models: dict[tuple, object] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(path: Path) -> tuple:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise ModelFileError(f"Cannot read the model file {path.name}: {exc.strerror}.") from None
+        return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+    def get(self, path: str | Path, keras_fallback: bool = True):
+        """The predictor for ``path`` (see ``load_predictor``). With ``keras_fallback=False`` a model NumPy
+        cannot run raises ``UnsupportedModel`` instead of importing TensorFlow."""
+        path = Path(path)
+        key = self._key(path)
+        with self._lock:
+            if key in self._models:
+                return self._models[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._models:
+                    return self._models[key]
+            if keras_fallback:
+                model = load_predictor(path)
+                from mnistlab.drawing import warm_up
+
+                warm_up(model)  # a Keras model traces its graph now, not on the first stroke
+            else:
+                model = load_numpy_model(path)
+            with self._lock:
+                while len(self._models) >= self.size:
+                    self._models.pop(next(iter(self._models)))
+                self._models[key] = model
+                self._locks.pop(key, None)
+            return model

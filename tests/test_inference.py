@@ -169,3 +169,46 @@ def test_shapes_are_checked():
     model = NumpyModel("empty", [], [])
     with pytest.raises(ValueError, match="28, 28"):
         model(np.zeros((28, 28), np.float32))
+
+
+def test_the_predictor_cache_loads_once_and_reloads_a_replaced_file(saved_presets, tmp_path):
+    import os
+    import shutil
+
+    from mnistlab.inference import PredictorCache
+
+    path = tmp_path / "model.keras"
+    shutil.copy(saved_presets["baseline"][1], path)
+    cache = PredictorCache(size=1)
+    first = cache.get(path)
+    assert cache.get(path) is first
+    shutil.copy(saved_presets["dropout"][1], path)
+    os.utime(path, ns=(1, 1))  # a different modification time, as a rewritten file has
+    second = cache.get(path)
+    assert second is not first and len(second.layer_names) > len(first.layer_names)
+    with pytest.raises(ModelFileError):
+        cache.get(tmp_path / "missing.keras")
+
+
+def test_the_draw_warm_up_loads_the_best_run_without_tensorflow(saved_presets, tmp_path):
+    """In a fresh process (as in a starting server): the Draw model is ready and TensorFlow never imported."""
+    import subprocess
+    import sys
+
+    from mnistlab.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    for name, accuracy in (("baseline", 0.95), ("cnn", 0.99)):
+        run_id = store.create(PRESETS[name], {}, name=name, preset=name)
+        store.save_model(run_id, saved_presets[name][1].read_bytes())
+        store.finish(run_id, "completed", test_accuracy=accuracy)
+    script = (
+        "import sys\n"
+        "from mnistlab.app.state import _predictors, warm_draw_model\n"
+        f"run_id = warm_draw_model({str(tmp_path)!r})\n"
+        "print(run_id, len(_predictors._models), 'tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run_id, loaded, tf_imported = out.stdout.split()[-3:]
+    assert "-cnn-" in run_id and loaded == "1" and tf_imported == "False"
