@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistlab.app import builder
+from mnistlab.app import builder, train_settings
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.state import get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
@@ -56,6 +56,7 @@ def _load_preset() -> None:
     if choice in PRESETS:
         _use_preset(choice)
         st.session_state["train_name"] = ""
+        train_settings.apply_preset(choice)
 
 
 def _add_layer(kind: str) -> None:
@@ -70,7 +71,7 @@ def _edit(change, *args) -> None:
 
 
 def _suggest_lr() -> None:
-    st.session_state["train_lr"] = SUGGESTED_LR[st.session_state["train_optimizer"]]
+    train_settings.follow_batch()
 
 
 # ------------------------------------------------------------------------------------------ architecture
@@ -190,9 +191,21 @@ DEFAULTS = TrainConfig()
 st.subheader("Training")
 with st.container(border=True):
     c = st.columns(4)
-    epochs = c[0].number_input("Epochs", value=DEFAULTS.epochs, step=1, key="train_epochs")
+    epochs = c[0].number_input(
+        "Epochs",
+        value=DEFAULTS.epochs,
+        step=1,
+        key="train_epochs",
+        on_change=train_settings.follow_epochs,
+        args=(preset_name,),
+    )
     batch_size = c[1].selectbox(
-        "Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size), key="train_batch"
+        "Batch size",
+        BATCH_SIZES,
+        index=BATCH_SIZES.index(DEFAULTS.batch_size),
+        key="train_batch",
+        on_change=_suggest_lr,
+        help=train_settings.RULE_HELP,
     )
     optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
     learning_rate = c[3].number_input(
@@ -201,7 +214,8 @@ with st.container(border=True):
         step=0.0005,
         format="%.4f",
         key="train_lr",
-        help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
+        help=f"Peak rate of the warm-up + cosine schedule; set for {optimizer} at this batch size when you "
+        "change either (a larger batch takes a larger rate).",
     )
     c = st.columns(4)
     seed = c[0].number_input(
