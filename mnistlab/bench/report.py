@@ -113,7 +113,8 @@ def markdown(r: dict) -> str:
         lines += [
             (
                 f"**Draw latency** (canvas_to_mnist + predict_digit, {d['n']} drawings): p50 {d['p50_ms']} ms, "
-                f"p95 {d['p95_ms']} ms (pre-processing alone p95 {d['preprocess_p95_ms']} ms) with the Draw "
+                f"p95 {d['p95_ms']} ms (pre-processing alone p95 {d['preprocess_p95_ms']} ms, prediction "
+                f"alone p50 {_fmt(d.get('predict_p50_ms'))} / p95 {_fmt(d.get('predict_p95_ms'))} ms) with the Draw "
                 f"page's {d.get('predictor', 'model')}; calling the Keras model instead: p95 "
                 f"{_fmt(r.get('draw_keras_p95_ms'))} ms."
             )
