@@ -18,7 +18,7 @@ def test_settings_follow_epochs_optimizer_and_preset(artifacts):
     assert at.number_input(key="train_lr").value == 0.1
     at.selectbox(key="train_optimizer").set_value("adam").run()
     at.selectbox(key="train_start_from").set_value("cnn").run()
-    assert at.number_input(key="train_epochs").value == 3
+    assert at.number_input(key="train_epochs").value == 4
     assert at.selectbox(key="train_batch").value == 256 and at.number_input(key="train_lr").value == 4e-3
     at.number_input(key="train_epochs").set_value(6).run()
     assert at.selectbox(key="train_batch").value == 256  # the cnn keeps its batch for any budget

@@ -84,7 +84,7 @@ def test_the_schedule_peaks_after_the_warm_up():
 
 def test_presets_carry_their_recommended_config():
     cnn = recommended_config("cnn")
-    assert (cnn.epochs, cnn.batch_size, cnn.learning_rate) == (3, 256, 4e-3)
+    assert (cnn.epochs, cnn.batch_size, cnn.learning_rate) == (4, 256, 4e-3)
     assert recommended_config("cnn", epochs=6).batch_size == 256
     assert recommended_config("cnn", batch_size=64).learning_rate == 3e-3
     assert recommended_config("dropout") == TrainConfig()
