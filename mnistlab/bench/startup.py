@@ -59,7 +59,7 @@ def startup(
     """Seconds from ``streamlit run app.py`` to Home rendered in Chromium, then to the Draw page's model UI."""
     from playwright.sync_api import sync_playwright
 
-    project = project or Path(__file__).resolve().parent.parent
+    project = project or Path(__file__).resolve().parents[2]  # the checkout: mnistlab/bench/startup.py
     data = data or load_mnist()
     with tempfile.TemporaryDirectory(prefix="mnistlab-bench-") as tmp:
         seed_artifacts(Path(tmp), data)
