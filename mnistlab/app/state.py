@@ -8,6 +8,7 @@ navigation (see ``ensure_app_navigation``).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import secrets
 import sys
@@ -114,9 +115,13 @@ def _draw_warm_up(artifacts: str) -> bool:
     return True
 
 
+DRAW_PAGE_MODULES = ("plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
+
+
 def warm_draw_model(artifacts: str) -> str | None:
-    """Load the model the Draw page opens with (the best saved run), NumPy only: never imports TensorFlow.
-    Returns its run id, or None when there is none or it needs Keras. Runs on a background thread."""
+    """Load the model the Draw page opens with (the best saved run), NumPy only, then import the page's modules;
+    never imports TensorFlow. Returns its run id, or None when there is none or it needs Keras. Runs on a
+    background thread."""
     from mnistlab.drawing import default_run_id
 
     try:
@@ -124,10 +129,15 @@ def warm_draw_model(artifacts: str) -> str | None:
         run_id = default_run_id(store.list_runs())
         if run_id is not None:
             _predictors.get(store.model_path(run_id), keras_fallback=False)
-        return run_id
     except Exception:  # the page itself reports an unusable model; a warm-up only saves time
         log.info("no Draw model warmed up", exc_info=True)
         return None
+    for module in DRAW_PAGE_MODULES:  # the page's first visit then finds them imported (≈ 3 s under load)
+        try:
+            importlib.import_module(module)
+        except Exception:
+            log.info("could not import %s ahead of the Draw page", module, exc_info=True)
+    return run_id
 
 
 def test_images() -> np.ndarray:
