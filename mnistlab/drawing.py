@@ -162,7 +162,10 @@ def read_image(
 
 
 def predict_digit(model, image28: np.ndarray) -> np.ndarray:
-    """Return the model's ten class probabilities (float32, shape (10,)) for one 28x28 image in [0, 1]."""
+    """Return the model's ten class probabilities (float32, shape (10,)) for one 28x28 image in [0, 1].
+
+    ``model`` is a Keras model or a ``mnistlab.inference.NumpyModel`` (the Draw page's, no TensorFlow): both are
+    called directly as ``model(batch, training=False)``, never through ``predict`` and its per-call overhead."""
     image28 = np.asarray(image28, dtype=np.float32)
     if image28.shape != (FIELD, FIELD):
         raise ValueError(f"Expected a 28x28 image, got shape {image28.shape}.")

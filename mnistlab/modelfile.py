@@ -19,6 +19,20 @@ class ModelFileError(Exception):
 def load_model_file(path: str | Path, max_bytes: int = MAX_MODEL_BYTES):
     """Load a Keras model for inference (``compile=False``, ``safe_mode=True``); raise ``ModelFileError``."""
     path = Path(path)
+    check_model_archive(path, max_bytes)
+    from mnistlab.tf import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(f"{path.name} could not be loaded safely: {reason}") from None
+    check_mnist_model(model, path.name)
+    return model
+
+
+def check_model_archive(path: Path, max_bytes: int = MAX_MODEL_BYTES) -> None:
+    """Raise ``ModelFileError`` unless ``path`` is a readable zip archive of at most ``max_bytes``."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -29,15 +43,6 @@ def load_model_file(path: str | Path, max_bytes: int = MAX_MODEL_BYTES):
         )
     if size == 0 or not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path.name} is not a Keras .keras file (it should be a zip archive).")
-    from mnistlab.tf import keras
-
-    try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise ModelFileError(f"{path.name} could not be loaded safely: {reason}") from None
-    check_mnist_model(model, path.name)
-    return model
 
 
 def check_mnist_model(model, name: str = "the model") -> None:

@@ -7,7 +7,7 @@ from mnistlab.app.charts import probability_bars
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
 from mnistlab.app.inside_view import show_inside
-from mnistlab.app.state import cached_model, get_runner, get_store, session_owner
+from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     list_runs_safely,
     progress_text,
@@ -226,6 +226,9 @@ with result_col:
 
 if image28 is not None and model is not None and st.session_state.get("draw_inside_on"):
     st.subheader("Inside the network", anchor=False)
-    show_inside(model, image28, run.spec, key="draw_inside")
+    try:  # layers and gradients need Keras: loaded (TensorFlow imported) only once the toggle is on
+        show_inside(cached_keras_model(run.id), image28, run.spec, key="draw_inside")
+    except (StoreError, ModelFileError) as exc:
+        show_error(exc, "This model cannot be shown inside: ")
 
 manage_sets(key="draw_sets")

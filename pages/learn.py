@@ -207,7 +207,7 @@ if dropout_tab.open:
         index = c1.number_input("Test digit #", 0, 9999, 0, key="dropout_digit")
         c2.image(widgets.digit_tile(state.test_images()[index], scale=2))
         try:
-            model = state.cached_model(run.id)
+            model = state.cached_keras_model(run.id)
             name, _, values = inside.activations(model, state.test_images()[index])[0]
             source = (
                 f"the real activations of `{name}` ({values.size} units) in run “{run.name}” for "
@@ -337,7 +337,7 @@ if inside_tab.open:
         index = c1.number_input("Test digit #", 0, len(images) - 1, 0, key="inside_digit")
         c2.caption("Any of MNIST's 10,000 test digits; to try your own handwriting, use the Draw page.")
         try:
-            model = state.cached_model(run.id)
+            model = state.cached_keras_model(run.id)
         except MODEL_ERRORS as exc:  # a damaged or missing model file
             widgets.show_error(exc, "Could not load this run's model: ")
         else:

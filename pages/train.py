@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistlab.app import builder
+from mnistlab.app import builder, train_settings
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.export_view import code_view
 from mnistlab.app.handwriting_view import augment_checkbox
@@ -64,6 +64,7 @@ def _load_preset() -> None:
     if choice in PRESETS:
         _use_preset(choice)
         st.session_state["train_name"] = ""
+        train_settings.apply_preset(choice)
 
 
 def _add_layer(kind: str) -> None:
@@ -78,7 +79,7 @@ def _edit(change, *args) -> None:
 
 
 def _suggest_lr() -> None:
-    st.session_state["train_lr"] = SUGGESTED_LR[st.session_state["train_optimizer"]]
+    train_settings.follow_batch()
 
 
 # ------------------------------------------------------------------------------------------ architecture
@@ -178,9 +179,21 @@ DEFAULTS = TrainConfig()
 st.subheader("Training")
 with st.container(border=True):
     c = st.columns(4)
-    epochs = c[0].number_input("Epochs", value=DEFAULTS.epochs, step=1, key="train_epochs")
+    epochs = c[0].number_input(
+        "Epochs",
+        value=DEFAULTS.epochs,
+        step=1,
+        key="train_epochs",
+        on_change=train_settings.follow_epochs,
+        args=(preset_name,),
+    )
     batch_size = c[1].selectbox(
-        "Batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size), key="train_batch"
+        "Batch size",
+        BATCH_SIZES,
+        index=BATCH_SIZES.index(DEFAULTS.batch_size),
+        key="train_batch",
+        on_change=_suggest_lr,
+        help=train_settings.RULE_HELP,
     )
     optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
     learning_rate = c[3].number_input(
@@ -189,7 +202,8 @@ with st.container(border=True):
         step=0.0005,
         format="%g",  # 0.005, 0.0001, 1e-05: small rates stay readable
         key="train_lr",
-        help=f"Suggested for {optimizer}: {SUGGESTED_LR[optimizer]:g} (set when you pick the optimizer).",
+        help=f"Peak rate of the warm-up + cosine schedule; set for {optimizer} at this batch size when you "
+        "change either (a larger batch takes a larger rate).",
     )
     augment = augment_checkbox(key="train_augment")
     c = st.columns(4)

@@ -2,12 +2,13 @@
 
 Heavy objects live behind ``st.cache_resource``; ``st.session_state`` holds only who this browser session is.
 Nothing here imports TensorFlow at module level: a model is loaded (and TensorFlow imported) only when a page
-asks for one through ``cached_model``. Importing this module also puts every page under ``app.py``'s
+asks for one through ``cached_keras_model``; ``cached_model`` reads weights with NumPy (``mnistlab.inference``). Importing this module also puts every page under ``app.py``'s
 navigation (see ``ensure_app_navigation``).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import secrets
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from mnistlab.inference import PredictorCache
 from mnistlab.runs.store import RunStore, artifacts_dir
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,12 @@ def _background_work(artifacts: str) -> bool:
 
 def start_background_work() -> None:
     """Start, once per server and artifacts folder, what should be warm before anyone asks: the job runner and
-    its training workers. Returns at once; the workers warm up in their own processes."""
+    its training workers, and the Draw page's model. Returns at once; the workers warm up in their own
+    processes, the Draw model on a thread."""
+    try:
+        _draw_warm_up(_artifacts_key())  # the Draw page's model, without TensorFlow (well under a second)
+    except Exception:
+        log.exception("could not warm up the Draw page's model")
     try:
         _background_work(_artifacts_key())
     except Exception:  # a page that needs the runner reports the problem; start-up must not fail here
@@ -81,10 +88,56 @@ def _model_for(artifacts: str, run_id: str):
     return model
 
 
-def cached_model(run_id: str):
-    """The run's Keras model, loaded once per server (raises ``StoreError``/``ModelFileError`` if unusable)."""
+def cached_keras_model(run_id: str):
+    """The run's Keras model (imports TensorFlow), loaded once per server: for views that need layers and
+    gradients (activations, saliency). Raises ``StoreError``/``ModelFileError`` if unusable."""
     with st.spinner("Loading the model…"):
         return _model_for(_artifacts_key(), run_id)
+
+
+_predictors = PredictorCache()
+
+
+def cached_model(run_id: str):
+    """The run's model for predictions, loaded once per server: NumPy weights without TensorFlow for the
+    layers mnistlab builds, else the Keras model (see ``mnistlab.inference``). Called as
+    ``model(images, training=False)``; raises ``StoreError``/``ModelFileError`` if unusable."""
+    path = get_store().model_path(run_id)
+    with st.spinner("Loading the model…"):
+        return _predictors.get(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _draw_warm_up(artifacts: str) -> bool:
+    threading.Thread(
+        target=warm_draw_model, args=(artifacts,), name="mnistlab-draw-warm-up", daemon=True
+    ).start()
+    return True
+
+
+DRAW_PAGE_MODULES = ("plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
+
+
+def warm_draw_model(artifacts: str) -> str | None:
+    """Load the model the Draw page opens with (the best saved run), NumPy only, then import the page's modules;
+    never imports TensorFlow. Returns its run id, or None when there is none or it needs Keras. Runs on a
+    background thread."""
+    from mnistlab.drawing import default_run_id
+
+    try:
+        store = _store_for(artifacts)
+        run_id = default_run_id(store.list_runs())
+        if run_id is not None:
+            _predictors.get(store.model_path(run_id), keras_fallback=False)
+    except Exception:  # the page itself reports an unusable model; a warm-up only saves time
+        log.info("no Draw model warmed up", exc_info=True)
+        return None
+    for module in DRAW_PAGE_MODULES:  # the page's first visit then finds them imported (≈ 3 s under load)
+        try:
+            importlib.import_module(module)
+        except Exception:
+            log.info("could not import %s ahead of the Draw page", module, exc_info=True)
+    return run_id
 
 
 def test_images() -> np.ndarray:

@@ -12,8 +12,9 @@ import numpy as np
 
 from mnistlab.bench.sizes import FIT_BATCH, Sizes
 from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.recipes import recommended_config
 from mnistlab.specs import PRESETS, ArchitectureSpec
-from mnistlab.training import TrainConfig, train
+from mnistlab.training import FULL_TRAIN_SET, TrainConfig, train
 
 
 def first_reaching(curve: list, target: float) -> dict:
@@ -93,7 +94,7 @@ def fit_curve(
 
 
 def time_to_accuracy(sizes: Sizes, data: Mnist | None = None) -> dict:
-    """Dropout to 98 % (mnistlab default vs plain fit) and cnn to 99 % (mnistlab default)."""
+    """Dropout to 98 % (mnistlab default vs plain fit) and cnn to 99 % (its recommended config)."""
     data, x_test, y_test = _data(sizes, data)
     config = TrainConfig(epochs=sizes.max_epochs, train_subset=sizes.train_subset)
     ours = mnistlab_curve(PRESETS["dropout"], config, data, x_test, y_test)
@@ -117,8 +118,61 @@ def time_to_accuracy(sizes: Sizes, data: Mnist | None = None) -> dict:
         ),
         "_model": ours["model"],
     }
+    out.update(cnn_time_to_99_s=None, cnn_flops_to_99=None)
     if sizes.cnn:
-        cnn = mnistlab_curve(PRESETS["cnn"], config, data, x_test, y_test)
-        reach = first_reaching(cnn["curve"], 0.99)
-        out.update(cnn_time_to_99_s=reach["time_s"], cnn_mnistlab={**reach, "curve": cnn["curve"]})
+        out.update(cnn_to_99(sizes, data, x_test, y_test))
     return out
+
+
+def cnn_to_99(sizes: Sizes, data: Mnist, x_test, y_test, epochs: int | None = None) -> dict:
+    """The cnn preset with its recommended config (``mnistlab.recipes``): seconds and training FLOPs until the
+    first epoch at 99 %. FLOPs (per image x images seen) do not depend on the CPU; seconds do."""
+    from mnistlab.bench.throughput import training_flops_per_sample
+
+    config = recommended_config("cnn", epochs=epochs, train_subset=sizes.train_subset)
+    cnn = mnistlab_curve(PRESETS["cnn"], config, data, x_test, y_test)
+    reach = first_reaching(cnn["curve"], 0.99)
+    per_image = training_flops_per_sample(cnn["model"])
+    images_per_epoch = int((config.train_subset or FULL_TRAIN_SET) * (1 - config.validation_split))
+    flops = per_image * images_per_epoch * reach["epoch"] if reach["reached"] else None
+    return {
+        "cnn_time_to_99_s": reach["time_s"],
+        "cnn_flops_to_99": flops,
+        "cnn_mnistlab": {
+            **reach,
+            "curve": cnn["curve"],
+            "config": config.to_dict(),
+            "flops_per_image": per_image,
+            "gflop_to_99": None if flops is None else round(flops / 1e9, 1),
+        },
+    }
+
+
+SHORT_BUDGETS = (1, 2)
+
+
+def short_runs(sizes: Sizes, data: Mnist | None = None, presets=("baseline", "dropout")) -> dict:
+    """Test accuracy after runs of 1 and 2 epochs (each its own schedule) with mnistlab's defaults, against
+    plain fit at batch 32 and 128 (Adam 1e-3) after as many epochs: short demo runs must not lose to plain fit."""
+    data, x_test, y_test = _data(sizes, data)
+    table: dict = {}
+    for name in presets:
+        rows: dict = {}
+        for epochs in SHORT_BUDGETS:
+            config = TrainConfig(epochs=epochs, train_subset=sizes.train_subset)
+            curve = mnistlab_curve(PRESETS[name], config, data, x_test, y_test)["curve"]
+            rows[str(epochs)] = {"mnistlab": curve[-1][1], "batch_size": config.batch_size}
+        for batch in (32, FIT_BATCH):
+            fit = fit_curve(
+                PRESETS[name],
+                data,
+                x_test,
+                y_test,
+                max(SHORT_BUDGETS),
+                batch_size=batch,
+                train_subset=sizes.train_subset,
+            )
+            for epochs, (_, accuracy) in enumerate(fit["curve"], start=1):
+                rows[str(epochs)][f"fit_b{batch}"] = accuracy
+        table[name] = rows
+    return table

@@ -179,4 +179,6 @@ def measure_draw_latency(model, n: int = 500, seed: int = 0, data=None) -> dict:
         "mean_ms": round(float(np.mean(total)) * 1000, 3),
         "preprocess_p50_ms": ms(preprocess, 50),
         "preprocess_p95_ms": ms(preprocess, 95),
+        "predict_p50_ms": ms([t - p for t, p in zip(total, preprocess, strict=True)], 50),
+        "predict_p95_ms": ms([t - p for t, p in zip(total, preprocess, strict=True)], 95),
     }

@@ -28,8 +28,10 @@ def markdown(r: dict) -> str:
         ),
         "",
         (
-            f"**Machine:** {cpu['model']}, {cpu['cores']} cores at {_fmt(cpu['ghz'], ' GHz')}, {cpu['vector']}"
-            f"{' + AMX' if cpu['amx'] else ''}; estimated float32 peak {_fmt(cpu['peak_fp32_gflops'], ' GFLOP/s', 0)}."
+            f"**Machine:** {cpu.get('vendor', '')} {cpu['model']} (family `{cpu.get('family', '?')}`), "
+            f"{cpu['cores']} cores at {_fmt(cpu['ghz'], ' GHz')}; ISA {' + '.join(cpu.get('isa') or [cpu['vector']])}"
+            f"{' (native bfloat16)' if cpu.get('bf16') else ' (no native bfloat16)'}; estimated float32 peak "
+            f"{_fmt(cpu['peak_fp32_gflops'], ' GFLOP/s', 0)}. Every figure below is this CPU's only."
         ),
         "**Libraries:** " + ", ".join(f"{k} {val}" for k, val in v.items() if val),
         "",
@@ -50,12 +52,37 @@ def markdown(r: dict) -> str:
     for key, label, goal in (
         ("dropout_mnistlab", "dropout, mnistlab default", "98.0 %"),
         ("dropout_fit", f"dropout, plain fit (Adam 1e-3, batch {FIT_BATCH})", "98.0 %"),
-        ("cnn_mnistlab", "cnn, mnistlab default", "99.0 %"),
+        ("cnn_mnistlab", "cnn, recommended (4 epochs, batch 256, 4e-3)", "99.0 %"),
     ):
         if key in r:
             row = r[key]
             curve = ", ".join(f"{s:.1f}: {100 * a:.2f}" for s, a in row["curve"])
             lines.append(f"| {label} | {goal} | {_fmt(row['epoch'])} | {_fmt(row['time_s'])} | {curve} |")
+    if r.get("cnn_flops_to_99"):
+        row = r["cnn_mnistlab"]
+        lines += [
+            "",
+            (
+                f"**cnn training FLOPs to 99 %** (CPU-independent): {row['gflop_to_99']:,} GFLOP "
+                f"({row['flops_per_image'] / 1e6:.2f} MFLOP per training image x images seen until epoch "
+                f"{row['epoch']})."
+            ),
+        ]
+    if "short_runs" in r:
+        lines += [
+            "",
+            "### Short runs: test accuracy after 1 and 2 epochs (each run its own schedule)",
+            "",
+            "| Preset | Epochs | mnistlab default (batch) | plain fit, batch 32 | plain fit, batch 128 |",
+            "|---|---|---|---|---|",
+        ]
+        for name, rows in r["short_runs"].items():
+            for epochs, row in rows.items():
+                pct = {k: _fmt(100 * v if isinstance(v, float) else v) for k, v in row.items()}
+                lines.append(
+                    f"| {name} | {epochs} | {pct['mnistlab']} % ({row['batch_size']}) | "
+                    f"{pct.get('fit_b32', '—')} % | {pct.get('fit_b128', '—')} % |"
+                )
     if "throughput" in r:
         lines += [
             "",
@@ -86,8 +113,23 @@ def markdown(r: dict) -> str:
         lines += [
             (
                 f"**Draw latency** (canvas_to_mnist + predict_digit, {d['n']} drawings): p50 {d['p50_ms']} ms, "
-                f"p95 {d['p95_ms']} ms (pre-processing alone p95 {d['preprocess_p95_ms']} ms)."
+                f"p95 {d['p95_ms']} ms (pre-processing alone p95 {d['preprocess_p95_ms']} ms, prediction "
+                f"alone p50 {_fmt(d.get('predict_p50_ms'))} / p95 {_fmt(d.get('predict_p95_ms'))} ms) with the Draw "
+                f"page's {d.get('predictor', 'model')}; calling the Keras model instead: p95 "
+                f"{_fmt(r.get('draw_keras_p95_ms'))} ms."
             )
+        ]
+    if "avx2_emulated" in r:
+        e = r["avx2_emulated"]
+        lines += [
+            "",
+            (
+                f"**AVX2 path, emulated on this CPU** (`MNISTLAB_COMPUTE=float32 ONEDNN_MAX_CPU_ISA=AVX2`, child "
+                f"process): dropout to 98 % {_fmt(e['time_to_98_s'])} s (native {_fmt(r.get('time_to_98_s'))} s), "
+                f"{_fmt(e['speedup_to_98'])}x plain fit; cnn to 99 % {_fmt(e['cnn_time_to_99_s'])} s (native "
+                f"{_fmt(r.get('cnn_time_to_99_s'))} s). Only oneDNN is limited to AVX2: a real AVX2 CPU can be "
+                "slower still."
+            ),
         ]
     if "home_ready_s" in r:
         lines += [

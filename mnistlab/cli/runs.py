@@ -22,6 +22,7 @@ from mnistlab.cli.args import (
 )
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
 from mnistlab.data import load_mnist
+from mnistlab.recipes import recommended_config
 from mnistlab.runs.store import Run, RunStore, check_run_id, check_run_name
 from mnistlab.specs import (
     NOTEBOOK_RESULTS,
@@ -33,7 +34,7 @@ from mnistlab.specs import (
     preset,
 )
 from mnistlab.text import duration, percent
-from mnistlab.training import SUGGESTED_LR, TrainConfig
+from mnistlab.training import TrainConfig
 
 
 def register(commands) -> None:
@@ -50,7 +51,9 @@ def register(commands) -> None:
     train.add_argument("--epochs", type=whole_number)
     train.add_argument("--batch-size", type=whole_number)
     train.add_argument("--optimizer", help="adam, sgd or rmsprop")
-    train.add_argument("--learning-rate", type=finite_number, help="default: the optimizer's suggested rate")
+    train.add_argument(
+        "--learning-rate", type=finite_number, help="default: recommended for the batch size and optimizer"
+    )
     train.add_argument("--seed", type=whole_number)
     train.add_argument("--subset", type=whole_number, help="train on this many training digits (100-60000)")
     train.add_argument("--validation-split", type=finite_number, help="fraction held out, 0-0.5")
@@ -129,7 +132,7 @@ def _spec_from_args(args) -> tuple[ArchitectureSpec, str | None]:
         raise CliError(f"{args.spec}: nested too deeply to be an architecture spec") from None
 
 
-def _config_from_args(args) -> TrainConfig:
+def _config_from_args(args, preset_name: str | None = None) -> TrainConfig:
     changes = {
         key: value
         for key, value in {
@@ -144,14 +147,13 @@ def _config_from_args(args) -> TrainConfig:
         }.items()
         if value is not None
     }
-    if args.optimizer is not None and args.learning_rate is None and args.optimizer in SUGGESTED_LR:
-        changes["learning_rate"] = SUGGESTED_LR[args.optimizer]
-    return TrainConfig().replace(**changes)
+    # The preset's recommended settings; unset batch size and rate follow the epochs and optimizer ("auto").
+    return recommended_config(preset_name, **changes)
 
 
 def cmd_train(args, out: TextIO, err: TextIO) -> int:
     spec, preset_name = _spec_from_args(args)
-    config = _config_from_args(args)
+    config = _config_from_args(args, preset_name)
     name = check_run_name(args.name) if args.name is not None else None
     data = load_mnist()  # a missing or damaged dataset is reported before any run is created
     store = RunStore()
@@ -159,7 +161,8 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
         digits = int((config.train_subset or 60000) * (1 - config.validation_split))
         out.write(
             f"Training {name or spec.name}: {spec.summary()} · {count_params(spec):,} parameters · "
-            f"{config.epochs} epochs on {digits:,} digits\n"
+            f"{config.epochs} epochs on {digits:,} digits · batch {config.batch_size}, "
+            f"peak rate {config.learning_rate:g}\n"
         )
         out.flush()
     display = ProgressLine(err) if args.json else ProgressLine(out)

@@ -66,7 +66,7 @@ def check_study(
     changes = {"train_subset": subset}
     if epochs is not None:
         changes["epochs"] = epochs
-    return TrainConfig().replace(**changes)
+    return TrainConfig(**changes)  # batch size and rate follow the epochs (see TrainConfig)
 
 
 def reproduce(
