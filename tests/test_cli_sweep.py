@@ -28,7 +28,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def fake_training(monkeypatch):
     work = FakeTraining(pause_s=0)
-    monkeypatch.setattr("mnistlab.runs.jobs.train_work", work)
+    monkeypatch.setattr("mnistlab.runs.jobs.train_job", work)
     return work
 
 

@@ -23,7 +23,7 @@ def fake_server(artifacts, monkeypatch):
     """The page's process-wide job runner trains with fake work; shut down after the test."""
     from mnistlab.runs import jobs
 
-    monkeypatch.setattr(jobs, "train_work", FakeTraining(pause_s=0, make_runs=True))
+    monkeypatch.setattr(jobs, "train_job", FakeTraining(pause_s=0, make_runs=True))
     yield artifacts
     jobs.shutdown(wait=True, timeout=20)
 

@@ -269,7 +269,7 @@ def score_run_on_set(run, key: str = "inspect_hw") -> None:
         if wrong:
             drawings = store.drawings(chosen.name)
             images = [(np.asarray(drawings.images[i]) * 255).astype(np.uint8) for i, *_ in wrong]
-            digit_gallery(images, [f"{t}→{p} · {c:.0%}" for _, t, p, c in wrong], per_row=6)
+            digit_gallery(images, [f"{t}→{p} · {c:.0%}" for _, t, p, c in wrong])
             st.caption("Meant → read · confidence, as the model saw each drawing (28×28).")
         else:
             st.caption("No mistakes: every drawing was read as meant.")
@@ -408,6 +408,5 @@ def _show_examples() -> None:
         digit_gallery(
             originals + tilted,
             [f"MNIST {d}" for d in labels] + [f"redrawn {d}" for d in labels],
-            per_row=len(labels),
             scale=2,
         )

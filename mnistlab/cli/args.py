@@ -61,3 +61,38 @@ def read_input(path: str, what: str) -> bytes:
         return file.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def spec_from_args(args) -> tuple:
+    """(spec, preset name or None) from ``--preset NAME`` or ``--spec FILE.json``; bad files are a CliError."""
+    from mnistlab.specs import SpecError, from_json, preset
+
+    if args.preset is not None:
+        return preset(args.preset), args.preset
+    raw = read_input(args.spec, "spec file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"the spec file {args.spec} is not UTF-8 text") from None
+    try:
+        return from_json(text), None
+    except SpecError as exc:
+        raise CliError(f"{args.spec}: {exc}") from None
+    except RecursionError:  # the JSON parser gives up on absurdly nested brackets
+        raise CliError(f"{args.spec}: nested too deeply to be an architecture spec") from None
+
+
+def setting_changes(args, **more: str) -> dict:
+    """The training settings given as flags (``TrainConfig`` names), left out when not given. ``more`` maps
+    further argument names to settings (``subset="train_subset"``)."""
+    names = {
+        "epochs": "epochs",
+        "batch_size": "batch_size",
+        "optimizer": "optimizer",
+        "learning_rate": "learning_rate",
+        "seed": "seed",
+        **more,
+    }
+    return {
+        setting: getattr(args, arg) for arg, setting in names.items() if getattr(args, arg, None) is not None
+    }

@@ -13,9 +13,10 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from mnistlab.cli.args import EXIT_OK, CliError, finite_number, read_input, whole_number
+from mnistlab.cli.args import EXIT_OK, CliError, finite_number, setting_changes, spec_from_args, whole_number
+from mnistlab.recipes import recommended_config
 from mnistlab.runs.store import RunStore, atomic_write_bytes, check_run_id, check_run_name
-from mnistlab.specs import PRESETS, SpecError, from_json, preset
+from mnistlab.specs import PRESETS
 from mnistlab.training import SUGGESTED_LR, TrainConfig
 
 
@@ -66,7 +67,9 @@ def register(commands) -> None:
 
 
 def _code_source(args):
-    """(spec, config) for ``mnistlab code``: from a run, a preset or a spec file."""
+    """(spec, config) for ``mnistlab code``: a run's, or a preset's or spec file's with the recommended settings;
+    flags change the settings either way."""
+    changes = setting_changes(args)
     if args.run_id is not None:
         run = RunStore().load(check_run_id(args.run_id))
         if run.imported:
@@ -74,36 +77,19 @@ def _code_source(args):
                 f"run {run.id} was imported from a file; mnistlab does not know how it was trained, "
                 "so it cannot write its code"
             )
-        return run.spec, TrainConfig.from_dict(run.config)
-    if args.preset is not None:
-        return preset(args.preset), TrainConfig()
-    text = read_input(args.spec, "spec file")
-    try:
-        return from_json(text.decode("utf-8")), TrainConfig()
-    except UnicodeDecodeError:
-        raise CliError(f"the spec file {args.spec} is not UTF-8 text") from None
-    except SpecError as exc:
-        raise CliError(f"{args.spec}: {exc}") from None
+        config = TrainConfig.from_dict(run.config)
+        if args.optimizer and args.learning_rate is None:
+            changes["learning_rate"] = SUGGESTED_LR.get(args.optimizer, config.learning_rate)
+        return run.spec, config.replace(**changes) if changes else config
+    spec, preset_name = spec_from_args(args)
+    return spec, recommended_config(preset_name, **changes)
 
 
 def cmd_code(args, out: TextIO, err: TextIO) -> int:
     from mnistlab.export.code import training_script
 
     spec, config = _code_source(args)
-    changes = {
-        key: value
-        for key, value in {
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "optimizer": args.optimizer,
-            "learning_rate": args.learning_rate,
-            "seed": args.seed,
-        }.items()
-        if value is not None
-    }
-    if args.optimizer and args.learning_rate is None:
-        changes["learning_rate"] = SUGGESTED_LR.get(args.optimizer, config.learning_rate)
-    script = training_script(spec, config.replace(**changes) if changes else config)
+    script = training_script(spec, config)
     if args.out is None:
         out.write(script)
         return EXIT_OK

@@ -18,6 +18,8 @@ from mnistlab.cli.args import (
     CliError,
     finite_number,
     read_input,
+    setting_changes,
+    spec_from_args,
     whole_number,
 )
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
@@ -27,11 +29,7 @@ from mnistlab.runs.store import Run, RunStore, check_run_id, check_run_name
 from mnistlab.specs import (
     NOTEBOOK_RESULTS,
     PRESETS,
-    ArchitectureSpec,
-    SpecError,
     count_params,
-    from_json,
-    preset,
 )
 from mnistlab.text import duration, percent
 from mnistlab.training import TrainConfig
@@ -116,43 +114,16 @@ def run_summary(run: Run) -> dict:
     }
 
 
-def _spec_from_args(args) -> tuple[ArchitectureSpec, str | None]:
-    if args.preset is not None:
-        return preset(args.preset), args.preset
-    raw = read_input(args.spec, "spec file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"the spec file {args.spec} is not UTF-8 text") from None
-    try:
-        return from_json(text), None
-    except SpecError as exc:
-        raise CliError(f"{args.spec}: {exc}") from None
-    except RecursionError:  # the JSON parser gives up on absurdly nested brackets
-        raise CliError(f"{args.spec}: nested too deeply to be an architecture spec") from None
-
-
 def _config_from_args(args, preset_name: str | None = None) -> TrainConfig:
-    changes = {
-        key: value
-        for key, value in {
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "optimizer": args.optimizer,
-            "learning_rate": args.learning_rate,
-            "seed": args.seed,
-            "train_subset": args.subset,
-            "validation_split": args.validation_split,
-            "augment": args.augment,
-        }.items()
-        if value is not None
-    }
+    changes = setting_changes(
+        args, subset="train_subset", validation_split="validation_split", augment="augment"
+    )
     # The preset's recommended settings; unset batch size and rate follow the epochs and optimizer ("auto").
     return recommended_config(preset_name, **changes)
 
 
 def cmd_train(args, out: TextIO, err: TextIO) -> int:
-    spec, preset_name = _spec_from_args(args)
+    spec, preset_name = spec_from_args(args)
     config = _config_from_args(args, preset_name)
     name = check_run_name(args.name) if args.name is not None else None
     data = load_mnist()  # a missing or damaged dataset is reported before any run is created

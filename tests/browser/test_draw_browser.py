@@ -122,6 +122,12 @@ def test_inside_the_network_opens_under_the_prediction(page, app_url, wait_until
     page.screenshot(path=str(screenshots / "draw_inside.png"))
 
 
+def picture_uploader(page):
+    """The Draw page's picture upload (the page has other uploaders: a model file, a handwriting set)."""
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="upload a picture of a digit")
+    return uploader.locator("input[type=file]")
+
+
 def test_uploaded_picture_is_classified(page, app_url, wait_until_idle, mnist, tmp_path):
     """A black-on-white photo-like PNG of a test digit, uploaded instead of drawn."""
     import numpy as np
@@ -132,7 +138,7 @@ def test_uploaded_picture_is_classified(page, app_url, wait_until_idle, mnist, t
     path = tmp_path / "three.png"
     picture.save(path)
     open_draw_page(page, app_url, wait_until_idle)
-    page.locator("input[type=file]").set_input_files(str(path))
+    picture_uploader(page).set_input_files(str(path))
     wait_until_idle(page)
     assert prediction(page) == 3
     assert page.get_by_text("from the uploaded picture").is_visible()
@@ -142,7 +148,7 @@ def test_bad_upload_shows_a_clear_error(page, app_url, wait_until_idle, tmp_path
     path = tmp_path / "not-a-picture.png"
     path.write_text("this is text, not a PNG")
     open_draw_page(page, app_url, wait_until_idle)
-    page.locator("input[type=file]").set_input_files(str(path))
+    picture_uploader(page).set_input_files(str(path))
     wait_until_idle(page)
     page.get_by_text("not an image").wait_for(timeout=30_000)
     assert page.get_by_text("Traceback").count() == 0
