@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistlab.app.state import cached_model
+from mnistlab.app.state import cached_keras_model
 from mnistlab.app.widgets import show_error
 from mnistlab.export.code import script_filename, training_script
 from mnistlab.export.formats import history_csv, json_bytes, metrics_csv, savedmodel_zip, tflite_bytes
@@ -52,7 +52,7 @@ def code_view(spec: ArchitectureSpec | None, settings: dict | TrainConfig, key: 
 
 def _model_bytes(run_id: str, convert):
     def produce() -> bytes:
-        return convert(cached_model(run_id))
+        return convert(cached_keras_model(run_id))
 
     return produce
 
@@ -171,7 +171,7 @@ def import_uploader(store: RunStore, key: str) -> None:
 def imported_architecture(run: Run) -> None:
     """The layers of an imported model, read from the model itself (it has no spec of ours to show)."""
     try:
-        rows = keras_layer_rows(cached_model(run.id))
+        rows = keras_layer_rows(cached_keras_model(run.id))
     except (StoreError, ModelFileError) as exc:
         show_error(exc, "The model cannot be read: ")
         return
