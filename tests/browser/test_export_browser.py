@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_inspect_downloads_the_keras_and_tflite_files(
-    app_url, browser_artifacts, page, wait_until_idle, screenshots
+    app_url, browser_artifacts, page, wait_until_idle, screenshots, tmp_path
 ):
     store = RunStore(browser_artifacts / "runs")
     run = next(r for r in store.list_runs() if r.preset == "dropout")
@@ -27,7 +27,7 @@ def test_inspect_downloads_the_keras_and_tflite_files(
         keras_button.click()
     download = info.value
     assert download.suggested_filename == f"{run.id}.keras"
-    saved = screenshots.parent / f"{run.id}-downloaded.keras"
+    saved = tmp_path / f"{run.id}-downloaded.keras"
     download.save_as(saved)
     assert saved.read_bytes() == store.model_path(run.id).read_bytes()
     assert "config.json" in zipfile.ZipFile(saved).namelist()
