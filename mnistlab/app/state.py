@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import logging
 import secrets
-import sys
 import threading
 from pathlib import Path
 
@@ -152,27 +151,6 @@ def test_labels() -> np.ndarray:
     from mnistlab.data import load_mnist
 
     return load_mnist().y_test
-
-
-_warm_up_lock = threading.Lock()
-_warm_up_started = False
-
-
-def warm_up_tensorflow() -> None:
-    """Import TensorFlow on a background thread (once per process), so the first training starts sooner.
-
-    Pages call this when a model is likely to be needed soon; it never blocks the page.
-    """
-    global _warm_up_started
-    with _warm_up_lock:
-        if _warm_up_started or "tensorflow" in sys.modules:
-            return
-        _warm_up_started = True
-
-    def _import() -> None:
-        from mnistlab.tf import keras  # noqa: F401
-
-    threading.Thread(target=_import, name="mnistlab-tf-warm-up", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------------- app navigation
