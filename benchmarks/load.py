@@ -190,12 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
 
     from mnistlab.data import load_mnist
-    from mnistlab.runs import jobs
+    from mnistlab.runs import runners
 
     load_mnist()
     from mnistlab.tf import keras  # noqa: F401 - import TensorFlow once, before the clock starts
 
-    runner = jobs.default_runner()  # the one the pages' get_runner() hands out ($MNISTLAB_WORKERS workers)
+    runner = runners.default_runner()  # the one the pages' get_runner() hands out ($MNISTLAB_WORKERS workers)
     args.cap = runner.max_queued_per_owner
     monitor = Monitor(runner)
     monitor.start()

@@ -25,9 +25,9 @@ from mnistlab.drawing import (
     top_prediction,
     upscale_for_display,
 )
+from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
 from mnistlab.runs.jobs import JobError
-from mnistlab.runs.store import StoreError
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 

@@ -7,8 +7,8 @@ from mnistlab.app.layout import flow
 from mnistlab.app.state import get_runner, get_store
 from mnistlab.app.widgets import digit_gallery, job_row, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
+from mnistlab.files import StoreError
 from mnistlab.runs.jobs import JobError
-from mnistlab.runs.store import StoreError
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs, submit_missing
 from mnistlab.study.comparison import notebook_rows

@@ -19,8 +19,8 @@ from mnistlab.app.widgets import (
 )
 from mnistlab.data import DataError
 from mnistlab.evaluation import cell_mistakes, mistakes, top_confusion
+from mnistlab.files import StoreError
 from mnistlab.labels import setting_label
-from mnistlab.runs.store import StoreError
 
 DIGITS = list(range(10))
 MAX_SHOWN = 24

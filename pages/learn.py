@@ -11,8 +11,8 @@ from mnistlab.app import state, widgets
 from mnistlab.app.handwriting_view import learn_section
 from mnistlab.app.inside_view import runs_with_models, show_inside
 from mnistlab.bench.width_speed import compare_speeds, measure_width_speed
+from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
-from mnistlab.runs.store import StoreError
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import claims
 

@@ -17,11 +17,12 @@ from mnistlab.app.widgets import (
     progress_text,
     show_error,
 )
+from mnistlab.files import StoreError
 from mnistlab.labels import user_words
 from mnistlab.naming import run_name_base, taken_names, unused_run_name
 from mnistlab.progress import work_done
 from mnistlab.runs.jobs import JobError
-from mnistlab.runs.store import StoreError, check_run_name
+from mnistlab.runs.run import check_run_name
 from mnistlab.specs import ACTIVATIONS, PRESETS, SpecError
 from mnistlab.text import duration, plural
 from mnistlab.training import FULL_TRAIN_SET, OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig

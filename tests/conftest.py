@@ -78,9 +78,9 @@ def trained_artifacts(trained_store, tmp_path, monkeypatch):
 def _no_runner_outlives_its_test():
     """Default job runners (the pages' get_runner) start worker processes: shut them down after each test."""
     yield
-    from mnistlab.runs import jobs
+    from mnistlab.runs import runners
 
-    jobs.shutdown(wait=True, timeout=30)
+    runners.shutdown(wait=True, timeout=30)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from mnistlab import cli, drawing
 from mnistlab.drawing import ImageError
 from mnistlab.modelfile import ModelFileError, load_model_file
-from mnistlab.runs import jobs
+from mnistlab.runs import jobs, runners
 from mnistlab.runs.jobs import JobError, JobRunner
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
@@ -555,11 +555,11 @@ def train_page(artifacts, monkeypatch):
     before = snapshot(artifacts)
     yield at, submitted
     try:
-        runner = jobs.default_runner()
+        runner = runners.default_runner()
         if not submitted:
             assert runner.jobs() == [] and snapshot(artifacts) == before
     finally:
-        jobs.shutdown()
+        runners.shutdown()
 
 
 PAGE_CASES = [  # the page names each setting as its form does ("Training digits", not train_subset)
@@ -587,7 +587,7 @@ def test_train_page_shows_an_error_and_submits_nothing_for_bad_numbers(train_pag
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert needle in errors, errors
-    assert submitted == [] and jobs.default_runner().jobs() == []
+    assert submitted == [] and runners.default_runner().jobs() == []
 
 
 @pytest.mark.parametrize(
@@ -599,7 +599,7 @@ def test_train_page_refuses_bad_run_names(train_page, name, needle):
     at.button(key="train_start").click().run()
     assert not at.exception
     assert needle in " ".join(e.value for e in at.error)
-    assert submitted == [] and jobs.default_runner().jobs() == []
+    assert submitted == [] and runners.default_runner().jobs() == []
 
 
 def test_train_page_submits_good_settings(train_page):
@@ -609,7 +609,7 @@ def test_train_page_submits_good_settings(train_page):
     at.number_input(key="train_subset").set_value(1000)
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
-    runner = jobs.default_runner()
+    runner = runners.default_runner()
     [job] = runner.jobs()
     assert runner.wait(job.id, timeout=20).status == "completed"
     assert job.config.epochs == 1 and job.config.train_subset == 1000 and len(submitted) == 1

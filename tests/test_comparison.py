@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mnistlab.runs.store import Run
+from mnistlab.runs.run import Run
 from mnistlab.specs import PRESETS
 from mnistlab.study import comparison
 from mnistlab.training import TrainConfig

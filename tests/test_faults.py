@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 
 from mnistlab import cli
+from mnistlab import files as files_mod
+from mnistlab.files import StoreError
 from mnistlab.runs import store as store_mod
-from mnistlab.runs.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, JobRunner
-from mnistlab.runs.store import RunStore, StoreError
+from mnistlab.runs.job_records import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING
+from mnistlab.runs.jobs import JobRunner
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,7 +301,7 @@ def _broken_disk(monkeypatch, code: int, text: str) -> None:
     def fail(*args, **kwargs):
         raise OSError(code, text)
 
-    monkeypatch.setattr(store_mod.tempfile, "mkstemp", fail)  # the first step of every atomic write
+    monkeypatch.setattr(files_mod.tempfile, "mkstemp", fail)  # the first step of every atomic write
     monkeypatch.setattr(store_mod.os, "replace", fail)  # renames (delete) and the last step of writes
 
 

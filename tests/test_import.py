@@ -18,8 +18,9 @@ from mnistlab.export.importing import (
     import_model_file,
     spec_from_model,
 )
+from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
-from mnistlab.runs.store import RunStore, StoreError
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import PRESETS
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from mnistlab.runs.job import JOB_ID
-from mnistlab.runs.jobs import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING, Job, JobError, JobRunner
+from mnistlab.runs.job_records import INTERRUPTED_QUEUED, INTERRUPTED_RUNNING
+from mnistlab.runs.jobs import Job, JobError, JobRunner
 from mnistlab.specs import PRESETS
 from mnistlab.training import Progress, TrainConfig
 
@@ -318,17 +319,17 @@ def test_a_second_runner_in_the_same_process_leaves_live_jobs_alone(make_runner)
 
 
 def test_default_runner_is_one_per_artifacts_folder(artifacts):
-    from mnistlab.runs import jobs
+    from mnistlab.runs import runners
 
     try:
-        runner = jobs.default_runner()
-        assert jobs.default_runner() is runner
+        runner = runners.default_runner()
+        assert runners.default_runner() is runner
         assert runner.store.root == artifacts.resolve() / "runs"
         assert runner.jobs_dir == artifacts.resolve() / "jobs"
     finally:
-        jobs.shutdown(wait=True)
-    assert runner._closed and jobs.default_runner() is not runner
-    jobs.shutdown(wait=True)
+        runners.shutdown(wait=True)
+    assert runner._closed and runners.default_runner() is not runner
+    runners.shutdown(wait=True)
 
 
 def test_only_the_newest_records_are_kept(make_runner, artifacts):
@@ -363,18 +364,18 @@ def test_worker_count_comes_from_the_environment(make_runner, monkeypatch):
 
 
 def test_the_default_runner_takes_its_per_session_cap_from_the_environment(artifacts, monkeypatch):
-    from mnistlab.runs import jobs
+    from mnistlab.runs import runners
 
     monkeypatch.setenv("MNISTLAB_MAX_JOBS_PER_SESSION", "5")
     try:
-        assert jobs.default_runner().max_queued_per_owner == 5
+        assert runners.default_runner().max_queued_per_owner == 5
     finally:
-        jobs.shutdown()
+        runners.shutdown()
     monkeypatch.setenv("MNISTLAB_MAX_JOBS_PER_SESSION", "many")
     try:
-        assert jobs.default_runner().max_queued_per_owner == 3
+        assert runners.default_runner().max_queued_per_owner == 3
     finally:
-        jobs.shutdown()
+        runners.shutdown()
 
 
 @pytest.mark.slow

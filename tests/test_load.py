@@ -35,7 +35,7 @@ def test_percentile(load):
 @pytest.mark.slow
 def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, capsys):
     """Four sessions, one greedy, with workers=1 and jobs that sleep: bounded, FIFO, capped, all finished."""
-    from mnistlab.runs import jobs
+    from mnistlab.runs import jobs, runners
 
     def short_work(job, context):
         load.ALL_SUBMITTED.wait(60)  # no job ends before every click is in: the greedy session's 4th and
@@ -70,4 +70,4 @@ def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, 
     assert report["workers"] == 1 and report["max_concurrent_trainings"] == 1
     assert report["jobs_submitted"] == 3 + 3 and report["jobs_refused_by_cap"] == 2
     assert report["jobs_completed"] == 6 and report["max_active_per_session"] == 3
-    jobs.shutdown()
+    runners.shutdown()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.runs import jobs
+from mnistlab.runs import runners
 from mnistlab.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +20,8 @@ def test_an_architecture_error_is_shown_once_after_start(artifacts):
     errors = [e.value for e in at.error]
     assert sum("Units is 0" in e for e in errors) == 1, errors
     assert not any("units" in e for e in errors), errors  # the form's word, not the identifier
-    assert jobs.default_runner().jobs() == []
-    jobs.shutdown()
+    assert runners.default_runner().jobs() == []
+    runners.shutdown()
 
 
 def test_picking_the_same_preset_again_resets_edits(artifacts):

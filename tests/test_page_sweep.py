@@ -21,11 +21,11 @@ SWEEP_PAGE = str(ROOT / "pages" / "sweep.py")
 @pytest.fixture
 def fake_server(artifacts, monkeypatch):
     """The page's process-wide job runner trains with fake work; shut down after the test."""
-    from mnistlab.runs import jobs
+    from mnistlab.runs import jobs, runners
 
     monkeypatch.setattr(jobs, "train_job", FakeTraining(pause_s=0, make_runs=True))
     yield artifacts
-    jobs.shutdown(wait=True, timeout=20)
+    runners.shutdown(wait=True, timeout=20)
 
 
 @pytest.fixture

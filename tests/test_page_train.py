@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnistlab.runs import jobs
+from mnistlab.runs import jobs, runners
 from mnistlab.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,13 +13,13 @@ TRAIN = str(ROOT / "pages" / "train.py")
 
 
 def _submitted() -> list:
-    return jobs.default_runner().jobs()
+    return runners.default_runner().jobs()
 
 
 @pytest.fixture
 def clean_runner(artifacts):
     yield
-    jobs.shutdown()
+    runners.shutdown()
 
 
 def test_builder_edits_update_the_summary(artifacts):
@@ -80,7 +80,7 @@ def test_a_tiny_training_runs_to_completion_and_links_to_inspect(artifacts, clea
     assert not at.exception and not at.error
     [job] = _submitted()
     assert job.name == "tiny baseline" and job.config.train_subset == 600 and job.preset == "baseline"
-    done = jobs.default_runner().wait(job.id, timeout=180)
+    done = runners.default_runner().wait(job.id, timeout=180)
     assert done.status == "completed", done.error
     at.run()
     run = RunStore(artifacts / "runs").load(done.run_id)

@@ -4,8 +4,11 @@ import time
 
 import pytest
 
+from mnistlab import files as files_mod
+from mnistlab.files import StoreError, atomic_write_json
 from mnistlab.runs import store as store_mod
-from mnistlab.runs.store import RunNotFound, StoreError, atomic_write_json, check_run_id
+from mnistlab.runs.run import check_run_id
+from mnistlab.runs.store import RunNotFound
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
@@ -102,7 +105,7 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path, monkeypatch):
 
 def test_atomic_writes_keep_ordinary_permissions(tmp_path):
     atomic_write_json(tmp_path / "a.json", {})
-    assert (tmp_path / "a.json").stat().st_mode & 0o044 == 0o044 & ~store_mod._UMASK
+    assert (tmp_path / "a.json").stat().st_mode & 0o044 == 0o044 & ~files_mod._UMASK
 
 
 def test_full_disk_gives_a_clear_message(store, monkeypatch):
@@ -144,11 +147,3 @@ def test_a_run_whose_process_died_reads_as_interrupted_before_anyone_marks_it(st
     assert (
         json.loads((store.path(run_id) / "run.json").read_text())["status"] == "running"
     )  # reading wrote nothing
-
-
-def test_unused_name_counts_up_past_taken_names(store):
-    assert store.unused_name("custom") == "custom"
-    make_run(store, "custom")
-    make_run(store, "custom 2")
-    assert store.unused_name("custom") == "custom 3"
-    assert store.unused_name("custom", also=["custom 3"]) == "custom 4"

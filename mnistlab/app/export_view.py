@@ -14,8 +14,10 @@ from mnistlab.app.widgets import show_error
 from mnistlab.export.code import script_filename, training_script
 from mnistlab.export.formats import history_csv, json_bytes, metrics_csv, savedmodel_zip, tflite_bytes
 from mnistlab.export.importing import import_model_bytes, keras_layer_rows
+from mnistlab.files import StoreError
 from mnistlab.modelfile import MAX_MODEL_BYTES, ModelFileError
-from mnistlab.runs.store import Run, RunStore, StoreError
+from mnistlab.runs.run import Run
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import ArchitectureSpec
 from mnistlab.training import ConfigError, TrainConfig
 

@@ -12,6 +12,7 @@ import streamlit as st
 from mnistlab.app import state
 from mnistlab.app.charts import confusion_heatmap
 from mnistlab.app.widgets import as_text, digit_gallery, link, show_error
+from mnistlab.files import StoreError
 from mnistlab.handwriting import (
     HandwritingError,
     HandwritingStore,
@@ -23,7 +24,6 @@ from mnistlab.handwriting import (
     suggest_set_name,
 )
 from mnistlab.modelfile import ModelFileError
-from mnistlab.runs.store import StoreError
 
 NEW_SET = "+ New set…"
 FIRST_SET = "my-handwriting"

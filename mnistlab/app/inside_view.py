@@ -12,7 +12,7 @@ import streamlit as st
 
 from mnistlab import inside, palette
 from mnistlab.app.charts import probability_bars
-from mnistlab.runs.store import StoreError
+from mnistlab.files import StoreError
 
 TOP_UNITS = 16
 MARGIN = {"l": 0, "r": 0, "t": 30, "b": 0}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistlab.app.widgets import as_text
-from mnistlab.runs.store import Run, RunStore, StoreError
+from mnistlab.files import StoreError
+from mnistlab.runs.run import Run
+from mnistlab.runs.store import RunStore
 
 PICK, CONFIRM, PROBLEM = "manage_run", "delete_confirm", "manage_problem"
 FOLLOWERS = ("diff_a", "diff_b")  # Compare's A/B pickers: they start again from the runs that remain

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from mnistlab.files import artifacts_dir
 from mnistlab.inference import PredictorCache
-from mnistlab.runs.store import RunStore, artifacts_dir
+from mnistlab.runs.store import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def get_runner():
     """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions).
 
     Creating it starts the training workers (warm processes, or Ray), so ``app.py`` asks for it at start-up."""
-    from mnistlab.runs.jobs import default_runner
+    from mnistlab.runs.runners import default_runner
 
     return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
 

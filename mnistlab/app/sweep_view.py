@@ -23,7 +23,7 @@ from mnistlab.app.sweep_charts import (
     trial_curves,
 )
 from mnistlab.app.widgets import STATUS_ICONS, link, show_error
-from mnistlab.runs.store import StoreError, artifacts_dir
+from mnistlab.files import StoreError, artifacts_dir
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, setting_options, suggestion, sweep_from_form
 from mnistlab.sweeps.manager import SweepManager

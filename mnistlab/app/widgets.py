@@ -10,7 +10,9 @@ import streamlit as st
 
 from mnistlab.app import state  # noqa: F401 - importing it puts the page under app.py's navigation
 from mnistlab.export.importing import architecture_text
-from mnistlab.runs.store import Run, RunStore, StoreError
+from mnistlab.files import StoreError
+from mnistlab.runs.run import Run
+from mnistlab.runs.store import RunStore
 from mnistlab.text import duration
 
 PAGES = {

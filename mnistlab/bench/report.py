@@ -181,7 +181,7 @@ def markdown(r: dict) -> str:
 
 def write_markdown(path: Path, block: str) -> None:
     """Replace the generated block in ``path``, keeping hand-written text around it; create the file if new."""
-    from mnistlab.runs.store import atomic_write_bytes
+    from mnistlab.files import atomic_write_bytes
 
     if path.exists() and BEGIN in (text := path.read_text()) and END in text:
         head, rest = text.split(BEGIN, 1)

@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n")
     if not args.only and not args.no_family_file:
-        from mnistlab.runs.store import atomic_write_bytes
+        from mnistlab.files import atomic_write_bytes
 
         path = family_file(results)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from mnistlab.cli.args import EXIT_OK, CliError, finite_number, setting_changes, spec_from_args, whole_number
+from mnistlab.files import atomic_write_bytes
 from mnistlab.recipes import recommended_config
-from mnistlab.runs.store import RunStore, atomic_write_bytes, check_run_id, check_run_name
+from mnistlab.runs.run import check_run_id, check_run_name
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import PRESETS
 from mnistlab.training import SUGGESTED_LR, TrainConfig
 

@@ -29,7 +29,8 @@ from mnistlab.handwriting import (
     read_folder,
     score_drawings,
 )
-from mnistlab.runs.store import RunStore, check_run_id
+from mnistlab.runs.run import check_run_id
+from mnistlab.runs.store import RunStore
 from mnistlab.text import percent
 
 

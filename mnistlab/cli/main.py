@@ -22,9 +22,9 @@ from mnistlab.cli import export, handwriting, runs, study, sweep
 from mnistlab.cli.args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from mnistlab.cli.study import run_bench
 from mnistlab.data import DataError
+from mnistlab.files import StoreError
 from mnistlab.handwriting import HandwritingError
 from mnistlab.modelfile import ModelFileError
-from mnistlab.runs.store import StoreError
 from mnistlab.specs import SpecError
 from mnistlab.training import ConfigError
 

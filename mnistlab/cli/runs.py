@@ -25,7 +25,8 @@ from mnistlab.cli.args import (
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
 from mnistlab.data import load_mnist
 from mnistlab.recipes import recommended_config
-from mnistlab.runs.store import Run, RunStore, check_run_id, check_run_name
+from mnistlab.runs.run import Run, check_run_id, check_run_name
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import (
     NOTEBOOK_RESULTS,
     PRESETS,
@@ -97,21 +98,7 @@ def register(commands) -> None:
 
 def run_summary(run: Run) -> dict:
     """A run as JSON-ready plain data (what ``train --json``, ``runs --json`` and ``show --json`` print)."""
-    return {
-        "id": run.id,
-        "name": run.name,
-        "status": run.status,
-        "preset": run.preset,
-        "params": run.params,
-        "epochs_done": run.epochs_done,
-        "test_accuracy": run.test_accuracy,
-        "test_loss": run.test_loss,
-        "duration_s": run.duration_s,
-        "created": created(run.created),
-        "error": run.error,
-        "spec": run.spec.to_dict(),
-        "config": run.config,
-    }
+    return {**run.to_dict(), "created": created(run.created)}
 
 
 def _config_from_args(args, preset_name: str | None = None) -> TrainConfig:

@@ -44,7 +44,7 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
         config = check_study(args.seeds, args.epochs, presets, args.subset)
     except ValueError as exc:  # SpecError and ConfigError are ValueErrors too
         raise CliError(str(exc)) from None
-    from mnistlab.runs.store import artifacts_dir
+    from mnistlab.files import artifacts_dir
 
     target = Path(args.out) if args.out else artifacts_dir() / "reproduce"
     target.mkdir(parents=True, exist_ok=True)  # fail now, not after minutes of training

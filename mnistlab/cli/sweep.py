@@ -17,7 +17,7 @@ from typing import TextIO
 
 from mnistlab.cli.args import EXIT_INTERRUPTED, EXIT_OK, CliError, read_input, whole_number
 from mnistlab.cli.terminal import stop_on_interrupt
-from mnistlab.runs.store import StoreError
+from mnistlab.files import StoreError
 from mnistlab.sweeps.spec import MAX_TRIALS, SweepError, parse_sweep
 from mnistlab.sweeps.store import SWEEP_ID, SweepStore
 from mnistlab.text import duration

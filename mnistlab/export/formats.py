@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.runs.store import Run, RunStore, StoreError, atomic_write_bytes
+from mnistlab.files import StoreError, atomic_write_bytes
+from mnistlab.runs.run import Run
+from mnistlab.runs.store import RunStore
 
 FORMATS = ("keras", "savedmodel", "tflite", "tensorboard", "csv", "json")
 EPOCH_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_s")
@@ -155,23 +157,7 @@ def metrics_csv(metrics: dict | None) -> str:
 
 def run_record(run: Run, metrics: dict | None) -> dict:
     """Everything known about a run as JSON-ready data: who, architecture, settings, history, test metrics."""
-    return {
-        "id": run.id,
-        "name": run.name,
-        "status": run.status,
-        "origin": getattr(run, "origin", "trained"),
-        "preset": run.preset,
-        "params": run.params,
-        "epochs_done": run.epochs_done,
-        "test_accuracy": run.test_accuracy,
-        "test_loss": run.test_loss,
-        "duration_s": run.duration_s,
-        "created": run.created,
-        "spec": run.spec.to_dict(),
-        "config": run.config,
-        "history": run.history,
-        "metrics": metrics,
-    }
+    return {**run.to_dict(history=True), "metrics": metrics}
 
 
 def json_bytes(run: Run, metrics: dict | None) -> bytes:

@@ -27,7 +27,8 @@ import numpy as np
 
 from mnistlab.data import Mnist, load_mnist, to_float
 from mnistlab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_file
-from mnistlab.runs.store import Run, RunStore, check_run_name
+from mnistlab.runs.run import Run, check_run_name
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import (
     ACTIVATIONS,
     NAME_MAX,

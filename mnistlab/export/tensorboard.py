@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.runs.store import Run
+from mnistlab.runs.run import Run
 from mnistlab.specs import count_params
 
 EPOCH_SCALARS = {

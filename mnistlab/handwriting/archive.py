@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from mnistlab.drawing import MAX_IMAGE_BYTES
+from mnistlab.files import atomic_write_bytes
 from mnistlab.handwriting.folder import (
     LABELS,
     MAX_DRAWINGS,
@@ -29,7 +30,6 @@ from mnistlab.handwriting.folder import (
     seen_png,
 )
 from mnistlab.handwriting.store import HandwritingStore, check_set_name
-from mnistlab.runs.store import atomic_write_bytes
 
 MAX_ZIP_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all members, uncompressed

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mnistlab.files import artifacts_dir, atomic_write_bytes
 from mnistlab.handwriting.folder import (
     LABELS,
     SEEN,
@@ -36,7 +37,6 @@ from mnistlab.handwriting.folder import (
     read_folder,
     seen_png,
 )
-from mnistlab.runs.store import artifacts_dir, atomic_write_bytes
 
 try:
     import fcntl

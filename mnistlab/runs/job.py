@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from mnistlab.runs.store import StoreError, check_run_name
+from mnistlab.files import StoreError
+from mnistlab.runs.run import check_run_name
 from mnistlab.specs import ArchitectureSpec, SpecError
 from mnistlab.specs import from_dict as spec_from_dict
 from mnistlab.training import ConfigError, TrainConfig
@@ -195,3 +198,31 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+# ------------------------------------------------------------------------------------------ work
+
+
+class JobContext:
+    """What a job's work may do: report progress, poll the stop switch, tell which run it writes."""
+
+    def __init__(self, runner, job_id: str, stop_event: threading.Event):
+        self.runner = runner
+        self.job_id = job_id
+        self.store = runner.store
+        self.stop_event = stop_event
+
+    def report(self, progress) -> None:
+        """Record a Progress (or its dict): the latest one, the batch curve, the per-epoch history."""
+        self.runner._report(
+            self.job_id, progress.to_dict() if hasattr(progress, "to_dict") else dict(progress)
+        )
+
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set()
+
+    def set_run(self, run_id: str) -> None:
+        self.runner._set_run(self.job_id, run_id)
+
+
+Work = Callable[[Job, JobContext], "str | None"]

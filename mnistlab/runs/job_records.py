@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
+from mnistlab.files import atomic_write_json, process_alive
 from mnistlab.runs.job import Job, JobError, json_safe
-from mnistlab.runs.store import atomic_write_json, process_alive
 
 log = logging.getLogger(__name__)
+
+INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again from the Train page."
+INTERRUPTED_RUNNING = (
+    "The server stopped while this job was training; its history up to then is kept in the run."
+)
 
 
 class JobRecords:
@@ -55,3 +61,19 @@ class JobRecords:
             pid = raw.get("pid")
             found.append((job, isinstance(pid, int) and pid != os.getpid() and process_alive(pid)))
         return found
+
+    def recover(self, busy: set[str]) -> tuple[list[Job], list[str]]:
+        """Past jobs after a restart, and the ids of those that were queued or running when their server
+        died: they become 'interrupted'. Jobs in ``busy`` (alive in this process) and active jobs of another
+        live server process are left out, untouched."""
+        past, changed = [], []
+        for job, owner_alive in self.read_all():
+            if job.id in busy or (job.is_active and owner_alive):
+                continue
+            if job.is_active:
+                message = INTERRUPTED_QUEUED if job.status == "queued" else INTERRUPTED_RUNNING
+                job.status, job.error = "interrupted", message
+                job.finished = job.finished or time.time()
+                changed.append(job.id)
+            past.append(job)
+        return past, changed

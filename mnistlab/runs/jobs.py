@@ -24,27 +24,28 @@ without it the runner trains with ``executor`` (default: ``make_executor()``, st
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
+from mnistlab.files import StoreError
 from mnistlab.runs.executors import default_workers, env_whole, make_executor
 from mnistlab.runs.experiment import train_job
 from mnistlab.runs.job import (
     Job,
+    JobContext,
     JobError,
+    Work,
     checked_request,
     new_job_id,
     one_line,
     snapshot_of,
 )
 from mnistlab.runs.job_records import JobRecords
-from mnistlab.runs.store import RunStore, StoreError, artifacts_dir
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import ArchitectureSpec
 from mnistlab.training import TrainConfig
 
@@ -53,44 +54,12 @@ log = logging.getLogger(__name__)
 PER_SESSION_ENV = "MNISTLAB_MAX_JOBS_PER_SESSION"
 KEEP_RECORDS = 200  # job records kept on disk (and finished jobs kept in memory)
 
-INTERRUPTED_QUEUED = "The server stopped while this job was queued; start it again from the Train page."
-INTERRUPTED_RUNNING = (
-    "The server stopped while this job was training; its history up to then is kept in the run."
-)
 SHUTDOWN_QUEUED = "The server shut down before this job started; start it again from the Train page."
 
 
 def default_per_owner() -> int:
     """``$MNISTLAB_MAX_JOBS_PER_SESSION`` if set, else 3: queued + running trainings one session may have."""
     return env_whole(PER_SESSION_ENV, 3)
-
-
-# ------------------------------------------------------------------------------------------ work
-
-
-class JobContext:
-    """What a job's work may do: report progress, poll the stop switch, tell which run it writes."""
-
-    def __init__(self, runner: JobRunner, job_id: str, stop_event: threading.Event):
-        self.runner = runner
-        self.job_id = job_id
-        self.store = runner.store
-        self.stop_event = stop_event
-
-    def report(self, progress) -> None:
-        """Record a Progress (or its dict): the latest one, the batch curve, the per-epoch history."""
-        self.runner._report(
-            self.job_id, progress.to_dict() if hasattr(progress, "to_dict") else dict(progress)
-        )
-
-    def should_stop(self) -> bool:
-        return self.stop_event.is_set()
-
-    def set_run(self, run_id: str) -> None:
-        self.runner._set_run(self.job_id, run_id)
-
-
-Work = Callable[[Job, JobContext], "str | None"]
 
 
 # ---------------------------------------------------------------------------------------- runner
@@ -274,13 +243,6 @@ class JobRunner:
         first."""
         return [job for job in self.jobs(owner, curves=False) if job.is_active]
 
-    def unused_name(self, base: str) -> str:
-        """``base``, or ``base 2``, ``base 3``... a name no saved run and no job of this runner has yet, so a
-        new run stays apart from the others in pickers."""
-        with self._cond:
-            names = [job.name for job in self._jobs.values() if job.name]
-        return self.store.unused_name(base, also=names)
-
     def running(self) -> list[Job]:
         with self._cond:
             return [snapshot_of(j) for j in self._jobs.values() if j.status == "running"]
@@ -405,16 +367,8 @@ class JobRunner:
                 self.store.mark_interrupted()
             except (StoreError, OSError) as exc:
                 log.warning("could not check the run store for interrupted runs: %s", exc)
-        changed = []
-        for job, owner_alive in self.records.read_all():
-            if job.id in busy or (job.is_active and owner_alive):
-                continue  # alive in this process, or owned by another live server process
-            if job.is_active:
-                message = INTERRUPTED_QUEUED if job.status == "queued" else INTERRUPTED_RUNNING
-                job.status, job.error = "interrupted", message
-                job.finished = job.finished or time.time()
-                changed.append(job.id)
-            self._jobs[job.id] = job
+        past, changed = self.records.recover(busy)
+        self._jobs.update((job.id, job) for job in past)
         for job_id in changed:
             self._persist(job_id)
         self._prune()
@@ -441,31 +395,3 @@ class JobRunner:
 # Live runners of this process: a second runner over the same folder must not mistake their jobs for dead ones.
 _live_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
 _live_lock = threading.Lock()
-
-_default_runners: dict[Path, JobRunner] = {}
-_default_lock = threading.Lock()
-
-
-def default_runner() -> JobRunner:
-    """The process-wide runner for the default store (one per artifacts folder), created on first use."""
-    key = artifacts_dir().resolve()
-    with _default_lock:
-        runner = _default_runners.get(key)
-        if runner is None or runner._closed:
-            runner = _default_runners[key] = JobRunner(
-                RunStore(key / "runs"), max_queued_per_owner=default_per_owner()
-            )
-        return runner
-
-
-def shutdown(wait: bool = True, timeout: float | None = 10.0) -> None:
-    """Shut down every default runner (running jobs stop cleanly, keeping their partial runs)."""
-    with _default_lock:
-        runners = list(_default_runners.values())
-        _default_runners.clear()
-    for runner in runners:
-        runner.shutdown(wait=wait, timeout=timeout)
-
-
-# Give running trainings a moment to stop and save their partial run when the process exits normally.
-atexit.register(shutdown, True, 10.0)

@@ -7,41 +7,36 @@
     metrics.json  test metrics: accuracy, loss, confusion matrix, per-class scores, mistakes
     model.keras   the trained model, loaded back with Keras ``safe_mode``
 
-Every write goes to a temporary file in the same folder and is renamed into place, so a crash mid-write leaves
-the previous file intact. Run ids are checked against a strict pattern, so no id can name a path outside the
-store. A damaged run is reported by ``problems()`` and skipped by ``list_runs()``; it never breaks a listing.
+Every write is atomic (``mnistlab.files``), so a crash mid-write leaves the previous file intact. Run ids are
+checked against a strict pattern (``mnistlab.runs.run``), so no id can name a path outside the store. A
+damaged run is reported by ``problems()`` and skipped by ``list_runs()``; it never breaks a listing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import secrets
 import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from mnistlab.specs import ArchitectureSpec, SpecError, count_params, from_dict, has_control_characters
+from mnistlab.files import (
+    StoreError,
+    artifacts_dir,
+    atomic_write_bytes,
+    atomic_write_json,
+    friendly_os_error,
+    process_alive,
+    read_json,
+)
+from mnistlab.runs.run import RUN_ID, STATUSES, Run, check_run_id, check_run_name, new_run_id
+from mnistlab.specs import ArchitectureSpec, SpecError, count_params, from_dict
 
 log = logging.getLogger(__name__)
 
-ENV_VAR = "MNISTLAB_ARTIFACTS"
-RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,95}$")
-NAME_MAX = 80
-STATUSES = ("running", "completed", "stopped", "failed", "interrupted")
-FINISHED = ("completed", "stopped", "failed", "interrupted")
 INTERRUPTED = "The process training this run stopped before it finished; its history up to then is kept."
-
-
-class StoreError(Exception):
-    """A store operation that cannot be done; the message says why and what to do."""
 
 
 # A run folder without run.json is being created (not damaged) while it carries this marker, for at most
@@ -54,122 +49,6 @@ BEING_CREATED_S = 10.0
 
 class RunNotFound(StoreError):
     pass
-
-
-def artifacts_dir() -> Path:
-    """``$MNISTLAB_ARTIFACTS`` if set, else ``artifacts/`` in the current directory."""
-    return Path(os.environ.get(ENV_VAR) or "artifacts")
-
-
-# ------------------------------------------------------------------------------------------ atomic writes
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; keep the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, allow_nan=False).encode())
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
-
-
-def _friendly_os_error(exc: OSError, what: str) -> StoreError:
-    reason = {28: "the disk is full", 30: "the artifacts folder is read-only", 13: "permission denied"}.get(
-        exc.errno, exc.strerror or str(exc)
-    )
-    return StoreError(
-        f"Could not {what}: {reason}. Free some space or choose a writable folder "
-        f"(set {ENV_VAR}); nothing was changed."
-    )
-
-
-# ----------------------------------------------------------------------------------------------- runs
-
-
-def check_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-        raise StoreError(f"{run_id!r} is not a run id (lowercase letters, digits, '-' and '_' only).")
-    return run_id
-
-
-def check_run_name(name: str) -> str:
-    """A display name: 1-80 characters, no control characters, no slashes."""
-    if not isinstance(name, str):
-        raise StoreError("A run name must be text.")
-    name = name.strip()
-    if not name:
-        raise StoreError("A run name cannot be empty.")
-    if len(name) > NAME_MAX:
-        raise StoreError(f"A run name may be at most {NAME_MAX} characters (this one has {len(name)}).")
-    if has_control_characters(name):
-        raise StoreError("A run name may not contain control characters (tabs, newlines...).")
-    if "/" in name or "\\" in name or name in (".", ".."):
-        raise StoreError("A run name may not contain '/' or '\\' or be '.' or '..'.")
-    return name
-
-
-def new_run_id(spec_name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", spec_name.lower()).strip("-")[:32] or "run"
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{secrets.token_hex(2)}"
-
-
-@dataclass
-class Run:
-    """What the store knows about one run, without its model."""
-
-    id: str
-    name: str
-    status: str
-    spec: ArchitectureSpec
-    config: dict
-    created: float
-    updated: float
-    params: int
-    test_accuracy: float | None = None
-    test_loss: float | None = None
-    duration_s: float | None = None
-    epochs_done: int = 0
-    error: str | None = None
-    preset: str | None = None
-    history: dict = field(default_factory=dict, repr=False)
-    origin: str = "trained"  # or "imported": a model file brought in, with no training of ours behind it
-
-    @property
-    def imported(self) -> bool:
-        return self.origin == "imported"
-
-    @property
-    def has_model(self) -> bool:
-        return self.status in ("completed", "stopped") and self.test_accuracy is not None
-
-    @property
-    def label(self) -> str:
-        acc = f" · {self.test_accuracy:.2%}" if self.test_accuracy is not None else ""
-        return f"{self.name} ({self.status}{acc})"
 
 
 class RunStore:
@@ -228,32 +107,32 @@ class RunStore:
             raise StoreError(f"A run with id {run_id!r} already exists.") from None
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            raise _friendly_os_error(exc, "create the run folder") from None
+            raise friendly_os_error(exc, "create the run folder") from None
         return run_id
 
     def update(self, run_id: str, **fields) -> None:
         """Merge ``fields`` into run.json (e.g. status, test_accuracy)."""
         folder = self._existing(run_id)
         with self._lock:
-            meta = _read_json(folder / "run.json")
+            meta = read_json(folder / "run.json")
             meta.update(fields, updated=time.time())
             try:
                 atomic_write_json(folder / "run.json", meta)
             except OSError as exc:
-                raise _friendly_os_error(exc, "update the run") from None
+                raise friendly_os_error(exc, "update the run") from None
 
     def save_history(self, run_id: str, history: dict) -> None:
         folder = self._existing(run_id)
         try:
             atomic_write_json(folder / "history.json", history)
         except OSError as exc:
-            raise _friendly_os_error(exc, "save the training history") from None
+            raise friendly_os_error(exc, "save the training history") from None
 
     def save_metrics(self, run_id: str, metrics: dict) -> None:
         try:
             atomic_write_json(self._existing(run_id) / "metrics.json", metrics)
         except OSError as exc:
-            raise _friendly_os_error(exc, "save the test metrics") from None
+            raise friendly_os_error(exc, "save the test metrics") from None
 
     def save_model(self, run_id: str, model) -> None:
         """Save a Keras model (or the bytes of a ``.keras`` file, as workers send them) as model.keras,
@@ -263,14 +142,14 @@ class RunStore:
             try:
                 atomic_write_bytes(folder / "model.keras", model)
             except OSError as exc:
-                raise _friendly_os_error(exc, "save the model") from None
+                raise friendly_os_error(exc, "save the model") from None
             return
         tmp = folder / f".model.{secrets.token_hex(4)}.keras"
         try:
             model.save(tmp)
             os.replace(tmp, folder / "model.keras")
         except OSError as exc:
-            raise _friendly_os_error(exc, "save the model") from None
+            raise friendly_os_error(exc, "save the model") from None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -289,7 +168,7 @@ class RunStore:
         try:
             os.replace(folder, trash)
         except OSError as exc:
-            raise _friendly_os_error(exc, "delete the run") from None
+            raise friendly_os_error(exc, "delete the run") from None
         shutil.rmtree(trash, ignore_errors=True)
 
     # -- reading
@@ -297,14 +176,14 @@ class RunStore:
         """A run's metadata, spec, config and history. Raises ``StoreError`` if it is damaged."""
         folder = self._existing(run_id)
         try:
-            meta = _read_json(folder / "run.json")
+            meta = read_json(folder / "run.json")
             if meta.get("status") == "running" and not _owner_alive(meta):
                 # Its process died (kill -9, power cut) before it could say so: report what really happened.
                 meta.update(status="interrupted", error=INTERRUPTED)
-            spec = from_dict(_read_json(folder / "spec.json"))
-            config = _read_json(folder / "config.json")
+            spec = from_dict(read_json(folder / "spec.json"))
+            config = read_json(folder / "config.json")
             history_path = folder / "history.json"
-            history = _read_json(history_path) if history_path.exists() else {}
+            history = read_json(history_path) if history_path.exists() else {}
             return Run(
                 id=run_id,
                 name=str(meta.get("name", run_id)),
@@ -331,7 +210,7 @@ class RunStore:
         if not path.exists():
             return None
         try:
-            return _read_json(path)
+            return read_json(path)
         except (OSError, ValueError) as exc:
             raise StoreError(f"The metrics of run {run_id} are damaged ({exc}).") from None
 
@@ -352,16 +231,6 @@ class RunStore:
             if status is None or run.status in ((status,) if isinstance(status, str) else status):
                 runs.append(run)
         return sorted(runs, key=lambda r: r.created, reverse=True)
-
-    def unused_name(self, base: str, also: Iterable[str] = ()) -> str:
-        """``base``, or ``base 2``, ``base 3``... whichever no saved run (nor a name in ``also``) has yet."""
-        taken = {run.name for run in self.list_runs()} | set(also)
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base} {n}" in taken:
-            n += 1
-        return f"{base} {n}"
 
     def problems(self) -> list[tuple[str, str]]:
         """(folder name, what is wrong) for every folder in the store that is not a readable run."""
@@ -414,7 +283,7 @@ class RunStore:
         changed = []
         for run_id in self._ids():
             try:
-                meta = _read_json(self.path(run_id) / "run.json")
+                meta = read_json(self.path(run_id) / "run.json")
             except (OSError, ValueError):
                 continue
             if isinstance(meta, dict) and meta.get("status") == "running" and not _owner_alive(meta):
@@ -427,14 +296,3 @@ def _owner_alive(meta: dict) -> bool:
     """Whether the process that is training this run is still alive (True when unknown)."""
     pid = meta.get("pid")
     return not isinstance(pid, int) or process_alive(pid)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mnistlab.export.importing import architecture_text
 from mnistlab.labels import setting_label
-from mnistlab.runs.store import Run
+from mnistlab.runs.run import Run
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import stats
 

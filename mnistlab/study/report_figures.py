@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from mnistlab import palette
 from mnistlab.evaluation import normalize_rows
-from mnistlab.runs.store import atomic_write_bytes
+from mnistlab.files import atomic_write_bytes
 
 DPI = 110
 TRAIN_COLOR, VAL_COLOR, NOTEBOOK_COLOR = palette.TRAIN, palette.VALIDATION, palette.NOTEBOOK

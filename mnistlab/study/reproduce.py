@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from mnistlab.data import Mnist, load_mnist
-from mnistlab.runs.store import RunStore, artifacts_dir, atomic_write_bytes, atomic_write_json
+from mnistlab.files import artifacts_dir, atomic_write_bytes, atomic_write_json
+from mnistlab.runs.store import RunStore
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
 from mnistlab.study import report, stats
 from mnistlab.training import Progress, TrainConfig

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from mnistlab.runs.store import StoreError
+from mnistlab.files import StoreError
 from mnistlab.sweeps.runner import run_sweep
 from mnistlab.sweeps.store import SweepStore
 

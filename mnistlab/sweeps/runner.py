@@ -31,8 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mnistlab.files import StoreError
 from mnistlab.runs.job import JobError
-from mnistlab.runs.store import StoreError
 from mnistlab.specs import count_params
 from mnistlab.sweeps.spec import SweepError
 from mnistlab.sweeps.store import SweepStore

@@ -23,13 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnistlab.runs.store import (
-    StoreError,
-    artifacts_dir,
-    atomic_write_bytes,
-    atomic_write_json,
-    process_alive,
-)
+from mnistlab.files import StoreError, artifacts_dir, atomic_write_bytes, atomic_write_json, process_alive
 from mnistlab.sweeps.spec import SweepError, SweepSpec, parse_sweep
 
 SWEEP_ID = re.compile(r"^sw-\d{8}-\d{6}-[0-9a-f]{4}$")
