@@ -23,9 +23,9 @@ def run_once(raw: dict, prune: str | bool, folder: Path) -> dict:
     os.environ["MNISTLAB_ARTIFACTS"] = str(folder)
     from mnistlab.runs.jobs import JobRunner
     from mnistlab.runs.store import RunStore
+    from mnistlab.sweeps.parsing import parse_sweep
     from mnistlab.sweeps.results import summary
     from mnistlab.sweeps.runner import run_sweep
-    from mnistlab.sweeps.spec import parse_sweep
     from mnistlab.sweeps.store import SweepStore
     from mnistlab.sweeps.study import load_study
 

@@ -121,7 +121,7 @@ def test_compare_includes_the_run_a_link_names(store):
 
 
 def test_a_sweep_with_a_damaged_study_is_reported_not_raised(fake_server):
-    from mnistlab.sweeps.spec import parse_sweep
+    from mnistlab.sweeps.parsing import parse_sweep
     from mnistlab.sweeps.store import SweepStore
 
     sweeps = SweepStore(fake_server / "sweeps")

@@ -7,7 +7,8 @@ import pytest
 from mnistlab.app.sweep_charts import metric_vs_cost, parallel_coordinates, trial_curves
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, dimension_from_text, setting_options, sweep_from_form
-from mnistlab.sweeps.spec import SweepError, parse_sweep
+from mnistlab.sweeps.parsing import parse_sweep
+from mnistlab.sweeps.spec import SweepError
 
 
 def test_setting_options_follow_the_base_layers():
@@ -21,8 +22,8 @@ def test_default_rows_make_a_valid_sweep():
     assert [r["setting"] for r in rows] == ["layers.0.units", "layers.1.rate", "learning_rate"]
     sweep = parse_sweep(sweep_from_form("s", "dropout", rows, "tpe", 12, 3, 10_000))
     units = sweep.dimension("layers.0.units")
-    assert (units.low, units.high, units.log, units.int) == (32, 1024, True, True)
-    assert sweep.dimension("layers.1.rate").int is False and sweep.prune == "median"
+    assert (units.low, units.high, units.log, units.whole) == (32, 1024, True, True)
+    assert sweep.dimension("layers.1.rate").whole is False and sweep.prune == "median"
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,12 @@ import time
 
 import pytest
 
+from mnistlab.files import StoreError
 from mnistlab.runs.jobs import JobRunner
 from mnistlab.sweeps.manager import SweepManager
+from mnistlab.sweeps.parsing import parse_sweep
 from mnistlab.sweeps.results import best_row, importances, pareto_front, trial_rows
 from mnistlab.sweeps.runner import run_sweep
-from mnistlab.sweeps.spec import parse_sweep
 from mnistlab.sweeps.store import SweepStore
 from mnistlab.sweeps.study import load_study
 
@@ -317,3 +318,47 @@ def test_a_real_trial_becomes_a_normal_run(sweeps, store, mnist):
     run = store.load(run_id)
     assert run.status == "completed" and run.spec.layers[0].units == 16 and run.name == "real #0"
     assert data["best"]["metric"] == pytest.approx(run.test_accuracy) and store.model_path(run_id).is_file()
+
+
+class MeetingStore(SweepStore):
+    """A real sweep store whose status check waits (up to a second) for a second caller, so two starts that
+    check the status outside a lock both see the sweep idle."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.meeting = threading.Barrier(2)
+
+    def status(self, sweep_id, live=frozenset()):
+        try:
+            self.meeting.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        return super().status(sweep_id, live)
+
+
+def test_two_starts_at_once_start_one_driver(artifacts, make_runner):
+    sweeps = MeetingStore(artifacts / "sweeps")
+    sweep_id = sweeps.create(sweep_of(trials=2))
+    work = FakeTraining(pause_s=0)
+    work.hold.set()
+    made = []
+    runner = make_runner(work, workers=1)
+    manager = SweepManager(sweeps, lambda: made.append(1) or runner)
+    outcomes = []
+
+    def click() -> None:
+        try:
+            manager.start(sweep_id, owner="s-1")
+            outcomes.append("started")
+        except StoreError as exc:
+            outcomes.append(str(exc))
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(timeout=30)
+    manager.stop(sweep_id)
+    manager.wait(sweep_id, timeout=30)
+    assert sorted(outcomes) == ["This sweep is already running.", "started"]
+    assert made == [1]

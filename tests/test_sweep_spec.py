@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import typing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from mnistlab.sweeps.spec import SweepError, parse_sweep, parse_sweep_json
+from mnistlab.sweeps.parsing import parse_sweep, parse_sweep_json
+from mnistlab.sweeps.spec import Dimension, SweepError
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {
@@ -41,7 +45,7 @@ def test_the_issue_example_parses_and_round_trips():
     sweep = parse_sweep(GOOD)
     assert sweep.base_preset == "dropout" and sweep.base.layers[0].units == 256
     assert sweep.keys == ["layers.0.units", "layers.1.rate", "learning_rate", "batch_size"]
-    assert sweep.dimension("layers.0.units").int and sweep.dimension("layers.0.units").log
+    assert sweep.dimension("layers.0.units").whole and sweep.dimension("layers.0.units").log
     assert sweep.dimension("batch_size").choices == (128, 256, 512, 1024)
     assert sweep.prune == "median" and sweep.direction == "maximize" and sweep.budget == 24
     assert parse_sweep(json.loads(json.dumps(sweep.to_dict()))) == sweep
@@ -77,10 +81,85 @@ def test_grid_points_and_plan():
     )
     values = sweep.dimension("learning_rate").grid_values()
     assert values == pytest.approx([1e-3, 1e-2, 1e-1])
-    assert len(sweep.grid_points()) == 6 and sweep.budget == 6
+    assert sweep.grid_size == 6 and sweep.budget == 6
+    every = sweep.grid_plan()
+    assert len(every) == 6 and len({json.dumps(p, sort_keys=True) for p in every}) == 6
     small = parse_sweep({**sweep.to_dict(), "trials": 4})
     assert small.budget == 4 and len(small.grid_plan()) == 4
-    assert all(p in small.grid_points() for p in small.grid_plan())
+    assert all(p in every for p in small.grid_plan())
+
+
+def test_grid_points_come_in_product_order_and_the_same_draw_as_before():
+    """Drawing by index gives what listing every point and sampling it gave (old plans stay the same)."""
+    import itertools
+    import random
+
+    sweep = parse_sweep(
+        with_(
+            method="grid",
+            trials=7,
+            seed=3,
+            space={
+                "learning_rate": {"low": 1e-3, "high": 1e-1, "log": True, "steps": 4},
+                "optimizer": ["adam", "sgd", "rmsprop"],
+                "layers.0.units": [64, 128],
+            },
+        )
+    )
+    listed = [
+        dict(zip(sweep.keys, values, strict=True))
+        for values in itertools.product(*(d.grid_values() for d in sweep.space))
+    ]
+    assert parse_sweep({**sweep.to_dict(), "trials": 100}).grid_plan() == listed
+    assert sweep.grid_plan() == random.Random(3).sample(listed, 7)
+
+
+def huge_grid(method: str = "grid") -> dict:
+    """Six ranges of 20 steps: 64 million points."""
+    keys = ["learning_rate", "layers.0.units", "layers.1.rate", "layers.2.units", "epochs", "batch_size"]
+    ranges = {
+        "learning_rate": {"low": 1e-4, "high": 1e-1, "log": True, "steps": 20},
+        "layers.0.units": {"low": 32, "high": 512, "steps": 20},
+        "layers.1.rate": {"low": 0.0, "high": 0.6, "steps": 20},
+        "layers.2.units": {"low": 32, "high": 512, "steps": 20},
+        "epochs": {"low": 1, "high": 40, "steps": 20},
+        "batch_size": {"low": 32, "high": 1024, "steps": 20},
+    }
+    return with_(method=method, trials=50, space={k: ranges[k] for k in keys})
+
+
+def test_a_grid_of_64_million_points_is_refused_at_once_with_its_size():
+    answers = []
+
+    def parse() -> None:
+        try:
+            parse_sweep(huge_grid())
+        except SweepError as exc:
+            answers.append(str(exc))
+
+    worker = threading.Thread(target=parse, daemon=True)
+    worker.start()
+    worker.join(timeout=5)  # a generous guard: listing the grid would never return
+    assert answers and "64,000,000 points" in answers[0] and "at most 1,000,000" in answers[0]
+
+
+def test_a_big_space_counts_its_grid_without_listing_it():
+    sweep = parse_sweep(huge_grid("random"))  # the same space, searched at random, is fine
+    assert sweep.grid_size == 64_000_000 and sweep.budget == 50
+    grid = replace(sweep, method="grid")  # were it a grid: its size, a budget and a plan, drawn by index
+    assert grid.budget == 50 and len(grid.grid_plan()) == 50
+
+
+def test_dimension_type_hints_resolve():
+    """No field shadows a builtin, so tools that read the hints (dataclass tooling, docs) work."""
+    hints = typing.get_type_hints(Dimension)
+    assert hints["whole"] is bool and hints["steps"] == int | None
+
+
+def test_old_sweep_files_keep_their_int_key():
+    sweep = parse_sweep(GOOD)
+    assert sweep.dimension("layers.0.units").whole
+    assert sweep.to_dict()["space"]["layers.0.units"]["int"] is True
 
 
 def test_the_shipped_example_is_valid():

@@ -27,15 +27,9 @@ from mnistlab.files import StoreError, artifacts_dir
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, setting_options, suggestion, sweep_from_form
 from mnistlab.sweeps.manager import SweepManager
+from mnistlab.sweeps.parsing import parse_sweep, parse_sweep_json
 from mnistlab.sweeps.results import best_row, format_param, format_value, importances, trial_rows
-from mnistlab.sweeps.spec import (
-    MAX_TRIALS,
-    METHODS,
-    METRICS,
-    SweepError,
-    parse_sweep,
-    parse_sweep_json,
-)
+from mnistlab.sweeps.spec import MAX_TRIALS, METHODS, METRICS, SweepError
 from mnistlab.sweeps.store import SweepInfo, SweepStore
 from mnistlab.sweeps.study import load_study
 

@@ -18,7 +18,8 @@ from typing import TextIO
 from mnistlab.cli.args import EXIT_INTERRUPTED, EXIT_OK, CliError, read_input, whole_number
 from mnistlab.cli.terminal import stop_on_interrupt
 from mnistlab.files import StoreError
-from mnistlab.sweeps.spec import MAX_TRIALS, SweepError, parse_sweep
+from mnistlab.sweeps.parsing import parse_sweep
+from mnistlab.sweeps.spec import MAX_TRIALS, SweepError
 from mnistlab.sweeps.store import SWEEP_ID, SweepStore
 from mnistlab.text import duration
 

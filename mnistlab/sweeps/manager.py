@@ -31,9 +31,6 @@ class SweepManager:
 
     def start(self, sweep_id: str, owner: str) -> None:
         """Run (or resume) the sweep on a thread. Raises ``StoreError`` if it is unknown or already running."""
-        status = self.sweeps.status(sweep_id, self.live())
-        if status == "running":
-            raise StoreError("This sweep is already running.")
         stop = threading.Event()
 
         def drive() -> None:
@@ -44,11 +41,15 @@ class SweepManager:
                 self.errors[sweep_id] = f"{type(exc).__name__}: {exc}"
 
         thread = threading.Thread(target=drive, name=f"mnistlab-sweep-{sweep_id}", daemon=True)
+        # Check and start in one step: two Resume clicks at once must not start two drivers on one study.
         with self._lock:
+            live = {i for i, t in self._threads.items() if t.is_alive()}
+            if self.sweeps.status(sweep_id, live) == "running":
+                raise StoreError("This sweep is already running.")
             self._threads[sweep_id], self._stops[sweep_id] = thread, stop
             self.errors.pop(sweep_id, None)
-        self.sweeps.set_state(sweep_id, status="running", pid=os.getpid(), owner=owner, message=None)
-        thread.start()
+            self.sweeps.set_state(sweep_id, status="running", pid=os.getpid(), owner=owner, message=None)
+            thread.start()
 
     def stop(self, sweep_id: str) -> bool:
         with self._lock:

@@ -36,7 +36,7 @@ from mnistlab.runs.job import JobError
 from mnistlab.specs import count_params
 from mnistlab.sweeps.spec import SweepError
 from mnistlab.sweeps.store import SweepStore
-from mnistlab.sweeps.study import counted, distributions, load_study, recover
+from mnistlab.sweeps.study import counted, distributions, load_study, recover, trial_id_of
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class SweepDriver:
     # -- the loop
     def run(self) -> str:
         """Run to the end; returns the sweep's final status ('completed', 'stopped' or 'interrupted')."""
-        again = recover(self.study)
+        again = recover(self.study, self.sweeps.storage(self.sweep_id))
         if again:
             log.info("sweep %s: asking trials %s again", self.sweep_id, again)
         self.sweeps.set_state(
@@ -312,7 +312,8 @@ class SweepDriver:
             log.warning("could not write the summary of sweep %s: %s", self.sweep_id, exc)
 
     def _last_value(self, trial) -> float | None:
-        values = self.study._storage.get_trial(trial._trial_id).intermediate_values
+        storage = self.sweeps.storage(self.sweep_id)
+        values = storage.get_trial(trial_id_of(self.study, storage, trial.number)).intermediate_values
         return values[max(values)] if values else None
 
     def _metric(self, jobs) -> float | None:

@@ -8,7 +8,7 @@
     summary.md     the same for people
 
 JSON files are written atomically (temporary file + rename); SQLite commits each Optuna write in a
-transaction, so a crash leaves at worst a trial in RUNNING state, which ``runner.recover`` turns into a
+transaction, so a crash leaves at worst a trial in RUNNING state, which ``study.recover`` turns into a
 failed, interrupted trial and asks again.
 """
 
@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnistlab.files import StoreError, artifacts_dir, atomic_write_bytes, atomic_write_json, process_alive
-from mnistlab.sweeps.spec import SweepError, SweepSpec, parse_sweep
+from mnistlab.sweeps.parsing import parse_sweep
+from mnistlab.sweeps.spec import SweepError, SweepSpec
+from mnistlab.sweeps.study import create_study, rdb_storage
 
 SWEEP_ID = re.compile(r"^sw-\d{8}-\d{6}-[0-9a-f]{4}$")
 STATUSES = ("created", "running", "stopped", "completed", "interrupted")
@@ -39,31 +41,6 @@ def check_sweep_id(sweep_id: str) -> str:
 
 def new_sweep_id() -> str:
     return f"sw-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
-
-
-def quiet_optuna() -> None:
-    """Optuna logs every trial at INFO; the CLI and the page report trials themselves."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-_storages: dict[str, object] = {}
-_storages_lock = threading.Lock()
-
-
-def rdb_storage(path: Path):
-    """One Optuna RDBStorage per database file per process (creating one checks the schema: ~0.1 s)."""
-    import optuna
-
-    url = f"sqlite:///{Path(path).resolve()}"
-    with _storages_lock:
-        storage = _storages.get(url)
-        if storage is None:
-            storage = _storages[url] = optuna.storages.RDBStorage(
-                url, engine_kwargs={"connect_args": {"timeout": 30}}
-            )
-        return storage
 
 
 @dataclass
@@ -98,8 +75,6 @@ class SweepStore:
     # -- creating
     def create(self, sweep: SweepSpec, owner: str = "local") -> str:
         """Save the spec, create the Optuna study (a grid's points go into its queue) and return the id."""
-        from mnistlab.sweeps.study import create_study
-
         sweep_id = new_sweep_id()
         while self.path(sweep_id).exists():
             sweep_id = new_sweep_id()
@@ -107,7 +82,7 @@ class SweepStore:
         try:
             folder.mkdir(parents=True)
             atomic_write_json(folder / "sweep.json", sweep.to_dict())
-            create_study(self, sweep_id, sweep)
+            create_study(self.storage(sweep_id), sweep)
             atomic_write_json(
                 folder / "state.json",
                 {"status": "created", "owner": owner, "created": time.time(), "pid": None, "message": None},

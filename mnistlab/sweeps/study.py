@@ -6,10 +6,41 @@ Samplers and pruners are not stored in the database, so ``load_study`` builds th
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from mnistlab.sweeps.spec import SweepSpec
-from mnistlab.sweeps.store import SweepStore, quiet_optuna
+
+if TYPE_CHECKING:  # the store calls this module; importing it back at run time would make a cycle
+    from mnistlab.sweeps.store import SweepStore
 
 STUDY_NAME = "sweep"
+
+
+def quiet_optuna() -> None:
+    """Optuna logs every trial at INFO; the CLI and the page report trials themselves."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+_storages: dict[str, object] = {}
+_storages_lock = threading.Lock()
+
+
+def rdb_storage(path: Path):
+    """One Optuna RDBStorage per database file per process (creating one checks the schema: ~0.1 s)."""
+    import optuna
+
+    url = f"sqlite:///{Path(path).resolve()}"
+    with _storages_lock:
+        storage = _storages.get(url)
+        if storage is None:
+            storage = _storages[url] = optuna.storages.RDBStorage(
+                url, engine_kwargs={"connect_args": {"timeout": 30}}
+            )
+        return storage
 
 
 def distributions(sweep: SweepSpec) -> dict:
@@ -20,7 +51,7 @@ def distributions(sweep: SweepSpec) -> dict:
     for dim in sweep.space:
         if dim.is_categorical or sweep.method == "grid":
             out[dim.key] = CategoricalDistribution(dim.grid_values())
-        elif dim.int:
+        elif dim.whole:
             out[dim.key] = IntDistribution(int(dim.low), int(dim.high), log=dim.log)
         else:
             out[dim.key] = FloatDistribution(dim.low, dim.high, log=dim.log)
@@ -50,12 +81,13 @@ def make_pruner(sweep: SweepSpec):
     return optuna.pruners.NopPruner()
 
 
-def create_study(sweeps: SweepStore, sweep_id: str, sweep: SweepSpec):
+def create_study(storage, sweep: SweepSpec):
+    """A new study in ``storage`` (``rdb_storage``), with a grid's points already in its queue."""
     import optuna
 
     quiet_optuna()
     study = optuna.create_study(
-        storage=sweeps.storage(sweep_id),
+        storage=storage,
         study_name=STUDY_NAME,
         direction=sweep.direction,
         sampler=make_sampler(sweep),
@@ -89,17 +121,27 @@ def counted(trial) -> bool:
     return trial.state == TrialState.FAIL and not trial.user_attrs.get("interrupted")
 
 
-def recover(study) -> list[int]:
+def trial_id_of(study, storage, number: int) -> int:
+    """The storage's id of trial ``number`` (Optuna's public storage API, not the trial's private id)."""
+    return storage.get_trial_id_from_study_id_trial_number(
+        storage.get_study_id_from_name(study.study_name), number
+    )
+
+
+def recover(study, storage) -> list[int]:
     """Turn RUNNING trials (their process is gone) into FAIL + interrupted, and queue every interrupted trial's
-    settings again once. Returns the numbers of the trials queued again."""
-    import optuna
+    settings again once. ``storage`` is the study's (``rdb_storage``). Returns the numbers of the trials queued
+    again."""
     from optuna.trial import TrialState
 
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        trial = optuna.trial.Trial(study, frozen._trial_id)
-        trial.set_user_attr("interrupted", True)
-        trial.set_user_attr("error", "interrupted: the sweep stopped while this trial trained")
-        study.tell(trial, state=TrialState.FAIL)
+        # Attributes of a trial whose process is gone can only be set in the storage itself.
+        trial_id = trial_id_of(study, storage, frozen.number)
+        storage.set_trial_user_attr(trial_id, "interrupted", True)
+        storage.set_trial_user_attr(
+            trial_id, "error", "interrupted: the sweep stopped while this trial trained"
+        )
+        study.tell(frozen.number, state=TrialState.FAIL)
     trials = study.get_trials(deepcopy=False)
     retried = {t.user_attrs.get("retry_of") for t in trials}
     again = []
