@@ -59,16 +59,22 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
 
 
 def welch_from_summary(mean_a: float, std_a: float, n_a: int, mean_b: float, std_b: float, n_b: int) -> Welch:
-    """Welch's test from each sample's mean, sample standard deviation and size (n >= 2 on each side)."""
+    """Welch's test from each sample's mean, sample standard deviation and size (n >= 2 on each side).
+
+    The t statistic is SciPy's (``ttest_ind_from_stats``, unequal variances). SciPy does not report the
+    degrees of freedom, which the critical value needs, so they are the Welch-Satterthwaite formula's.
+    """
+    from scipy.stats import ttest_ind_from_stats
+
     va, vb = std_a**2 / n_a, std_b**2 / n_b
     diff = mean_a - mean_b
     se = math.sqrt(va + vb)
-    if se == 0:
+    if se == 0:  # both samples constant: SciPy gives NaN; a difference with no spread at all is certain
         df = float(n_a + n_b - 2)
         t = math.copysign(math.inf, diff) if diff else 0.0
     else:
         df = (va + vb) ** 2 / ((va**2 / (n_a - 1) if va else 0.0) + (vb**2 / (n_b - 1) if vb else 0.0))
-        t = diff / se
+        t = float(ttest_ind_from_stats(mean_a, std_a, n_a, mean_b, std_b, n_b, equal_var=False).statistic)
     return Welch(diff, se, df, t, t_critical(df))
 
 
