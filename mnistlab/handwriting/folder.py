@@ -28,7 +28,6 @@ class HandwritingError(ValueError):
 LABELS = "labels.csv"
 SEEN = "seen"  # the 28x28 images the model saw, as PNG: seen/<file>.png
 COLUMNS = ("file", "label", "time")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # A file name in labels.csv: a plain name in the folder itself (no folders, no leading dot), PNG or JPEG.
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(png|jpe?g)$", re.IGNORECASE)
 MAX_DRAWINGS = 5000  # a class of 30 drawing every digit 15 times is 4,500

@@ -183,18 +183,6 @@ class HandwritingStore:
             atomic_write_bytes(path / LABELS, format_labels(rows))  # last: the drawing now counts
         return file
 
-    def remove_drawing(self, name: str, file: str) -> None:
-        """Take one drawing out of a set (its row first, then its files)."""
-        path = self._existing(name)
-        with self._locked():
-            rows = parse_labels((path / LABELS).read_bytes())
-            kept = [row for row in rows if row["file"] != file]
-            if len(kept) == len(rows):
-                raise HandwritingError(f"{file!r} is not in the set {name!r}.")
-            atomic_write_bytes(path / LABELS, format_labels(kept))
-            (path / file).unlink(missing_ok=True)
-            (path / SEEN / f"{file}.png").unlink(missing_ok=True)
-
     def drawings(self, name: str) -> Drawings:
         """The set's drawings as the model saw them, with their labels (see ``read_folder``)."""
         return read_folder(self._existing(name))
