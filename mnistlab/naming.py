@@ -1,4 +1,4 @@
-"""How a new run is named when its owner leaves the name empty.
+"""How a new run is named when its owner leaves the name empty, and how the study names its runs.
 
 The name says what tells the run apart in a picker: the preset, and the seed when it is not the default one
 ("dropout", "dropout seed 2"). A second run that would get the same name is numbered as another run of it
@@ -14,6 +14,11 @@ def run_name_base(preset: str | None, seed: int) -> str:
     """``dropout`` for seed 0, ``dropout seed 2`` otherwise; ``custom`` for an architecture of one's own."""
     base = preset or "custom"
     return base if int(seed) == 0 else f"{base} seed {int(seed)}"
+
+
+def study_run_name(preset: str, seed: int) -> str:
+    """``baseline seed 0``: the study always names the seed, since it trains every preset with several."""
+    return f"{preset} seed {int(seed)}"
 
 
 def unused_run_name(base: str, taken: Iterable[str]) -> str:

@@ -77,7 +77,7 @@ with bars_col:
             accuracy_bars(
                 [g.label for g in groups],
                 [100 * g.mean for g in groups],
-                [100 * g.std for g in groups],
+                [None if g.std is None else 100 * g.std for g in groups],  # one run: no error bar
                 reference,
             )
         )

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from mnistlab.specs import PRESETS
+from mnistlab.specs import NOTEBOOK_PRESETS, PRESETS
 from mnistlab.study import claims
+from mnistlab.study.groups import Group
 from mnistlab.training import TrainConfig
 
 
@@ -48,7 +49,7 @@ def test_empty_store_needs_runs_and_says_which(store):
     result = claims.check_claims(store.list_runs())
     assert [v.verdict for v in result] == ["not enough runs"] * 4
     assert result[0].needs == ["baseline"]
-    assert result[3].needs == list(claims.PRESET_ORDER)
+    assert result[3].needs == list(NOTEBOOK_PRESETS)
     assert "Need 3 seeds of baseline (have 0)" in result[0].detail
 
 
@@ -93,14 +94,14 @@ def test_only_full_data_standard_completed_runs_count_one_per_seed(store):
 
 
 def test_welch_statistic_by_hand():
-    a = claims.Group("a", {0: 0.98, 1: 0.97, 2: 0.99})
-    b = claims.Group("b", {0: 0.95, 1: 0.96, 2: 0.94})
+    a = Group("a", [0.98, 0.97, 0.99])
+    b = Group("b", [0.95, 0.96, 0.94])
     c = claims.welch(a, b)
     # equal spreads (std 0.01): se = sqrt(2 * 0.01**2 / 3), df = 4
     assert c.t == pytest.approx(0.03 / (0.01 * (2 / 3) ** 0.5))
     assert c.critical == pytest.approx(2.776, abs=1e-3)
     assert c.clear
-    same = claims.welch(claims.Group("x", {0: 0.9, 1: 0.9}), claims.Group("y", {0: 0.9, 1: 0.9}))
+    same = claims.welch(Group("x", [0.9, 0.9]), Group("y", [0.9, 0.9]))
     assert same.t == 0 and not same.clear
 
 

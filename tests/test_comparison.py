@@ -104,3 +104,14 @@ def test_notebook_rows_show_reported_and_saved_accuracy():
     rows = {row["Preset"]: row for row in comparison.notebook_rows([*runs, quick])}
     assert rows["deeper"]["Runs here"] == "— (1 with other settings)"
     assert rows["baseline"]["Runs here"] == "97.50 ± 0.71 % (n=2)"
+
+
+def test_a_single_run_has_no_spread_and_no_error_bar():
+    from mnistlab.app.charts import accuracy_bars
+
+    groups = comparison.seed_groups(
+        [make_run("a", seed=0, acc=0.96), make_run("b", seed=1, acc=0.98, epochs=3)]
+    )
+    assert [g.std for g in groups] == [None, None] and [g.count for g in groups] == [1, 1]
+    bars = accuracy_bars([g.label for g in groups], [100 * g.mean for g in groups], [None, 0.5])
+    assert list(bars.data[0].error_y.array) == [None, 0.5]

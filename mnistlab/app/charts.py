@@ -184,7 +184,7 @@ def accuracy_bars(
                 marker={"symbol": "line-ew-open", "size": 30, "color": PALETTE[3], "line_width": 3},
             )
         )
-    low = min([m - s for m, s in zip(means, stds, strict=False)] or [0])
+    low = min([m - (s or 0) for m, s in zip(means, stds, strict=False)] or [0])  # None: no spread
     fig.update_yaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
     # Each bar's value under its name, where nothing (whisker, the notebook's mark) can cross it out.
     fig.update_xaxes(

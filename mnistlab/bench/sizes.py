@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mnistlab.specs import NOTEBOOK_PRESETS
 from mnistlab.training import TrainConfig
 
-MLP_PRESETS = ("baseline", "deeper", "dropout", "tuned")
+MLP_PRESETS = NOTEBOOK_PRESETS  # the notebook's four dense networks
 # Plain Keras as a newcomer would write it: Adam at its default rate, batch 128, numpy arrays into fit.
 FIT_BATCH = 128
 

@@ -37,7 +37,8 @@ def register(commands) -> None:
 
 
 def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
-    from mnistlab.study.reproduce import NOTEBOOK_PRESETS, check_study
+    from mnistlab.specs import NOTEBOOK_PRESETS
+    from mnistlab.study.reproduce import check_study
 
     presets = args.presets or list(NOTEBOOK_PRESETS)
     try:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from mnistlab.naming import study_run_name
+from mnistlab.specs import NOTEBOOK_PRESETS
 from mnistlab.study import stats
+from mnistlab.study.groups import Group
 from mnistlab.training import TrainConfig
 
-PRESET_ORDER = ("baseline", "deeper", "dropout", "tuned")
 MIN_SEEDS = 3
 STUDY_OWNER = "study"  # one shared owner: two visitors clicking never queue the same run twice
 STUDY_LIMIT = 40  # the most study jobs queued or running at once (4 presets x 10 seeds)
@@ -24,7 +26,7 @@ STANDARD_EPOCHS = TrainConfig().epochs
 BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
 
 RULE = (
-    f"Counted: completed runs of the presets {', '.join(PRESET_ORDER)} trained on all 60,000 training "
+    f"Counted: completed runs of the presets {', '.join(NOTEBOOK_PRESETS)} trained on all 60,000 training "
     f"digits (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
     f"{MIN_SEEDS} seeds of every preset it mentions."
 )
@@ -32,43 +34,12 @@ RULE = (
 HOLDS, FAILS, UNKNOWN = "holds", "does not hold", "not enough runs"
 
 
-@dataclass
-class Group:
-    """Test accuracies of one preset's counted runs, one per seed."""
-
-    preset: str
-    by_seed: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return len(self.by_seed)
-
-    @property
-    def values(self) -> list[float]:
-        return [self.by_seed[s] for s in sorted(self.by_seed)]
-
-    @property
-    def mean(self) -> float | None:
-        return stats.mean_std(self.values)[0] if self.n else None
-
-    @property
-    def std(self) -> float | None:
-        """Sample standard deviation (n - 1); None below two runs."""
-        return stats.mean_std(self.values)[1] if self.n else None
-
-    def describe(self) -> str:
-        if not self.n:
-            return f"{self.preset}: no runs"
-        spread = f" ± {self.std * 100:.2f}" if self.std is not None else ""
-        return f"{self.preset}: {self.mean * 100:.2f}{spread} % ({self.n} seed{'s' if self.n != 1 else ''})"
-
-
 def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
     """Whether a run is counted by the claim check (see ``RULE``)."""
     config = run.config or {}
     return (
         run.status == "completed"
-        and run.preset in PRESET_ORDER
+        and run.preset in NOTEBOOK_PRESETS
         and run.test_accuracy is not None
         and config.get("train_subset") is None
         and config.get("epochs") == epochs
@@ -78,12 +49,13 @@ def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
 
 def group_runs(runs, epochs: int = STANDARD_EPOCHS) -> dict[str, Group]:
     """Counted runs grouped by preset; for a seed run more than once, the newest run counts."""
-    groups = {p: Group(p) for p in PRESET_ORDER}
+    by_seed: dict[str, dict[int, float]] = {p: {} for p in NOTEBOOK_PRESETS}
     for run in sorted(runs, key=lambda r: r.created):  # oldest first, so newer runs overwrite
         if counts(run, epochs):
-            group = groups[run.preset]
-            group.by_seed[run.config["seed"]] = float(run.test_accuracy)
-    return groups
+            by_seed[run.preset][run.config["seed"]] = float(run.test_accuracy)
+    return {
+        p: Group(p, [found[s] for s in sorted(found)], seeds=sorted(found)) for p, found in by_seed.items()
+    }
 
 
 @dataclass
@@ -148,7 +120,7 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
     from mnistlab.specs import NOTEBOOK_RESULTS
 
     groups = group_runs(runs, epochs)
-    nb = {p: f"{NOTEBOOK_RESULTS[p][2]:.2f} %" for p in PRESET_ORDER}
+    nb = {p: f"{NOTEBOOK_RESULTS[p][2]:.2f} %" for p in NOTEBOOK_PRESETS}
     verdicts = []
 
     claim = "One hidden layer already reaches ~97 %"
@@ -183,9 +155,9 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
 
     claim = "Width + depth + dropout is best (tuned is highest)"
     note = f"tuned {nb['tuned']} vs dropout {nb['dropout']}"
-    v = _not_enough(claim, note, groups, PRESET_ORDER)
+    v = _not_enough(claim, note, groups, NOTEBOOK_PRESETS)
     if v is None:
-        others = [p for p in PRESET_ORDER if p != "tuned"]
+        others = [p for p in NOTEBOOK_PRESETS if p != "tuned"]
         comparisons = [welch(groups["tuned"], groups[p]) for p in others]
         closest = min(comparisons, key=lambda c: c.t)
         if all(c.clear for c in comparisons):
@@ -204,7 +176,7 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
                 f"seed-to-seed spread: {_compared(closest, groups)}",
             )
         else:
-            best = max(PRESET_ORDER, key=lambda p: groups[p].mean)
+            best = max(NOTEBOOK_PRESETS, key=lambda p: groups[p].mean)
             v = Verdict(
                 claim, note, FAILS, f"{best} has the highest mean, not tuned: {_compared(closest, groups)}"
             )
@@ -229,7 +201,7 @@ def missing_runs(
     """
     groups = group_runs(runs, epochs)
     todo = []
-    for p in PRESET_ORDER:
+    for p in NOTEBOOK_PRESETS:
         have = set(groups[p].by_seed) | {s for q, s in active if q == p}
         seed = 0
         while len(have) < seeds:
@@ -247,7 +219,7 @@ def active_pairs(jobs) -> set[tuple[str, int]]:
         config = job.config
         if (
             job.is_active
-            and job.preset in PRESET_ORDER
+            and job.preset in NOTEBOOK_PRESETS
             and config.train_subset is None
             and config.epochs == STANDARD_EPOCHS
         ):
@@ -277,10 +249,6 @@ def group_rows(groups: dict[str, Group]) -> list[dict]:
     ]
 
 
-def run_name(preset: str, seed: int) -> str:
-    return f"{preset} seed {seed}"
-
-
 @dataclass
 class Submission:
     submitted: list[tuple[str, int]]
@@ -304,7 +272,7 @@ def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNE
             runner.submit(
                 PRESETS[preset],
                 TrainConfig(seed=seed),
-                name=run_name(preset, seed),
+                name=study_run_name(preset, seed),
                 preset=preset,
                 owner=owner,
                 limit=STUDY_LIMIT,

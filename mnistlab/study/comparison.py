@@ -1,4 +1,4 @@
-"""Comparing runs as plain data: table rows, seed groups with mean ± std, spec/config diffs, CSV export.
+"""Comparing runs as plain data: table rows, seed groups (``study.groups``), spec/config diffs, CSV export.
 
 Everything here takes ``store.Run`` objects (or plain dicts) and returns plain Python, so the Compare and Home
 pages only lay results out.
@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 
 from mnistlab.export.importing import architecture_text
 from mnistlab.labels import setting_label
 from mnistlab.runs.run import Run
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import stats
+from mnistlab.study.groups import Group
 
 CURVE_METRICS = {
     "Validation accuracy": "val_accuracy",
@@ -65,21 +65,6 @@ def group_key(run: Run) -> str:
     return json.dumps({"layers": layers, "config": config}, sort_keys=True)
 
 
-@dataclass
-class Group:
-    """Finished runs that share a spec and config (up to the seed)."""
-
-    label: str
-    runs: list[Run]
-    mean: float  # test accuracy, 0-1
-    std: float
-    params: int
-
-    @property
-    def count(self) -> int:
-        return len(self.runs)
-
-
 def seed_groups(runs: list[Run]) -> list[Group]:
     """Group runs with a test accuracy by ``group_key``, in order of first appearance in ``runs``.
 
@@ -89,11 +74,10 @@ def seed_groups(runs: list[Run]) -> list[Group]:
     for run in runs:
         if run.test_accuracy is not None:
             by_key.setdefault(group_key(run), []).append(run)
-    groups = []
-    for members in by_key.values():
-        mean, std = stats.mean_std([r.test_accuracy for r in members])
-        groups.append(Group(_group_label(members), members, mean, std or 0.0, members[0].params))
-    return groups
+    return [
+        Group(_group_label(m), [r.test_accuracy for r in m], runs=m, params=m[0].params)
+        for m in by_key.values()
+    ]
 
 
 def _group_label(members: list[Run]) -> str:

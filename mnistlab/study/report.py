@@ -6,8 +6,10 @@ report that ``mnistlab reproduce`` saves next to its figures.
 
 from __future__ import annotations
 
+import itertools
 import math
 
+from mnistlab.specs import NOTEBOOK_PRESETS
 from mnistlab.study import stats
 
 
@@ -82,7 +84,9 @@ def findings(experiments: list[dict], setup: str = "") -> list[str]:
             f"Seed-to-seed spread (std) ranges from {min(spreads):.2f} to {max(spreads):.2f} points, "
             "the scale against which every difference below is judged."
         )
-    for a, b in (("baseline", "deeper"), ("deeper", "dropout"), ("dropout", "tuned"), ("baseline", "tuned")):
+    # Each experiment against the one before it, and the last against the first.
+    steps = [*itertools.pairwise(NOTEBOOK_PRESETS), (NOTEBOOK_PRESETS[0], NOTEBOOK_PRESETS[-1])]
+    for a, b in steps:
         if a in by_name and b in by_name:
             notes.append(compare(by_name[a], by_name[b]))
     gaps = [(e, e["accuracy"]["mean"] - e["notebook_accuracy"]) for e in scored if e["notebook_accuracy"]]

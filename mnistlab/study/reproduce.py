@@ -20,14 +20,14 @@ import numpy as np
 
 from mnistlab.data import Mnist, load_mnist
 from mnistlab.files import artifacts_dir, atomic_write_bytes, atomic_write_json
+from mnistlab.naming import study_run_name
 from mnistlab.runs.store import RunStore
-from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
+from mnistlab.specs import NOTEBOOK_PRESETS, NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
 from mnistlab.study import report, stats
 from mnistlab.training import Progress, TrainConfig
 
 log = logging.getLogger(__name__)
 
-NOTEBOOK_PRESETS = tuple(NOTEBOOK_RESULTS)  # baseline, deeper, dropout, tuned
 MAX_SEEDS = 20
 SAMPLE_DIGITS = 40
 SAMPLE_FIRST, SAMPLE_MISTAKES = 16, 8  # sample predictions: the first test digits, then the surest mistakes
@@ -117,7 +117,7 @@ def reproduce(
             PRESETS[name],
             base.replace(seed=seed),
             store,
-            name=f"{name} seed {seed}",
+            name=study_run_name(name, seed),
             preset=name,
             on_progress=relay,
             should_stop=should_stop,
