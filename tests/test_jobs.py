@@ -328,7 +328,7 @@ def test_default_runner_is_one_per_artifacts_folder(artifacts):
         assert runner.jobs_dir == artifacts.resolve() / "jobs"
     finally:
         runners.shutdown(wait=True)
-    assert runner._closed and runners.default_runner() is not runner
+    assert runner.closed and runners.default_runner() is not runner
     runners.shutdown(wait=True)
 
 

@@ -99,7 +99,7 @@ class JobRunner:
         self._closed = False
         self._persist_lock = threading.Lock()
         with _live_lock:
-            siblings = [r for r in _live_runners if r.jobs_dir == self.jobs_dir and not r._closed]
+            siblings = [r for r in _live_runners if r.jobs_dir == self.jobs_dir and not r.closed]
             _live_runners.add(self)
         self._recover(siblings)
         self._threads = [
