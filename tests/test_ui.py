@@ -8,3 +8,15 @@ def test_the_streamlit_config_keeps_live_pages_light():
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
     assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_a_page_reruns_when_a_watched_job_ends():
+    from types import SimpleNamespace
+
+    from mnistlab.app.live_jobs import ids_of, set_shrank
+
+    jobs = [SimpleNamespace(id="a", is_active=True), SimpleNamespace(id="b", is_active=False)]
+    assert ids_of(jobs) == {"a"}
+    assert set_shrank({"a", "b"}, {"a"}) and not set_shrank({"a"}, {"a", "c"}) and not set_shrank(set(), {"a"})
+    # The Train page reruns only when the last active job ends (its fragment shows the others' progress).
+    assert not set_shrank({"a", "b"}, {"a"}, until_none=True) and set_shrank({"a"}, set(), until_none=True)
