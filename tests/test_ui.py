@@ -17,6 +17,8 @@ def test_a_page_reruns_when_a_watched_job_ends():
 
     jobs = [SimpleNamespace(id="a", is_active=True), SimpleNamespace(id="b", is_active=False)]
     assert ids_of(jobs) == {"a"}
-    assert set_shrank({"a", "b"}, {"a"}) and not set_shrank({"a"}, {"a", "c"}) and not set_shrank(set(), {"a"})
+    assert (
+        set_shrank({"a", "b"}, {"a"}) and not set_shrank({"a"}, {"a", "c"}) and not set_shrank(set(), {"a"})
+    )
     # The Train page reruns only when the last active job ends (its fragment shows the others' progress).
     assert not set_shrank({"a", "b"}, {"a"}, until_none=True) and set_shrank({"a"}, set(), until_none=True)

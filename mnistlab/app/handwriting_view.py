@@ -1,7 +1,8 @@
 """Handwriting sets in the app: keep a drawing on Draw, score runs on a set in Inspect and Compare, manage
-sets, the ``augment`` checkbox on Train and the Learn section "Why does a 98 % model misread my 7?".
+sets, and the Learn section "Why does a 98 % model misread my 7?".
 
-Pages call one function each; every computation lives in ``mnistlab.handwriting``.
+Pages call one function each; every computation lives in ``mnistlab.handwriting``. (Train's ``augment``
+checkbox is in ``train_form``.)
 """
 
 from __future__ import annotations
@@ -310,20 +311,6 @@ def compare_on_set(runs: list, key: str = "compare_hw") -> None:
     st.dataframe(rows, hide_index=True, key=f"{key}_table")
     st.caption(
         f"{chosen.count} drawings. Inspect a run to see its confusion matrix and the drawings it misread."
-    )
-
-
-# ------------------------------------------------------------------------------------------------ Train
-
-
-def augment_checkbox(key: str = "train_augment") -> bool:
-    """The Train page's ``augment`` option."""
-    return st.checkbox(
-        "Augment: tilt, slant, resize and thicken digits during training",
-        key=key,
-        help="Half of every batch is varied at random (up to 20° tilt, 0.3 slant, ±8 % size, a thicker pen "
-        "for some), so the model learns to read drawn digits. Only training changes: the saved model and "
-        'its predictions work exactly as without. See Learn → "Why does it misread my 7?".',
     )
 
 
