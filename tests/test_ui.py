@@ -22,3 +22,13 @@ def test_a_page_reruns_when_a_watched_job_ends():
     )
     # The Train page reruns only when the last active job ends (its fragment shows the others' progress).
     assert not set_shrank({"a", "b"}, {"a"}, until_none=True) and set_shrank({"a"}, set(), until_none=True)
+
+
+def test_one_page_list_names_every_page_script():
+    from pathlib import Path
+
+    from mnistlab.app.navigation import PAGES, page_path
+
+    root = Path(__file__).resolve().parents[1]
+    assert {page.path for page in PAGES} == {f"pages/{p.name}" for p in (root / "pages").glob("*.py")}
+    assert PAGES[0].name == "home" and page_path("draw") == "pages/draw.py"
