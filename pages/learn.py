@@ -8,7 +8,7 @@ import streamlit as st
 from mnistlab import inside, teaching
 from mnistlab.app import learn_charts as charts
 from mnistlab.app import state, widgets
-from mnistlab.app.handwriting_view import learn_section
+from mnistlab.app.handwriting_lesson_view import learn_section
 from mnistlab.app.inside_view import runs_with_models, show_inside
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.bench.width_speed import compare_speeds, measure_width_speed
