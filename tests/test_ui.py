@@ -32,3 +32,17 @@ def test_one_page_list_names_every_page_script():
     root = Path(__file__).resolve().parents[1]
     assert {page.path for page in PAGES} == {f"pages/{p.name}" for p in (root / "pages").glob("*.py")}
     assert PAGES[0].name == "home" and page_path("draw") == "pages/draw.py"
+
+
+def test_the_streamlit_internal_behind_deep_links_is_still_there():
+    """``state.ensure_app_navigation`` flips ``PagesManager.uses_pages_directory`` (no public switch exists while
+    the pages live in ``pages/``); pyproject pins Streamlit to the versions checked here. If this fails after an
+    upgrade, a first visit to a deep link runs its page outside app.py's navigation."""
+    import inspect
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
+
+    assert "uses_pages_directory" in vars(PagesManager) and callable(get_script_run_ctx)
+    # The flag still decides, on every run, whether the main script runs as an old-style multipage app.
+    assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
