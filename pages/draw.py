@@ -7,6 +7,7 @@ from mnistlab.app.charts import probability_bars
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
 from mnistlab.app.inside_view import show_inside
+from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     list_runs_safely,
@@ -33,7 +34,7 @@ from mnistlab.training import TrainConfig
 
 CANVAS_SIZE = 280
 QUICK_JOB, CANVAS_ROUND = "draw_quick_job", "draw_canvas_round"
-QUICK_NAME = "quick start"
+QUICK_NAME, QUICK_TAG = "quick start", "draw-quick-start"
 
 st.title("Draw a digit")
 store = get_store()
@@ -47,29 +48,24 @@ def _quick_job():
     runner = get_runner()
     job = runner.get(st.session_state.get(QUICK_JOB, ""))
     if job is None:
-        job = next((j for j in runner.jobs() if j.name == QUICK_NAME and j.is_active), None)
+        job = next((j for j in runner.jobs() if j.tag == QUICK_TAG and j.is_active), None)
     return job
 
 
-def _quick_progress() -> None:
-    job = _quick_job()
-    if job is None:
-        return
-    if job.status == "queued":
-        st.info(
-            f"Quick training queued (number {get_runner().position(job.id) or '?'} in line)…",
-            icon=":material/schedule:",
-        )
-    elif job.status == "running":
-        st.progress(job.fraction, text=f"Training a small model · {progress_text(job.progress)}")
-    elif job.status == "completed" and any(run.has_model for run in list_runs_safely(store)):
-        st.success("Done: the model is ready.", icon=":material/check_circle:")
-        st.rerun(scope="app")  # the whole page again, now with the canvas
-    elif job.status != "completed":
-        st.error(
-            f"The quick training {job.status}: {job.error or 'no details'}. Try again.",
-            icon=":material/error:",
-        )
+def _quick_progress(jobs: list) -> None:
+    for job in jobs:
+        if job.status == "queued":
+            st.info(
+                f"Quick training queued (number {get_runner().position(job.id) or '?'} in line)…",
+                icon=":material/schedule:",
+            )
+        elif job.status == "running":
+            st.progress(job.fraction, text=f"Training a small model · {progress_text(job.progress)}")
+        elif job.status != "completed":
+            st.error(
+                f"The quick training {job.status}: {job.error or 'no details'}. Try again.",
+                icon=":material/error:",
+            )
 
 
 if not runs:
@@ -91,6 +87,7 @@ if not runs:
                 name=QUICK_NAME,
                 preset="baseline",
                 owner=session_owner(),
+                tag=QUICK_TAG,
             )
         except JobError as exc:
             show_error(exc)
@@ -98,7 +95,14 @@ if not runs:
             st.session_state[QUICK_JOB] = job.id
             slot.empty()  # one click is enough: the progress below takes over
     if _quick_job() is not None:
-        st.fragment(_quick_progress, run_every=1.0)()
+        # Once it ends and its model is saved, the whole page again, now with the canvas.
+        poll_jobs(
+            "draw_quick_ids",
+            lambda: [job for job in [_quick_job()] if job is not None],
+            _quick_progress,
+            every=1.0,
+            ready=lambda: any(run.has_model for run in list_runs_safely(store)),
+        )
     import_uploader(store, key="draw_import")
     show_problems(store)
     st.stop()

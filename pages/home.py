@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from mnistlab.app.layout import flow
+from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import get_runner, get_store
 from mnistlab.app.widgets import digit_gallery, job_row, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
@@ -94,19 +95,19 @@ with right:
         if st.session_state.get("study_message"):
             st.info(st.session_state["study_message"])
 
-        @st.fragment(run_every=2.0 if active_study_jobs(get_runner()) else None)  # only while the study runs
-        def study_jobs() -> None:
-            runner = get_runner()
-            active = active_study_jobs(runner)
-            ids, before = {j.id for j in active}, st.session_state.get("home_study_ids", set())
-            st.session_state["home_study_ids"] = ids
-            if before - ids:
-                st.rerun()  # a study run finished: redraw the whole page so its table shows the result
+        def study_jobs(active: list) -> None:
             if active:
+                runner = get_runner()
                 st.dataframe([job_row(j, runner.position(j.id), mine=False) for j in active], hide_index=True)
                 st.caption("Study jobs in the queue; results appear here and on Compare as they finish.")
 
-        study_jobs()
+        # Polls only while the study runs; a finished study run redraws the page so its table shows the result.
+        poll_jobs(
+            "home_study_ids",
+            lambda: active_study_jobs(get_runner()),
+            study_jobs,
+            every=2.0 if active_study_jobs(get_runner()) else None,
+        )
         link("train", "Watch the jobs on the Train page", icon=":material/timer:")
 
 show_problems(store)

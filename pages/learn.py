@@ -8,8 +8,9 @@ import streamlit as st
 from mnistlab import inside, teaching
 from mnistlab.app import learn_charts as charts
 from mnistlab.app import state, widgets
-from mnistlab.app.handwriting_view import learn_section
+from mnistlab.app.handwriting_lesson_view import learn_section
 from mnistlab.app.inside_view import runs_with_models, show_inside
+from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.bench.width_speed import compare_speeds, measure_width_speed
 from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
@@ -314,15 +315,12 @@ if claims_tab.open:
         st.info(st.session_state["claims_message"])
     if on_the_way:
 
-        @st.fragment(run_every=3)
-        def claim_jobs(expected: int) -> None:
-            active = claims.active_study_jobs(runner)
-            if len(active) != expected:
-                st.rerun()  # a run finished: recompute the verdicts
+        def claim_jobs(active: list) -> None:
             st.dataframe([widgets.job_row(j, runner.position(j.id)) for j in active], hide_index=True)
             st.caption("Updates by itself every few seconds; the verdicts refresh as runs finish.")
 
-        claim_jobs(len(on_the_way))
+        # A run that finishes reruns the page: the verdicts above are computed afresh.
+        poll_jobs("learn_claim_ids", lambda: claims.active_study_jobs(runner), claim_jobs, every=3)
 
 # ------------------------------------------------------------------------------------------------ inside
 if inside_tab.open:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistlab.app import sweep_view
+from mnistlab.app import sweep_form_view, sweep_view
 
 st.title("Sweep")
 st.caption(
@@ -13,7 +13,7 @@ manager = sweep_view.get_manager()
 infos = manager.sweeps.list_sweeps(manager.live())
 
 with st.expander("New sweep", expanded=not infos, icon=":material/add:"):
-    sweep_view.new_sweep_form()
+    sweep_form_view.new_sweep_form()
 
 if not infos:
     st.info("No sweeps yet: define one above, or run `mnistlab sweep examples/sweeps/notebook_mlp.json`.")

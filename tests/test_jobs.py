@@ -414,3 +414,13 @@ def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store):
     finally:
         release.set()
         runner.shutdown()
+
+
+def test_a_tag_marks_what_a_job_is_for_and_survives_records_and_resubmit(make_runner):
+    runner = make_runner(FakeWork(), workers=1)
+    job = runner.submit(SPEC, CONFIG, name="any name", tag="quick-start")
+    assert Job.from_dict(json.loads(json.dumps(job.to_dict()))).tag == "quick-start"
+    runner.stop(job.id)
+    wait_until(lambda: runner.get(job.id).is_finished)
+    assert runner.resubmit(job.id).tag == "quick-start"
+    assert runner.submit(SPEC, CONFIG).tag is None

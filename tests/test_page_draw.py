@@ -55,11 +55,12 @@ class FakeRunner:
         self.submitted = []
         self.job = None
 
-    def submit(self, spec, config, name=None, preset=None, owner="local"):
+    def submit(self, spec, config, name=None, preset=None, owner="local", tag=None):
         self.submitted.append((spec, config, name, preset))
         self.job = SimpleNamespace(
             id="job-1",
             name=name,
+            tag=tag,
             status="running",
             is_active=True,
             is_finished=False,
@@ -92,6 +93,7 @@ def test_quick_training_button_submits_a_small_baseline(artifacts, monkeypatch):
     assert (
         spec == PRESETS["baseline"] and config.epochs == 3 and name == "quick start" and preset == "baseline"
     )
+    assert runner.job.tag == "draw-quick-start"  # other sessions find the shared quick start by its tag
     progress = at.get("progress")
     assert progress and "Epoch 2/3" in progress[0].proto.text
     assert not [b for b in at.button if b.key == "draw_quick_start"]  # no second click while it trains

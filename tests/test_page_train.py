@@ -183,3 +183,20 @@ def test_a_new_training_takes_the_focus_from_the_previous_one(artifacts, monkeyp
     finally:
         release.set()
         runner.shutdown()
+
+
+def test_start_names_every_problem_at_once_without_streamlit():
+    from types import SimpleNamespace
+
+    from mnistlab.app.jobs_view import refresh_every
+    from mnistlab.app.train_form import Settings, check_start
+
+    good = Settings(3, 128, "adam", 1e-3, 2, 600, False, "", start=True)
+    config, name, problems = check_start(good, None, "dropout", taken=lambda: {"dropout seed 2"})
+    assert (config.epochs, config.train_subset, name, problems) == (3, 600, "dropout seed 2 · run 2", [])
+    bad = Settings(0, 128, "adam", 1e-3, 0, 600, False, "a/b", start=True)
+    _, _, problems = check_start(bad, ValueError("units"), None, taken=lambda: set())
+    assert [p.split(":")[0] for p in problems] == ["Architecture", "Training settings", "Run name"]
+    job = SimpleNamespace(owner="me", status="running")
+    assert refresh_every([job], "me") == 1.0 and refresh_every([job], "you") == 3.0
+    assert refresh_every([], "me") is None

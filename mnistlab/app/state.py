@@ -164,6 +164,8 @@ def ensure_app_navigation() -> None:
     multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
     file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
     """
+    # No public switch: Streamlit leaves this mode only when st.navigation runs (or when no folder is named
+    # pages/). pyproject pins Streamlit to versions where this internal is checked (tests/test_ui.py).
     try:  # Streamlit internals: if a later version moves them, deep links merely look old-style once
         from streamlit.runtime.pages_manager import PagesManager
         from streamlit.runtime.scriptrunner import get_script_run_ctx

@@ -11,6 +11,13 @@ from mnistlab.recipes import recommended_config
 from mnistlab.training import ConfigError, recommended_learning_rate
 
 EPOCHS, BATCH, OPTIMIZER, RATE = "train_epochs", "train_batch", "train_optimizer", "train_lr"
+SEED, SUBSET, AUGMENT, NAME, START = (
+    "train_seed",
+    "train_subset",
+    "train_augment",
+    "train_name",
+    "train_start",
+)
 RULE_HELP = (
     "Follows the epochs unless you change it: 1-2 epochs → 64, 3-7 → 128, 8 or more → 512 (enough optimizer "
     "steps for short runs, the fastest epochs for long ones); the cnn preset trains at 256."

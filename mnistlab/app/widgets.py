@@ -9,21 +9,12 @@ import numpy as np
 import streamlit as st
 
 from mnistlab.app import state  # noqa: F401 - importing it puts the page under app.py's navigation
+from mnistlab.app.navigation import page_path
 from mnistlab.export.importing import architecture_text
 from mnistlab.files import StoreError
 from mnistlab.runs.run import Run
 from mnistlab.runs.store import RunStore
 from mnistlab.text import duration
-
-PAGES = {
-    "home": "pages/home.py",
-    "train": "pages/train.py",
-    "compare": "pages/compare.py",
-    "inspect": "pages/inspect.py",
-    "draw": "pages/draw.py",
-    "learn": "pages/learn.py",
-    "sweep": "pages/sweep.py",
-}
 
 # Material icons ship with Streamlit, so they render on offline machines without emoji fonts.
 STATUS_ICONS = {
@@ -179,13 +170,13 @@ def job_row(job, position: int | None = None, mine: bool = True) -> dict:
 def link(
     page: str, label: str, icon: str | None = None, query_params: dict | None = None, where=None
 ) -> None:
-    """``st.page_link`` to one of ``PAGES`` by name; a plain link when the page runs outside the app's
+    """``st.page_link`` to one of ``navigation.PAGES`` by name; a plain link when the page runs outside the app's
     navigation (a page script run on its own)."""
     from streamlit.errors import StreamlitAPIException
 
     where = where or st
     try:
-        where.page_link(PAGES[page], label=label, icon=icon, query_params=query_params)
+        where.page_link(page_path(page), label=label, icon=icon, query_params=query_params)
     except StreamlitAPIException:
         query = "&".join(f"{k}={v}" for k, v in (query_params or {}).items())
         where.markdown(f"{icon or ''} [{label}](/{page}{'?' + query if query else ''})")

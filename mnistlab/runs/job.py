@@ -58,6 +58,7 @@ class Job:
     finished: float | None = None
     stop_requested: bool = False
     resubmitted_from: str | None = None
+    tag: str | None = None  # what the job is for, when code looks it up (the Draw page's quick start)
 
     @property
     def is_finished(self) -> bool:

@@ -135,12 +135,14 @@ class JobRunner:
         preset: str | None = None,
         owner: str = "local",
         limit: int | None = None,
+        tag: str | None = None,
         _resubmitted_from: str | None = None,
     ) -> Job:
         """Queue a training; returns the queued job. Raises ``JobError`` for bad input or a full queue.
 
         ``limit`` replaces the per-owner cap for one deliberate batch (the study queues 4 presets x seeds at
-        once); the server-wide queue bound still applies.
+        once); the server-wide queue bound still applies. ``tag`` marks what the job is for, so code can find
+        it again without relying on its name.
         """
         spec, config, name, owner = checked_request(spec, config, name, owner)
         with self._cond:
@@ -169,6 +171,7 @@ class JobRunner:
                 config=config,
                 submitted=time.time(),
                 resubmitted_from=_resubmitted_from,
+                tag=tag,
             )
             self._jobs[job_id] = job
             self._stops[job_id] = threading.Event()
@@ -190,9 +193,11 @@ class JobRunner:
                     f"Job {job_id} is {old.status}; only stopped, failed or interrupted jobs can be "
                     "resubmitted."
                 )
-            spec, config, name, preset = old.spec, old.config, old.name, old.preset
+            spec, config, name, preset, tag = old.spec, old.config, old.name, old.preset, old.tag
             owner = owner or old.owner
-        return self.submit(spec, config, name=name, preset=preset, owner=owner, _resubmitted_from=job_id)
+        return self.submit(
+            spec, config, name=name, preset=preset, owner=owner, tag=tag, _resubmitted_from=job_id
+        )
 
     def stop(self, job_id: str) -> bool:
         """Stop a queued job (it never trains) or a running one (ends within a chunk of batches).
