@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,17 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Fixtures that train a model: every test that uses one (directly or through another fixture) is slow.
+TRAINING_FIXTURES = {"trained_store", "trained_artifacts", "browser_artifacts", "app_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +94,40 @@ def _no_runner_outlives_its_test():
     from mnistlab.runs import jobs
 
     jobs.shutdown(wait=True, timeout=30)
+
+
+def _wait_until(
+    predicate: Callable[[], object], timeout: float = 20.0, what: str = "the expected state"
+) -> None:
+    """Poll ``predicate`` until it is truthy; fail the test (naming ``what``) once ``timeout`` s have passed."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def wait_until():
+    """``wait_until(predicate, timeout=20, what=...)``: wait for a state, never a fixed time; fails at the deadline."""
+    return _wait_until
+
+
+@pytest.fixture
+def make_runner(store):
+    """``make_runner(work, **options)``: a JobRunner on ``store`` with injected work; all shut down after the test."""
+    from mnistlab.runs.jobs import JobRunner
+
+    runners = []
+
+    def make(work, **options) -> JobRunner:
+        runner = JobRunner(store, work=work, **options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.shutdown(wait=True, timeout=10)
 
 
 @pytest.fixture
