@@ -76,6 +76,27 @@ def trained_store(tmp_path_factory, mnist):
 
 
 @pytest.fixture
+def finished_runs(artifacts):
+    """Two finished runs named like ``trained_store``'s (baseline small, dropout small), written through the
+    store without training and without a model file: for tests that list, name, delete or choose runs.
+
+    Returns (RunStore in ``artifacts``, [run ids]); the test may change them."""
+    from mnistlab.runs.store import RunStore
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig
+
+    store = RunStore(artifacts / "runs")
+    ids = []
+    for name, seed, accuracy in (("baseline", 1, 0.951), ("dropout", 2, 0.957)):
+        config = TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed)
+        run_id = store.create(PRESETS[name], config.to_dict(), name=f"{name} small", preset=name)
+        store.save_history(run_id, {"loss": [0.6, 0.3], "accuracy": [0.85, 0.92]})
+        store.finish(run_id, "completed", test_accuracy=accuracy, epochs_done=2)
+        ids.append(run_id)
+    return store, ids
+
+
+@pytest.fixture
 def trained_artifacts(trained_store, tmp_path, monkeypatch):
     """A private copy of ``trained_store``'s artifacts folder, set as MNISTLAB_ARTIFACTS."""
     import shutil
