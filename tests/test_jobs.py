@@ -102,10 +102,11 @@ def test_queue_is_first_in_first_out(make_runner, wait_until):
     assert work.started == ["first", "later 0", "later 1", "later 2"]
 
 
-def test_stopping_a_queued_job_removes_it_without_training(make_runner):
+def test_stopping_a_queued_job_removes_it_without_training(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     first = runner.submit(SPEC, CONFIG, name="first")
+    wait_until(lambda: runner.get(first.id).status == "running", what="the first job to run")
     queued = runner.submit(SPEC, CONFIG, name="queued")
     third = runner.submit(SPEC, CONFIG, name="third")
     assert runner.position(third.id) == 2

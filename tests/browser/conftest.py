@@ -145,7 +145,7 @@ def wait_until_idle():
     server a moment before the script starts, and a rerun may trigger another. Fails after ``timeout_ms``.
     """
 
-    def wait(page, quiet_ms: int = 300, timeout_ms: int = 60_000) -> None:
+    def wait(page, quiet_ms: int = 500, timeout_ms: int = 60_000) -> None:
         page.evaluate("() => { window.__mnistlabIdleSince = undefined; }")
         page.wait_for_function(
             f"""(quietMs) => {{
