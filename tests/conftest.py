@@ -109,6 +109,19 @@ def trained_artifacts(trained_store, tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fast_lane_starts_no_workers(request, monkeypatch):
+    """Outside ``slow`` and ``browser`` tests, starting training worker processes fails the test."""
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("browser"):
+        return
+    from mnistlab.runs import local_workers
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("this test starts training worker processes: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(local_workers.LocalProcessExecutor, "__init__", refuse)
+
+
+@pytest.fixture(autouse=True)
 def _no_runner_outlives_its_test():
     """Default job runners (the pages' get_runner) start worker processes: shut them down after each test."""
     yield
