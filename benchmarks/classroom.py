@@ -26,26 +26,12 @@ from pathlib import Path
 
 import psutil
 
+from mnistlab.bench import dashboard
 from mnistlab.bench.machine import cpu_info
-from mnistlab.bench.startup import CHROMIUM, CHROMIUM_ARGS, free_port, launch_app, stop_app
 from mnistlab.runs.store import RunStore
 from mnistlab.study.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_for_server(url: str, timeout: float = 120) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the server did not start")
 
 
 def open_train(browser, url: str):
@@ -122,27 +108,18 @@ def main() -> None:
     out = {"cpu": cpu_info(), "load_before": round(os.getloadavg()[0], 2)}
     artifacts = Path(tempfile.mkdtemp(prefix="mnistlab-classroom-"))
     out["cli_samples_per_s"] = cli_reference(artifacts / "cli")
-    port = free_port()
-    url = f"http://localhost:{port}"
-    env = {
-        **os.environ,
-        "MNISTLAB_ARTIFACTS": str(artifacts / "server"),
-        "MNISTLAB_WORKERS": "1",
-        "MNISTLAB_MAX_JOBS_PER_SESSION": "3",
-    }
-    server = launch_app(port, env)
-    try:
-        wait_for_server(url)
+    env = {"MNISTLAB_WORKERS": "1", "MNISTLAB_MAX_JOBS_PER_SESSION": "3"}
+    with dashboard.serve(artifacts / "server", env=env) as server:
+        url = server.url
         store = RunStore(artifacts / "server" / "runs")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = dashboard.launch_chromium(playwright)
             warm_context, _ = open_train(browser, url)  # the first visit starts the workers
             warm_context.close()
             time.sleep(15)  # let the worker finish warming up: the first level should not pay for it
-            out["levels"] = [one_level(browser, url, psutil.Process(server.pid), store, n) for n in levels]
+            process = psutil.Process(server.process.pid)
+            out["levels"] = [one_level(browser, url, process, store, n) for n in levels]
             browser.close()
-    finally:
-        stop_app(server)
     base = next((lvl for lvl in out["levels"] if lvl["watchers"] == 0), None)
     for level in out["levels"]:
         if base and level["watchers"]:

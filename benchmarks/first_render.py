@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from mnistlab.bench import dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 # Each page and what shows that its first screen is drawn.
@@ -46,32 +46,6 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(artifacts: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "MNISTLAB_ARTIFACTS": str(artifacts), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the server did not start:\n{log.read_text()[-2000:]}")
-
-
 def visit(browser, url: str, path: str, ready: str) -> float:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -89,19 +63,11 @@ def main() -> None:
 
     artifacts = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MNISTLAB_ARTIFACTS", "artifacts"))
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
-    process, url = start_server(artifacts.resolve(), log)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium"),
-                args=["--no-sandbox", "--disable-gpu"],
-            )
-            first = {name: visit(browser, url, *where) for name, where in PAGES.items()}
-            again = {name: visit(browser, url, *where) for name, where in PAGES.items()}
-            browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with dashboard.serve(artifacts.resolve(), log=log) as server, sync_playwright() as playwright:
+        browser = dashboard.launch_chromium(playwright)
+        first = {name: visit(browser, server.url, *where) for name, where in PAGES.items()}
+        again = {name: visit(browser, server.url, *where) for name, where in PAGES.items()}
+        browser.close()
     print(json.dumps({"cpu": cpu_name(), "first_visit_s": first, "second_visit_s": again}, indent=2))
 
 

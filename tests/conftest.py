@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,17 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Fixtures that train a model: every test that uses one (directly or through another fixture) is slow.
+TRAINING_FIXTURES = {"trained_store", "trained_artifacts", "browser_artifacts", "app_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +76,27 @@ def trained_store(tmp_path_factory, mnist):
 
 
 @pytest.fixture
+def finished_runs(artifacts):
+    """Two finished runs named like ``trained_store``'s (baseline small, dropout small), written through the
+    store without training and without a model file: for tests that list, name, delete or choose runs.
+
+    Returns (RunStore in ``artifacts``, [run ids]); the test may change them."""
+    from mnistlab.runs.store import RunStore
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig
+
+    store = RunStore(artifacts / "runs")
+    ids = []
+    for name, seed, accuracy in (("baseline", 1, 0.951), ("dropout", 2, 0.957)):
+        config = TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed)
+        run_id = store.create(PRESETS[name], config.to_dict(), name=f"{name} small", preset=name)
+        store.save_history(run_id, {"loss": [0.6, 0.3], "accuracy": [0.85, 0.92]})
+        store.finish(run_id, "completed", test_accuracy=accuracy, epochs_done=2)
+        ids.append(run_id)
+    return store, ids
+
+
+@pytest.fixture
 def trained_artifacts(trained_store, tmp_path, monkeypatch):
     """A private copy of ``trained_store``'s artifacts folder, set as MNISTLAB_ARTIFACTS."""
     import shutil
@@ -75,12 +109,59 @@ def trained_artifacts(trained_store, tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fast_lane_starts_no_workers(request, monkeypatch):
+    """Outside ``slow`` and ``browser`` tests, starting training worker processes fails the test."""
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("browser"):
+        return
+    from mnistlab.runs import local_workers
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("this test starts training worker processes: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(local_workers.LocalProcessExecutor, "__init__", refuse)
+
+
+@pytest.fixture(autouse=True)
 def _no_runner_outlives_its_test():
     """Default job runners (the pages' get_runner) start worker processes: shut them down after each test."""
     yield
     from mnistlab.runs import runners
 
     runners.shutdown(wait=True, timeout=30)
+
+
+def _wait_until(
+    predicate: Callable[[], object], timeout: float = 20.0, what: str = "the expected state"
+) -> None:
+    """Poll ``predicate`` until it is truthy; fail the test (naming ``what``) once ``timeout`` s have passed."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def wait_until():
+    """``wait_until(predicate, timeout=20, what=...)``: wait for a state, never a fixed time; fails at the deadline."""
+    return _wait_until
+
+
+@pytest.fixture
+def make_runner(store):
+    """``make_runner(work, **options)``: a JobRunner on ``store`` with injected work; all shut down after the test."""
+    from mnistlab.runs.jobs import JobRunner
+
+    runners = []
+
+    def make(work, **options) -> JobRunner:
+        runner = JobRunner(store, work=work, **options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.shutdown(wait=True, timeout=10)
 
 
 @pytest.fixture

@@ -330,10 +330,12 @@ def test_spec_names_with_control_characters_are_refused(artifacts, no_training, 
 
 
 def test_cli_delete_without_yes_and_without_a_terminal_deletes_nothing(kept, capsys, monkeypatch):
-    _, run_id = kept
+    store, run_id = kept
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # not a tty: a pipe must not confirm a delete
     code, _, err = run_cli(["delete", run_id], capsys)
     assert_one_line_error(code, err, "--yes")
+    assert store.path(run_id).is_dir()  # the run is still there, as it was
+    assert store.load(run_id).name == "keep me" and [r.id for r in store.list_runs()] == [run_id]
 
 
 # ------------------------------------------------------------------------------------------ images

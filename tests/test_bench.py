@@ -54,6 +54,7 @@ def test_cpu_info_and_versions_are_filled_in():
     assert machine.versions()["tensorflow"]
 
 
+@pytest.mark.slow
 def test_mnistlab_curve_scores_every_epoch_off_the_clock(mnist):
     _, x_test, y_test = accuracy._data(MINUTE, mnist)
     config = TrainConfig(epochs=2, batch_size=64, train_subset=600)
@@ -63,6 +64,7 @@ def test_mnistlab_curve_scores_every_epoch_off_the_clock(mnist):
     assert all(0.1 < acc <= 1 for _, acc in out["curve"])
 
 
+@pytest.mark.slow
 def test_fit_curve_stops_once_the_target_is_reached(mnist):
     _, x_test, y_test = accuracy._data(MINUTE, mnist)
     out = accuracy.fit_curve(
@@ -71,6 +73,7 @@ def test_fit_curve_stops_once_the_target_is_reached(mnist):
     assert len(out["curve"]) == 1
 
 
+@pytest.mark.slow
 def test_throughput_and_scaling_are_well_formed(mnist):
     rates = throughput.throughput(MINUTE, mnist, presets=("baseline",))
     row = rates["baseline"]

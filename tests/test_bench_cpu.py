@@ -43,6 +43,7 @@ def test_this_cpu_is_described():
     assert run.family_file({"cpu": cpu, "quick": False}).name == f"{cpu['family']}.json"
 
 
+@pytest.mark.slow
 def test_cnn_flops_to_99_count_the_images_seen_until_the_target(mnist, monkeypatch):
     from mnistlab.models import build_model
 
@@ -60,6 +61,7 @@ def test_cnn_flops_to_99_count_the_images_seen_until_the_target(mnist, monkeypat
     assert out["cnn_time_to_99_s"] == 2.0
 
 
+@pytest.mark.slow
 def test_bench_json_has_cpu_and_cnn_flops_keys(mnist, tmp_path):
     results = run.run(TINY, only={"accuracy"})
     text = json.dumps(results)
@@ -70,6 +72,7 @@ def test_bench_json_has_cpu_and_cnn_flops_keys(mnist, tmp_path):
     assert figures["cpu"]["family"] in block and "Every figure below is this CPU's only" in block
 
 
+@pytest.mark.slow
 def test_short_runs_compare_each_budget_with_plain_fit(mnist):
     table = accuracy.short_runs(TINY, mnist, presets=("baseline",))
     rows = table["baseline"]

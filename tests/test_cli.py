@@ -211,8 +211,8 @@ def test_stop_on_interrupt_turns_the_first_ctrl_c_into_a_request():
     assert "Stopping" in err.getvalue()
 
 
-def test_runs_warns_about_damaged_runs_and_lists_the_rest(capsys, trained_artifacts):
-    broken = trained_artifacts / "runs" / "broken-run"
+def test_runs_warns_about_damaged_runs_and_lists_the_rest(capsys, artifacts, finished_runs):
+    broken = artifacts / "runs" / "broken-run"
     broken.mkdir()
     (broken / "run.json").write_text("{not json")
     code, out, err = run_cli(capsys, "runs")
@@ -264,8 +264,8 @@ def test_predict_refuses_unusable_images(capsys, trained_artifacts, trained_stor
 # ---------------------------------------------------------------------------------------- rename / delete
 
 
-def test_rename_and_delete(capsys, trained_artifacts, trained_store):
-    _, (baseline_id, dropout_id) = trained_store
+def test_rename_and_delete(capsys, finished_runs):
+    _, (baseline_id, dropout_id) = finished_runs
     store = RunStore()
     code, out, _ = run_cli(capsys, "rename", baseline_id, "my best model")
     assert code == 0 and "my best model" in out

@@ -222,8 +222,8 @@ def test_predict_digit_refuses_wrong_shapes(trained_store):
         predict_digit(store.load_model(ids[0]), np.zeros((28, 27)))
 
 
-def test_default_run_prefers_the_query_then_the_best_accuracy(trained_store):
-    store, ids = trained_store
+def test_default_run_prefers_the_query_then_the_best_accuracy(finished_runs):
+    store, ids = finished_runs
     runs = store.list_runs()
     best = max(runs, key=lambda run: run.test_accuracy).id
     assert default_run_id(runs) == best

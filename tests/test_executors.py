@@ -18,6 +18,8 @@ from mnistlab.runs.task import TaskFailed, TrainTask, WorkerDied
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
+pytestmark = pytest.mark.slow  # every test here trains in worker processes or on Ray
+
 TINY = TrainConfig(epochs=2, train_subset=600, batch_size=100)
 LONG = TrainConfig(epochs=40, train_subset=6000, batch_size=100)
 

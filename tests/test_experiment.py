@@ -20,6 +20,7 @@ def test_trained_runs_are_complete_in_the_store(trained_store):
     assert store.model_path(ids[1]).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_stopped_run_keeps_partial_history_and_model(store, mnist):
     calls = []
     run_id = train_run(
@@ -35,6 +36,7 @@ def test_stopped_run_keeps_partial_history_and_model(store, mnist):
     assert run.test_accuracy is not None and store.model_path(run_id).exists()
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_as_failed(store, mnist):
     def boom(progress):
         raise RuntimeError("progress display crashed")

@@ -346,12 +346,21 @@ def test_cli_reports_a_broken_disk_in_one_line_with_exit_code_2(
     run_id = store.create(PRESETS["baseline"], {}, name="kept")
     before = _snapshot(store.root)
     _broken_disk(monkeypatch, code, text)
+    import mnistlab.runs.executors
     import mnistlab.runs.task
 
     def no_training(*args, **kwargs):  # train_run must fail at store.create, before any training
         raise AssertionError("training started on a broken disk")
 
+    class NoWorkers:  # the CLI's executor: no worker process starts, and nothing may reach it
+        workers = 1
+        run = staticmethod(no_training)
+
+        def shutdown(self):
+            pass
+
     monkeypatch.setattr(mnistlab.runs.task, "train", no_training)
+    monkeypatch.setattr(mnistlab.runs.executors, "make_executor", lambda workers=None: NoWorkers())
     assert cli.main([a.replace("{id}", run_id) for a in argv]) == cli.EXIT_USAGE
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -72,33 +71,11 @@ class FakeWork:
                 self.active -= 1
 
 
-def wait_until(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the runner did not reach the expected state")
-        time.sleep(0.005)
-
-
-@pytest.fixture
-def make_runner(store):
-    runners = []
-
-    def make(work, **options) -> JobRunner:
-        runner = JobRunner(store, work=work, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown(wait=True, timeout=10)
-
-
 def statuses(runner: JobRunner, jobs) -> list[str]:
     return [runner.get(j.id).status for j in jobs]
 
 
-def test_never_more_jobs_run_at_once_than_workers(make_runner):
+def test_never_more_jobs_run_at_once_than_workers(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=2, max_queued_per_owner=10)
     jobs = [runner.submit(SPEC, CONFIG, name=f"job {i}") for i in range(5)]
@@ -112,7 +89,7 @@ def test_never_more_jobs_run_at_once_than_workers(make_runner):
     assert sorted(work.started) == sorted(j.name for j in jobs)
 
 
-def test_queue_is_first_in_first_out(make_runner):
+def test_queue_is_first_in_first_out(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1, max_queued_per_owner=10)
     first = runner.submit(SPEC, CONFIG, name="first")
@@ -126,10 +103,11 @@ def test_queue_is_first_in_first_out(make_runner):
     assert work.started == ["first", "later 0", "later 1", "later 2"]
 
 
-def test_stopping_a_queued_job_removes_it_without_training(make_runner):
+def test_stopping_a_queued_job_removes_it_without_training(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     first = runner.submit(SPEC, CONFIG, name="first")
+    wait_until(lambda: runner.get(first.id).status == "running", what="the first job to run")
     queued = runner.submit(SPEC, CONFIG, name="queued")
     third = runner.submit(SPEC, CONFIG, name="third")
     assert runner.position(third.id) == 2
@@ -145,7 +123,7 @@ def test_stopping_a_queued_job_removes_it_without_training(make_runner):
     assert "queued" not in work.started
 
 
-def test_stopping_a_running_job_ends_it_as_stopped(make_runner):
+def test_stopping_a_running_job_ends_it_as_stopped(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     job = runner.submit(SPEC, CONFIG, name="running")
@@ -182,7 +160,7 @@ def test_each_owner_may_have_only_a_few_jobs_queued_or_running(make_runner):
     assert [j.id for j in runner.jobs(owner="ana")] == [again.id, mine[1].id, mine[0].id]
 
 
-def test_a_full_server_queue_refuses_new_jobs(make_runner):
+def test_a_full_server_queue_refuses_new_jobs(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1, max_queue=2)
     first = runner.submit(SPEC, CONFIG, owner="a")
@@ -232,7 +210,7 @@ def test_progress_is_kept_as_latest_event_batch_curve_and_epoch_history(make_run
     assert job.history["val_accuracy"] == [0.79, 0.79]
 
 
-def test_readers_get_snapshots_not_live_objects(make_runner):
+def test_readers_get_snapshots_not_live_objects(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     job = runner.submit(SPEC, CONFIG)
@@ -260,7 +238,7 @@ def test_job_ids_are_short_and_safe_and_records_round_trip(make_runner):
         Job.from_dict({"id": "j-x", "spec": {"layers": []}, "config": {"epochs": -1}, "status": "queued"})
 
 
-def test_records_are_written_on_every_status_change(make_runner, artifacts):
+def test_records_are_written_on_every_status_change(make_runner, artifacts, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     job = runner.submit(SPEC, CONFIG, name="on disk")
@@ -275,7 +253,7 @@ def test_records_are_written_on_every_status_change(make_runner, artifacts):
 
 
 def test_after_a_crash_a_new_runner_marks_unfinished_jobs_interrupted_and_resubmit_works(
-    make_runner, artifacts
+    make_runner, artifacts, wait_until
 ):
     work = FakeWork()
     old = make_runner(work, workers=1)
@@ -307,7 +285,7 @@ def test_after_a_crash_a_new_runner_marks_unfinished_jobs_interrupted_and_resubm
         new.resubmit("j-nothing")
 
 
-def test_a_second_runner_in_the_same_process_leaves_live_jobs_alone(make_runner):
+def test_a_second_runner_in_the_same_process_leaves_live_jobs_alone(make_runner, wait_until):
     work = FakeWork()
     first = make_runner(work, workers=1)
     job = first.submit(SPEC, CONFIG)
@@ -332,7 +310,7 @@ def test_default_runner_is_one_per_artifacts_folder(artifacts):
     runners.shutdown(wait=True)
 
 
-def test_only_the_newest_records_are_kept(make_runner, artifacts):
+def test_only_the_newest_records_are_kept(make_runner, artifacts, wait_until):
     work = FakeWork()
     work.release.set()
     runner = make_runner(work, workers=1, keep_records=3, max_queued_per_owner=10)
@@ -343,7 +321,7 @@ def test_only_the_newest_records_are_kept(make_runner, artifacts):
     assert runner.get(jobs[0].id) is None
 
 
-def test_shutdown_stops_running_jobs_and_refuses_new_ones(make_runner):
+def test_shutdown_stops_running_jobs_and_refuses_new_ones(make_runner, wait_until):
     work = FakeWork()
     runner = make_runner(work, workers=1)
     running = runner.submit(SPEC, CONFIG)
@@ -396,16 +374,14 @@ def test_a_real_tiny_training_runs_through_the_runner(store, artifacts, mnist):
     assert (record["status"], record["run_id"]) == ("completed", done.run_id)
 
 
-def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store):
+def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store, wait_until):
     release = threading.Event()
     runner = JobRunner(
         store, workers=1, max_queued_per_owner=2, max_queue=4, work=lambda job, ctx: release.wait(10)
     )
     try:
         first = runner.submit(PRESETS["baseline"], TrainConfig(seed=0), owner="study", limit=40)
-        deadline = time.time() + 10
-        while runner.get(first.id).status != "running" and time.time() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: runner.get(first.id).status == "running", 10, "the first job to run")
         for seed in range(1, 5):  # 4 more queued: twice the per-owner cap
             runner.submit(PRESETS["baseline"], TrainConfig(seed=seed), owner="study", limit=40)
         assert runner.queue_length() == 4

@@ -94,20 +94,6 @@ def sweeps(artifacts):
     return SweepStore(artifacts / "sweeps")
 
 
-@pytest.fixture
-def make_runner(store):
-    runners = []
-
-    def make(work, **options) -> JobRunner:
-        runner = JobRunner(store, work=work, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown(wait=True, timeout=10)
-
-
 def sweep_of(**changes):
     raw = {
         "name": "test sweep",
@@ -211,7 +197,7 @@ def quality_of(runner, job) -> float:
     return runner.get(job.id).history["val_accuracy"][-1]
 
 
-def test_stop_then_resume_asks_the_interrupted_trial_again(sweeps, make_runner):
+def test_stop_then_resume_asks_the_interrupted_trial_again(sweeps, make_runner, wait_until):
     sweep = sweep_of(trials=3)
     sweep_id = sweeps.create(sweep)
     work = FakeTraining(pause_s=0)
@@ -219,9 +205,7 @@ def test_stop_then_resume_asks_the_interrupted_trial_again(sweeps, make_runner):
     manager = SweepManager(sweeps, lambda: runner)
     work.hold.set()
     manager.start(sweep_id, owner="s-1")
-    deadline = time.monotonic() + 20
-    while not work.started and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: work.started, 20, "the first trial to start")
     assert sweeps.status(sweep_id, manager.live()) == "running"
     manager.stop(sweep_id)
     manager.wait(sweep_id, timeout=30)

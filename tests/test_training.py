@@ -46,6 +46,7 @@ def tiny_run(mnist):
     return result, events
 
 
+@pytest.mark.slow
 def test_small_training_beats_chance_by_far(tiny_run, mnist):
     from mnistlab.data import to_float
     from mnistlab.evaluation import evaluate
@@ -57,6 +58,7 @@ def test_small_training_beats_chance_by_far(tiny_run, mnist):
     assert result.history["loss"][1] < result.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_progress_events_arrive_in_order(tiny_run):
     result, events = tiny_run
     batch = [e for e in events if e.kind == "batch"]
@@ -69,6 +71,7 @@ def test_progress_events_arrive_in_order(tiny_run):
     assert len(result.batches) == len(batch)
 
 
+@pytest.mark.slow
 def test_same_seed_same_history(tiny_run, mnist):
     result, _ = tiny_run
     again = train(PRESETS["baseline"], TINY, data=mnist)
@@ -78,6 +81,7 @@ def test_same_seed_same_history(tiny_run, mnist):
     assert other.history["loss"] != result.history["loss"]
 
 
+@pytest.mark.slow
 def test_stop_is_honoured_within_one_chunk_and_keeps_history(mnist):
     calls = []
 
@@ -99,6 +103,7 @@ def test_stop_is_honoured_within_one_chunk_and_keeps_history(mnist):
     assert max(e.step for e in events if e.kind == "batch") < 3000 * 0.9 / 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop"])
 def test_other_optimizers_learn(optimizer, mnist):
     from mnistlab.training import SUGGESTED_LR
@@ -116,6 +121,7 @@ def test_other_optimizers_learn(optimizer, mnist):
     assert np.isfinite(result.history["loss"]).all()
 
 
+@pytest.mark.slow
 def test_batch_events_carry_each_chunks_own_mean(tiny_run):
     """Keras reports running means since the epoch began; the chunk means recovered from them average back."""
     result, events = tiny_run

@@ -6,39 +6,19 @@ Needs Playwright (in the project's dev group: ``uv sync``) and Debian's Chromium
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from mnistlab.bench import dashboard
 from mnistlab.data import Mnist, load_mnist
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
-PROJECT = Path(__file__).resolve().parents[2]  # where app.py is
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port(low: int = 8650, high: int = 8659) -> int:
-    for port in range(low, high + 1):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port in {low}-{high}")
+PROJECT = dashboard.PROJECT  # where app.py is
 
 
 def seed_artifacts(root: Path, data: Mnist) -> str:
@@ -64,21 +44,19 @@ def startup(
     data = data or load_mnist()
     with tempfile.TemporaryDirectory(prefix="mnistlab-bench-") as tmp:
         seed_artifacts(Path(tmp), data)
-        port = free_port()
-        env = {**os.environ, "MNISTLAB_ARTIFACTS": tmp}
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = dashboard.launch_chromium(pw)
             page = browser.new_page()
             start = time.perf_counter()
-            server = launch_app(port, env, project)
+            server = dashboard.start(tmp, project=project)
             try:
-                _goto_when_up(page, f"http://localhost:{port}/home", start + timeout)
+                _goto_when_up(page, f"{server.url}/home", start + timeout)
                 page.get_by_role("heading", name=re.compile("mnistlab")).first.wait_for(
                     timeout=timeout * 1000
                 )
                 home = time.perf_counter() - start
                 clicked = time.perf_counter()
-                page.goto(f"http://localhost:{port}/draw")
+                page.goto(f"{server.url}/draw")
                 ready = _wait_for_draw_ui(page, timeout, canvas_wait_s)
                 draw = time.perf_counter() - start
                 return {
@@ -88,7 +66,7 @@ def startup(
                     "draw_ui_seen": ready,
                 }
             finally:
-                stop_app(server)
+                dashboard.stop(server)
                 browser.close()
 
 
@@ -121,30 +99,3 @@ def _wait_for_draw_ui(page, timeout: float, canvas_wait_s: float) -> str:
     except PageTimeout:
         log.warning("Draw page UI incomplete after %s s (saw %s); timed what was seen", canvas_wait_s, seen)
         return seen
-
-
-def launch_app(port: int, env: dict, project: Path = PROJECT) -> subprocess.Popen:
-    """``streamlit run app.py`` on ``port`` with ``env``, its output discarded; stop it with ``stop_app``."""
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-    ]
-    return subprocess.Popen(
-        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def stop_app(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(5)

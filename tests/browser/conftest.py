@@ -9,28 +9,26 @@ missing browser is a failure: the browser tests must never silently vanish there
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from mnistlab.bench import dashboard
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
-SERVER_START_TIMEOUT_S = 120
+# Streamlit marks its app root with the script's state and the connection's; the status widget shows while a
+# script runs. Idle: connected, not running, no status widget and no loading skeleton.
+IDLE_NOW = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return Boolean(app)
+        && app.dataset.testScriptState === 'notRunning'
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stStatusWidget"]')
+        && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
 
 
 def _in_ci() -> bool:
@@ -40,7 +38,7 @@ def _in_ci() -> bool:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Chromium's executable: $MNISTLAB_CHROMIUM or /usr/bin/chromium. Skip if absent (fail in CI)."""
-    path = os.environ.get("MNISTLAB_CHROMIUM") or "/usr/bin/chromium"
+    path = dashboard.chromium_path()
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
         message = f"Chromium not found at {path} (set MNISTLAB_CHROMIUM to its path)"
         if _in_ci():
@@ -55,7 +53,7 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        chromium = dashboard.launch_chromium(playwright, chromium_path)
         yield chromium
         chromium.close()
 
@@ -91,68 +89,17 @@ def browser_artifacts(tmp_path_factory, mnist) -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(
-        f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
-    )
-
-
 @contextmanager
 def serve(artifacts: Path, browser, log: Path):
     """Run ``streamlit run app.py`` on a free port with ``artifacts``; yield the base URL; stop it after."""
-    port = _free_port()
-    url = f"http://localhost:{port}"
-    env = {**os.environ, "MNISTLAB_ARTIFACTS": str(artifacts), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(url, process, log)
+    with dashboard.serve(artifacts, log=log) as server:
         # The first session after start-up is served before the app has declared its pages; open the home
         # page once so that every test sees the app's own navigation.
         page = browser.new_page(viewport=VIEWPORT)
-        page.goto(url)
+        page.goto(server.url)
         page.get_by_role("link", name="Draw").first.wait_for(timeout=60_000)
         page.close()
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -192,13 +139,23 @@ def screenshots(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def wait_until_idle():
-    """A function that waits until Streamlit has finished running the page script, then lets it settle."""
+    """A function that waits until Streamlit has finished running the page script and stayed idle.
 
-    def wait(page, settle_s: float = 0.5, timeout_ms: int = 60_000) -> None:
-        time.sleep(settle_s)
+    Idle (see IDLE_NOW) must hold for ``quiet_ms`` without a break, polled in the page: a click reaches the
+    server a moment before the script starts, and a rerun may trigger another. Fails after ``timeout_ms``.
+    """
+
+    def wait(page, quiet_ms: int = 500, timeout_ms: int = 60_000) -> None:
+        page.evaluate("() => { window.__mnistlabIdleSince = undefined; }")
         page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+            f"""(quietMs) => {{
+                if (!({IDLE_NOW})()) {{ window.__mnistlabIdleSince = undefined; return false; }}
+                window.__mnistlabIdleSince ??= performance.now();
+                return performance.now() - window.__mnistlabIdleSince >= quietMs;
+            }}""",
+            arg=quiet_ms,
+            polling=50,
+            timeout=timeout_ms,
         )
-        time.sleep(settle_s)
 
     return wait
