@@ -392,7 +392,7 @@ def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store, wait_until):
         runner.shutdown()
 
 
-def test_a_tag_marks_what_a_job_is_for_and_survives_records_and_resubmit(make_runner):
+def test_a_tag_marks_what_a_job_is_for_and_survives_records_and_resubmit(make_runner, wait_until):
     runner = make_runner(FakeWork(), workers=1)
     job = runner.submit(SPEC, CONFIG, name="any name", tag="quick-start")
     assert Job.from_dict(json.loads(json.dumps(job.to_dict()))).tag == "quick-start"
