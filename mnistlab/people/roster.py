@@ -174,6 +174,22 @@ class Roster:
             self._write(data)
             return self._person(TEACHER_ID, data["people"][TEACHER_ID]), token
 
+    def account(self, email: str, name: str, role: str) -> Person:
+        """A person signed in with a school account (``st.login``): the e-mail is the stable key (kept only as
+        a digest, in the id); the name and role follow the account and the server's mode on every sign-in."""
+        email = (email or "").strip().casefold()
+        if not email:
+            raise JoinError("The school account gave no e-mail address to know you by.")
+        pid = f"a-{_digest(email)[:12]}"
+        name = check_name(name or email.split("@")[0])
+        with self._lock:
+            data = self._read()
+            record = data["people"].setdefault(pid, {"joined": time.time()})
+            if record.get("name") != name or record.get("role") != role:
+                record.update(name=name, role=role, last_seen=time.time())
+                self._write(data)
+            return self._person(pid, record)
+
     def seen(self, person: Person) -> None:
         """Note that ``person`` is active now (at most once a minute, to spare the disk)."""
         with self._lock:
