@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab.app import identity
 from mnistlab.app.layout import use_responsive_layout
 from mnistlab.app.state import start_background_work
 
@@ -19,8 +20,11 @@ pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
     st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
+    *identity.class_pages(),  # Leaderboard (in class mode) and Class (the teacher's)
     # /home (typed, bookmarked, old links) opens Home at /; hidden, so the menu lists Home once.
     st.Page(lambda: st.switch_page(home), title="Home", url_path="home", visibility="hidden"),
 ]
 # At the top rather than in a sidebar: on a laptop half-screen or a phone the page keeps the whole width.
-st.navigation(pages, position="top").run()
+page = st.navigation(pages, position="top")
+identity.page_gate(page.url_path)  # in class mode: the join form first, and the teacher's page switches
+page.run()
