@@ -198,6 +198,7 @@ def pupils_table(teacher: Person, runs: list, jobs: list) -> None:
             "Nobody has joined yet. Pupils open the class link and type their name.", icon=":material/group:"
         )
         return
+    st.caption(" · ".join(as_text(m.person.name) for m in members))
     st.dataframe(
         rows,
         hide_index=True,
