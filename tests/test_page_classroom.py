@@ -203,7 +203,9 @@ def test_the_leaderboard_ranks_pupils_and_hides_the_hidden_half(trained_artifact
     assert not at.exception, at.exception
     board = "\n".join(h.proto.body for h in at.get("html"))
     assert "Up to 300k" in _texts(at)
-    assert "Ada &lt;b&gt;" in board and "<td>1</td>" in board  # one row: Ada's best run, name escaped
+    assert (
+        "Ada &lt;b&gt;" in board and "<td>1</td>" in board and "<td>hidden</td>" in board
+    )  # one row: Ada's best run, name escaped
     assert "<td>hidden</td>" in board
     assert sum(run.name in board for run in runs) == 1
 

@@ -95,6 +95,11 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2%}"
 
 
+def _opt(column: int) -> str:
+    """Run, parameters and epochs: left out on a phone, where the scores matter most."""
+    return " class='mnl-opt'" if column in (2, 3, 4) else ""
+
+
 def board_table(rows: list, revealed: bool) -> str:
     """The board as an HTML table in large type, for a projector (names escaped)."""
     head = ["#", "Pupil", "Run", "Parameters", "Epochs", "Public score", "Hidden score"]
@@ -114,14 +119,15 @@ def board_table(rows: list, revealed: bool) -> str:
         ]
         if with_hw:
             values.append(_pct(r.handwriting))
-        cells.append("".join(f"<td>{html.escape(v)}</td>" for v in values))
+        cells.append("".join(f"<td{_opt(i)}>{html.escape(v)}</td>" for i, v in enumerate(values)))
     style = (
         "<style>.mnl-board{width:100%;border-collapse:collapse;font-size:1.5rem}"
         ".mnl-board th,.mnl-board td{padding:.4rem .8rem;text-align:left;border-bottom:1px solid #ddd}"
         ".mnl-board th{font-size:1.05rem;color:#555}.mnl-board tr:first-child td{font-weight:700}"
-        "@media (max-width:640px){.mnl-board{font-size:1rem}.mnl-board th{font-size:.8rem}}</style>"
+        "@media (max-width:640px){.mnl-board{font-size:1rem}.mnl-board th{font-size:.8rem}.mnl-opt{display:none}}"
+        "</style>"
     )
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    header = "".join(f"<th{_opt(i)}>{html.escape(h)}</th>" for i, h in enumerate(head))
     body = "".join(f"<tr>{c}</tr>" for c in cells)
     return (
         f"{style}<div style='overflow-x:auto'><table class='mnl-board'><tr>{header}</tr>{body}</table></div>"
