@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from mnistlab.app import class_view
+from mnistlab.app import leaderboard_view
 from mnistlab.app.identity import class_book, current_person
 from mnistlab.people.classroom import Challenge
 
 current_person()
 st.title("Leaderboard")
 st.markdown(f"### {(class_book().settings().challenge or Challenge()).title}")
-class_view.live_board()
+leaderboard_view.live_board()

@@ -6,6 +6,7 @@ from mnistlab.app import builder, train_settings
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.export_view import code_view
 from mnistlab.app.handwriting_view import augment_checkbox
+from mnistlab.app.identity import class_settings, current_person
 from mnistlab.app.layer_row import layer_buttons
 from mnistlab.app.layout import flow
 from mnistlab.app.state import get_runner, get_store, session_owner
@@ -19,6 +20,7 @@ from mnistlab.app.widgets import (
 )
 from mnistlab.labels import user_words
 from mnistlab.naming import run_name_base, taken_names, unused_run_name
+from mnistlab.people import NotAllowed, acting
 from mnistlab.progress import work_done
 from mnistlab.runs.jobs import JobError
 from mnistlab.runs.store import StoreError, check_run_name
@@ -261,8 +263,10 @@ if start:
             st.error(as_text(problem), icon=":material/error:")
     else:
         try:
-            job = get_runner().submit(spec, config, name=name, preset=preset_name, owner=session_owner())
-        except JobError as exc:
+            job = acting.submit_job(
+                get_runner(), spec, config, current_person(), class_settings(), name=name, preset=preset_name
+            )
+        except (JobError, NotAllowed) as exc:
             show_error(exc)
         else:
             st.session_state[FOCUS] = job.id

@@ -260,3 +260,21 @@ def test_the_class_handwriting_is_scored_when_the_set_has_drawings(trained_store
         sets.add("our-class", mnist.x_test[i], int(mnist.y_test[i]), to_float(mnist.x_test[i]))
     accuracy = scorer.handwriting(ids[0], sets, "our-class")
     assert accuracy is not None and accuracy >= 0.8
+
+
+def test_an_older_runner_gets_the_class_limits_from_the_adapter():
+    from mnistlab.people.classroom import ClassSettings
+    from mnistlab.training import TrainConfig
+
+    runner = OldRunner()
+    runner.max_queued_per_owner = 3
+    settings = ClassSettings(jobs_per_pupil=1, max_epochs=3, max_train_digits=6000)
+    with pytest.raises(NotAllowed, match="at most 3 epochs"):
+        acting.submit_job(runner, "spec", TrainConfig(epochs=5, train_subset=1000), ADA, settings)
+    with pytest.raises(NotAllowed, match="6,000"):
+        acting.submit_job(runner, "spec", TrainConfig(epochs=2), ADA, settings)
+    assert (
+        acting.submit_job(runner, "spec", TrainConfig(epochs=2, train_subset=1000), ADA, settings).limit == 1
+    )
+    assert acting.submit_job(runner, "spec", TrainConfig(epochs=50), TEACHER, settings).limit == 3
+    assert not hasattr(acting.submit_job(runner, "spec", TrainConfig(epochs=50), ADA), "limit")  # no class

@@ -185,7 +185,7 @@ def _owned(runs, owner):
 
 
 def test_the_leaderboard_ranks_pupils_and_hides_the_hidden_half(trained_artifacts, monkeypatch):
-    from mnistlab.app import class_view
+    from mnistlab.app import leaderboard_view
     from mnistlab.runs.store import RunStore
 
     monkeypatch.setenv("MNISTLAB_TEACHER_KEY", KEY)
@@ -195,7 +195,7 @@ def test_the_leaderboard_ranks_pupils_and_hides_the_hidden_half(trained_artifact
     book = ClassBook(trained_artifacts / "people")
     book.change(teacher, challenge=Challenge(title="Up to 300k", max_params=300_000, max_epochs=3))
     runs = RunStore(trained_artifacts / "runs").list_runs()
-    monkeypatch.setattr(class_view, "list_runs_safely", lambda store: _owned(runs, ada.id))
+    monkeypatch.setattr(leaderboard_view, "list_runs_safely", lambda store: _owned(runs, ada.id))
 
     at = AppTest.from_file(BOARD, default_timeout=120)
     at.session_state[identity.TOKEN] = token
@@ -215,3 +215,42 @@ def test_the_leaderboard_ranks_pupils_and_hides_the_hidden_half(trained_artifact
     at.run()
     board = "\n".join(h.proto.body for h in at.get("html"))
     assert "<td>hidden</td>" not in board and board.count("%</td>") >= 2
+
+
+def test_train_applies_the_class_limits_to_a_pupil(lesson, monkeypatch):
+    """Before the runner enforces them itself, the Train page hands the class's limits to the runner."""
+    import time
+
+    import mnistlab.app.state
+    from mnistlab.runs import jobs
+    from mnistlab.runs.store import RunStore
+
+    def work(job, context):
+        while not context.should_stop():
+            time.sleep(0.02)
+        return "stopped"
+
+    people = Roster(lesson / "people")
+    teacher, _ = people.teacher(KEY, KEY)
+    ClassBook(lesson / "people").change(teacher, jobs_per_pupil=1, max_epochs=3)
+    ada, token, _ = people.join("Ada")
+    runner = jobs.JobRunner(RunStore(lesson / "runs"), workers=1, work=work)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
+    try:
+        at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60)
+        at.session_state[identity.TOKEN] = token
+        at.run()
+        at.number_input(key="train_epochs").set_value(5)
+        at.button(key="train_start").click().run()
+        assert any("at most 3 epochs" in e.value for e in at.error)
+        assert runner.jobs() == []
+        at.number_input(key="train_epochs").set_value(2)
+        at.button(key="train_start").click().run()
+        [job] = runner.jobs()
+        assert job.owner == ada.id and job.config.epochs == 2
+        at.text_input(key="train_name").input("second").run()
+        at.button(key="train_start").click().run()
+        assert any("already have 1" in e.value for e in at.error)  # the teacher's cap, not the default 3
+        assert len(runner.jobs()) == 1
+    finally:
+        runner.shutdown(wait=True, timeout=10)

@@ -39,6 +39,11 @@ def class_book() -> ClassBook:
     return ClassBook(artifacts_dir() / "people")
 
 
+def class_settings():
+    """The teacher's limits in class mode, None outside it (a one-user machine has none)."""
+    return class_book().settings() if class_mode() else None
+
+
 # ---------------------------------------------------------------------------------- plain decisions
 
 

@@ -66,10 +66,16 @@ def delete_run(store, run, actor: Person) -> None:
     store.delete(run.id)
 
 
-def submit_job(runner, spec, config, actor: Person, **kwargs):
-    """Queue a training owned by ``actor``; the enforcing runner also applies the class's limits."""
+def submit_job(runner, spec, config, actor: Person, settings=None, **kwargs):
+    """Queue a training owned by ``actor``. The enforcing runner applies the class's limits itself; for an
+    older runner, ``settings`` (the class's ``ClassSettings``, None outside class mode) are applied here: a
+    pupil's epochs and training digits (``NotAllowed``) and their cap of jobs at once."""
     if takes_actor(runner.submit):
         return runner.submit(spec, config, owner=actor.id, actor=actor, **kwargs)
+    if settings is not None:
+        settings.check_job(actor, int(config.epochs), config.train_subset)
+        default = getattr(runner, "max_queued_per_owner", settings.jobs_per_pupil)
+        kwargs.setdefault("limit", settings.job_cap(actor, default))
     return runner.submit(spec, config, owner=actor.id, **kwargs)
 
 
