@@ -57,6 +57,16 @@ def test_a_reset_code_signs_the_old_token_out(tmp_path):
     assert person_for({COOKIE: token}, {TOKEN: token}, roster, class_on=True) is None
 
 
+def test_a_teacher_browser_from_a_lesson_with_another_key_is_not_the_teacher(tmp_path):
+    roster = Roster(tmp_path)
+    teacher, token = roster.teacher("monday-key", "monday-key")
+    assert person_for({COOKIE: token}, {}, roster, class_on=True, key="monday-key") == teacher
+    assert person_for({COOKIE: token}, {}, roster, class_on=True, key="tuesday-key") is None
+    _, new_token = roster.teacher("tuesday-key", "tuesday-key")
+    assert person_for({COOKIE: new_token}, {}, roster, class_on=True, key="tuesday-key") == teacher
+    assert roster.by_token(token) is None  # Monday's browser is signed out for good
+
+
 def test_a_school_account_maps_to_a_stable_person(tmp_path):
     roster = Roster(tmp_path)
     assert person_from_user({"is_logged_in": False}, roster, class_on=True) is None

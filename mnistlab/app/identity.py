@@ -48,17 +48,20 @@ def class_settings():
 
 
 def person_for(
-    cookies: Mapping[str, str], session: MutableMapping, people: Roster, class_on: bool
+    cookies: Mapping[str, str], session: MutableMapping, people: Roster, class_on: bool, key: str = ""
 ) -> Person | None:
     """The person this browser is, from the session's token or else the cookie's; None when a class member
     must still join (class mode, unknown token). Outside class mode an unknown browser becomes a new
-    ``local`` visitor, its token put in ``session`` (for the cookie), and anyone known acts as ``local``."""
+    ``local`` visitor, its token put in ``session`` (for the cookie), and anyone known acts as ``local``.
+    ``key`` is the teacher key the server runs with: a teacher's token from a lesson with another key is void."""
     for token in (session.get(TOKEN), cookies.get(COOKIE)):
         person = people.by_token(token)
         if person is None:
             continue
         if class_on and person.role == "local":
             continue  # a visitor from before the lesson: in class mode everyone joins by name
+        if class_on and person.is_teacher and not people.teacher_key_is(key):
+            continue
         session[TOKEN] = token
         if not class_on and person.role != "local":
             return Person(person.id, person.name, "local")  # the lesson is over: the machine is theirs
@@ -140,7 +143,7 @@ def peek_person() -> Person | None:
         if person is not None:
             st.session_state[CHECKED] = (None, person, now)
         return person
-    person = person_for(_cookies(), st.session_state, people, class_on)
+    person = person_for(_cookies(), st.session_state, people, class_on, teacher_key())
     if person is not None:
         people.seen(person)
         st.session_state[CHECKED] = (st.session_state.get(TOKEN), person, now)

@@ -167,9 +167,11 @@ class Roster:
             raise JoinError("That is not the teacher key.")
         with self._lock:
             data = self._read()
-            data["people"].setdefault(
+            record = data["people"].setdefault(
                 TEACHER_ID, {"name": "Teacher", "role": "teacher", "joined": time.time()}
             )
+            if record.get("key") != _digest(expected):  # a new lesson's key: the old one's browsers are out
+                record.update(key=_digest(expected), tokens=[])
             token = self._add_token(data, TEACHER_ID)
             self._write(data)
             return self._person(TEACHER_ID, data["people"][TEACHER_ID]), token
@@ -189,6 +191,13 @@ class Roster:
                 record.update(name=name, role=role, last_seen=time.time())
                 self._write(data)
             return self._person(pid, record)
+
+    def teacher_key_is(self, expected: str) -> bool:
+        """Whether the teacher's browsers signed in with ``expected``, the key the server runs with now (a
+        teacher's browser from a lesson with another key is no longer the teacher)."""
+        with self._lock:
+            record = self._read()["people"].get(TEACHER_ID) or {}
+        return bool(expected) and record.get("key") == _digest(expected)
 
     def seen(self, person: Person) -> None:
         """Note that ``person`` is active now (at most once a minute, to spare the disk)."""
