@@ -254,3 +254,40 @@ def test_train_applies_the_class_limits_to_a_pupil(lesson, monkeypatch):
         assert len(runner.jobs()) == 1
     finally:
         runner.shutdown(wait=True, timeout=10)
+
+
+def test_the_teacher_stops_and_cancels_a_pupils_jobs(lesson, monkeypatch):
+    import time
+
+    import mnistlab.app.state
+    from mnistlab.runs import jobs
+    from mnistlab.runs.store import RunStore
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig
+
+    def work(job, context):
+        while not context.should_stop():
+            time.sleep(0.02)
+        return "stopped"
+
+    people = Roster(lesson / "people")
+    ada, _, _ = people.join("Ada")
+    runner = jobs.JobRunner(RunStore(lesson / "runs"), workers=1, work=work)
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
+    try:
+        running = runner.submit(PRESETS["baseline"], TrainConfig(epochs=1), name="first", owner=ada.id)
+        waiting = runner.submit(PRESETS["baseline"], TrainConfig(epochs=1), name="second", owner=ada.id)
+        deadline = time.monotonic() + 10
+        while runner.get(running.id).status != "running" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        at = AppTest.from_file(CLASS, default_timeout=60)
+        at.query_params["teacher"] = KEY
+        at.run()
+        assert "**first** · Ada · running" in _texts(at) and "**second** · Ada · queued" in _texts(at)
+        at.button(key=f"class_cancel_{waiting.id}").click().run()
+        assert runner.get(waiting.id).status == "stopped"  # it never trained
+        at.button(key=f"class_stop_{running.id}").click().run()
+        assert runner.wait(running.id, timeout=10).status == "stopped"
+        assert not at.error
+    finally:
+        runner.shutdown(wait=True, timeout=10)
