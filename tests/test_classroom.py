@@ -84,6 +84,21 @@ def test_a_school_account_maps_to_a_stable_person(tmp_path):
         roster.account("", "x", "pupil")
 
 
+def test_visitors_unseen_for_months_are_forgotten_pupils_are_not(tmp_path, monkeypatch):
+    import time
+
+    from mnistlab.people import roster as roster_module
+
+    roster = Roster(tmp_path)
+    _old, old_token = roster.new_visitor()
+    ada, ada_token, _ = roster.join("Ada")
+    later = time.time() + 91 * 86400
+    monkeypatch.setattr(roster_module.time, "time", lambda: later)
+    roster.new_visitor()
+    assert roster.by_token(old_token) is None and roster.by_token(ada_token) == ada
+    assert len(roster._read()["people"]) == 2
+
+
 def test_the_cookie_is_long_lived_lax_and_site_wide():
     script = cookie_script("tok-EN_1", "ABC234")
     assert "mnistlab_id=tok-EN_1" in script and "mnistlab_code=ABC234" in script

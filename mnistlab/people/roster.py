@@ -29,6 +29,7 @@ NAME_MAX = 40
 TEACHER_ID = "teacher"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud across a classroom
 CODE_LENGTH = 6
+VISITOR_DAYS = 90  # a one-user machine's visitor unseen this long is forgotten (the roster stays small)
 
 
 class JoinError(Exception):
@@ -118,6 +119,13 @@ class Roster:
         """A one-user machine's visitor (role ``local``): a new id and token, remembered."""
         with self._lock:
             data = self._read()
+            old = time.time() - VISITOR_DAYS * 86400
+            for gone in [
+                pid
+                for pid, r in data["people"].items()
+                if r.get("role") == "local" and r.get("last_seen", r.get("joined", 0)) < old
+            ]:
+                del data["people"][gone]
             pid = f"v-{secrets.token_hex(4)}"
             data["people"][pid] = {"name": "you", "role": "local", "joined": time.time()}
             token = self._add_token(data, pid)
