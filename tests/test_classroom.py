@@ -51,10 +51,12 @@ def test_in_class_mode_an_unknown_browser_must_join_and_a_joined_one_is_recognis
 
 def test_a_reset_code_signs_the_old_token_out(tmp_path):
     roster = Roster(tmp_path)
-    ada, token, _ = roster.join("Ada")
+    ada, token, code = roster.join("Ada")
     teacher, _ = roster.teacher("k", "k")
-    roster.reset_code(teacher, ada.id)
-    assert person_for({COOKIE: token}, {TOKEN: token}, roster, class_on=True) is None
+    assert roster.code_is(ada.id, code.lower()) and not roster.code_is(ada.id, "")
+    new = roster.reset_code(teacher, ada.id)
+    assert person_for({COOKIE: token}, {TOKEN: token}, roster, class_on=True, key="k") is None
+    assert not roster.code_is(ada.id, code) and roster.code_is(ada.id, new)  # a kept old code is not shown
 
 
 def test_a_teacher_browser_from_a_lesson_with_another_key_is_not_the_teacher(tmp_path):

@@ -170,9 +170,16 @@ def _keep_cookie() -> None:
     st.html(cookie_script(token, code), unsafe_allow_javascript=True, width="content")
 
 
-def personal_code() -> str | None:
-    """The pupil's personal code when this browser knows it (shown after joining, kept in a cookie)."""
-    return st.session_state.get(CODE) or _cookies().get(CODE_COOKIE)
+def personal_code(person: Person) -> str | None:
+    """The pupil's personal code when this browser knows it (shown after joining, kept in a cookie, checked
+    once per session against the roster: the teacher may have given a new one)."""
+    if st.session_state.get(CODE):
+        return st.session_state[CODE]
+    kept = _cookies().get(CODE_COOKIE)
+    if kept and roster().code_is(person.id, kept):
+        st.session_state[CODE] = kept
+        return kept
+    return None
 
 
 # -------------------------------------------------------------------------------------------- forms
@@ -241,7 +248,7 @@ def you_badge(person: Person) -> None:
     once in a banner so the pupil writes it down."""
     if person.role == "local":
         return
-    code = personal_code() if person.is_pupil else None
+    code = personal_code(person) if person.is_pupil else None
     if st.session_state.pop("mnistlab_just_joined", False) and code:
         st.success(
             f"Welcome, **{person.name}**! Your personal code is **{code}**. Write it down: with your name it "

@@ -207,6 +207,13 @@ class Roster:
             record = self._read()["people"].get(TEACHER_ID) or {}
         return bool(expected) and record.get("key") == _digest(expected)
 
+    def code_is(self, pupil_id: str, code: str | None) -> bool:
+        """Whether ``code`` is the pupil's personal code now (a code kept in a browser may have been reset)."""
+        with self._lock:
+            record = self._read()["people"].get(pupil_id) or {}
+        given = (code or "").strip().upper()
+        return bool(given) and secrets.compare_digest(record.get("code", ""), _digest(given))
+
     def seen(self, person: Person) -> None:
         """Note that ``person`` is active now (at most once a minute, to spare the disk)."""
         with self._lock:
