@@ -100,7 +100,7 @@ def test_the_same_cookie_is_the_same_person_in_a_new_session(lesson, monkeypatch
     first = AppTest.from_function(a_page, default_timeout=30).run()
     _join(first, "Ada")
     token = first.session_state[identity.TOKEN]
-    monkeypatch.setattr(identity, "_cookies", lambda: {identity.COOKIE: token})
+    monkeypatch.setattr(identity, "_raw_cookies", lambda: {identity.COOKIE: token})
     reloaded = AppTest.from_function(a_page, default_timeout=30).run()  # a reload: a new session, the cookie
     assert "The train page for Ada" in _texts(reloaded)
     assert not [t for t in reloaded.text_input if t.label == "Your name"]
@@ -291,3 +291,15 @@ def test_the_teacher_stops_and_cancels_a_pupils_jobs(lesson, monkeypatch):
         assert not at.error
     finally:
         runner.shutdown(wait=True, timeout=10)
+
+
+def test_not_you_signs_this_browser_out_even_with_the_old_cookie(lesson, monkeypatch):
+    at = AppTest.from_function(a_page, default_timeout=30).run()
+    _join(at, "Ada")
+    token = at.session_state[identity.TOKEN]
+    monkeypatch.setattr(identity, "_raw_cookies", lambda: {identity.COOKIE: token})
+    at.button(key="mnistlab_sign_out").click().run()
+    assert "Your name" in [t.label for t in at.text_input]  # the next pupil joins
+    assert any("Max-Age=0" in h.proto.body for h in at.get("html"))  # and the cookie is forgotten
+    _join(at, "Bob")
+    assert "The train page for Bob" in _texts(at)

@@ -28,6 +28,7 @@ from mnistlab.runs.store import artifacts_dir
 COOKIE, CODE_COOKIE = "mnistlab_id", "mnistlab_code"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie (Chrome caps at 400 days)
 TOKEN, CODE, CHECKED = "mnistlab_token", "mnistlab_code", "mnistlab_checked"
+SIGNED_OUT = "mnistlab_signed_out"  # the cookie's token this session no longer answers to
 RECHECK_S = 10.0  # how often a session asks the roster again (a reset code signs other devices out)
 
 
@@ -103,11 +104,38 @@ def auth_configured() -> bool:
 # -------------------------------------------------------------------------------------- the session
 
 
-def _cookies() -> Mapping[str, str]:
+def _raw_cookies() -> dict[str, str]:
+    """The cookies the browser sent when this page loaded (``st.context.cookies``)."""
     try:
         return dict(st.context.cookies)
     except Exception:
         return {}
+
+
+def _cookies() -> Mapping[str, str]:
+    cookies = _raw_cookies()
+    if cookies.get(COOKIE) and cookies.get(COOKIE) == st.session_state.get(SIGNED_OUT):
+        cookies.pop(COOKIE)  # the page's cookies were read before "Not you?": they are stale
+        cookies.pop(CODE_COOKIE, None)
+    return cookies
+
+
+def forget_cookie_script() -> str:
+    return (
+        "<script>"
+        + "".join(
+            f"document.cookie = {json.dumps(f'{name}=; Max-Age=0; Path=/; SameSite=Lax')};"
+            for name in (COOKIE, CODE_COOKIE)
+        )
+        + "</script>"
+    )
+
+
+def _sign_out() -> None:
+    """ "Not you?": this browser forgets who it was (a shared computer); the next person joins."""
+    st.session_state[SIGNED_OUT] = _raw_cookies().get(COOKIE) or ""
+    for key in (TOKEN, CODE, CHECKED):
+        st.session_state.pop(key, None)
 
 
 def _sign_in_teacher(people: Roster) -> None:
@@ -155,6 +183,8 @@ def current_person() -> Person:
     log-in) instead of the page: the page script stops here until they have joined."""
     person = peek_person()
     if person is None:
+        if st.session_state.get(SIGNED_OUT) is not None:
+            st.html(forget_cookie_script(), unsafe_allow_javascript=True, width="content")
         _join_form()
         st.stop()
     return person
@@ -263,6 +293,8 @@ def you_badge(person: Person) -> None:
                 st.caption("With your name it gets you back in on another device.")
             elif person.is_pupil:
                 st.caption("Lost your code? The teacher can give you a new one.")
+            st.button("Not you? Sign out", key="mnistlab_sign_out", on_click=_sign_out)
+            st.caption("On a shared computer: sign out at the end, so the next pupil is not you.")
 
 
 def page_gate(page: str) -> Person:
