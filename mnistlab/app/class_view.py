@@ -70,6 +70,19 @@ def _act(action, *args) -> None:
             st.session_state[NOTICE] = result
 
 
+def _names():
+    """``name_of`` for one render: the roster is read once per owner, not once per row."""
+    people, memo = roster(), {}
+
+    def name_of(owner: str | None) -> str:
+        key = owner_of(owner)
+        if key not in memo:
+            memo[key] = people.name_of(key)
+        return memo[key]
+
+    return name_of
+
+
 def show_messages() -> None:
     problem = st.session_state.pop(PROBLEM, None)
     if problem:
@@ -113,15 +126,17 @@ def pupils_table(teacher: Person, runs: list, jobs: list) -> None:
 
 def active_jobs(teacher: Person, jobs: list) -> None:
     runner = state.get_runner()
-    name_of = roster().name_of
+    name_of = _names()
     st.subheader(f"Active jobs ({len(jobs)})")
     if not jobs:
         st.caption("No training is queued or running.")
         return
     for job in jobs:
-        row = job_row(job, runner.position(job.id))
+        place, wait = acting.queue_place(runner, job.id)
+        row = job_row(job, place)
+        waiting = f" · about {duration(wait)} to wait" if wait else ""
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{as_text(row['Name'])}** · {as_text(name_of(job.owner))} · {row['State']}")
+        text.markdown(f"**{as_text(row['Name'])}** · {as_text(name_of(job.owner))} · {row['State']}{waiting}")
         if job.status == "queued":
             button.button(
                 "Cancel",
@@ -141,7 +156,7 @@ def active_jobs(teacher: Person, jobs: list) -> None:
 
 
 def runs_by_pupil(runs: list) -> None:
-    name_of = roster().name_of
+    name_of = _names()
     st.subheader("Runs")
     if not runs:
         st.caption("No runs yet.")
