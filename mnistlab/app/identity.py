@@ -133,6 +133,9 @@ def forget_cookie_script() -> str:
 
 def _sign_out() -> None:
     """ "Not you?": this browser forgets who it was (a shared computer); the next person joins."""
+    if auth_configured() and st.session_state.get(TOKEN) is None:
+        st.logout()  # a school account: its own session cookie, Streamlit's to clear
+        return
     st.session_state[SIGNED_OUT] = _raw_cookies().get(COOKIE) or ""
     for key in (TOKEN, CODE, CHECKED):
         st.session_state.pop(key, None)
@@ -169,6 +172,7 @@ def peek_person() -> Person | None:
             st.session_state["mnistlab_join_problem"] = str(exc)
             person = None
         if person is not None:
+            people.seen(person)
             st.session_state[CHECKED] = (None, person, now)
         return person
     person = person_for(_cookies(), st.session_state, people, class_on, teacher_key())
