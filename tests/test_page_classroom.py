@@ -303,3 +303,17 @@ def test_not_you_signs_this_browser_out_even_with_the_old_cookie(lesson, monkeyp
     assert any("Max-Age=0" in h.proto.body for h in at.get("html"))  # and the cookie is forgotten
     _join(at, "Bob")
     assert "The train page for Bob" in _texts(at)
+
+
+def test_with_school_accounts_the_account_is_the_person(lesson, monkeypatch):
+    monkeypatch.setattr(identity, "auth_configured", lambda: True)
+    at = AppTest.from_function(a_page, default_timeout=30)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == ["Log in with your school account"]
+    assert not at.text_input  # no name to type: the account says who
+    at = AppTest.from_function(a_page, default_timeout=30)
+    at.user = {"is_logged_in": True, "email": "grace@school.example", "name": "Grace Hopper"}
+    at.run()
+    assert "The train page for Grace Hopper" in _texts(at)
+    assert [m.person.name for m in Roster(lesson / "people").members()] == ["Grace Hopper"]
