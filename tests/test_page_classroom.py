@@ -203,18 +203,25 @@ def test_the_leaderboard_ranks_pupils_and_hides_the_hidden_half(trained_artifact
     assert not at.exception, at.exception
     board = "\n".join(h.proto.body for h in at.get("html"))
     assert "Up to 300k" in _texts(at)
-    assert (
-        "Ada &lt;b&gt;" in board and "<td>1</td>" in board and "<td>hidden</td>" in board
-    )  # one row: Ada's best run, name escaped
+    assert "Ada &lt;b&gt;" in board and "<td>1</td>" in board  # one row: Ada's best run, name escaped
     assert "<td>hidden</td>" in board
     assert sum(run.name in board for run in runs) == 1
+    assert "handwriting" not in board  # no class drawings yet: no such column
 
-    book.change(
-        teacher, challenge=Challenge(title="Up to 300k", max_params=300_000, max_epochs=3, revealed=True)
-    )
+    from mnistlab.data import load_mnist, to_float
+    from mnistlab.handwriting import HandwritingStore
+
+    mnist = load_mnist()
+    sets = HandwritingStore(trained_artifacts / "handwriting")
+    sets.create("our-class")
+    for i in range(5):
+        sets.add("our-class", mnist.x_test[i], int(mnist.y_test[i]), to_float(mnist.x_test[i]))
+    revealed = Challenge(title="Up to 300k", max_params=300_000, max_epochs=3, revealed=True)
+    book.change(teacher, challenge=revealed)
     at.run()
     board = "\n".join(h.proto.body for h in at.get("html"))
-    assert "<td>hidden</td>" not in board and board.count("%</td>") >= 2
+    assert "<td>hidden</td>" not in board and board.count("%</td>") >= 3  # public, hidden, handwriting
+    assert "Reads our class&#x27;s handwriting" in board
 
 
 def test_train_applies_the_class_limits_to_a_pupil(lesson, monkeypatch):
