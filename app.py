@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab.app import identity
 from mnistlab.app.layout import use_responsive_layout
 from mnistlab.app.navigation import app_pages
 from mnistlab.app.state import start_background_work
@@ -11,4 +12,6 @@ use_responsive_layout()
 start_background_work()  # training workers warm up now, not on the first click
 
 # At the top rather than in a sidebar: on a laptop half-screen or a phone the page keeps the whole width.
-st.navigation(app_pages(), position="top").run()
+page = st.navigation(app_pages(extra=identity.class_pages()), position="top")
+identity.page_gate(page.url_path)  # in class mode: the join form first, and pages the teacher switched off
+page.run()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab.app import class_view
 from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
 from mnistlab.app.handwriting_view import compare_on_set
 from mnistlab.app.manage_runs import manage_runs
@@ -12,6 +13,7 @@ from mnistlab.study import comparison
 st.title("Compare")
 store = get_store()
 runs = runs_or_stop(store, "Nothing to compare yet")
+runs = class_view.scope_switch(runs, "compare_scope", keep=query_run(runs))  # class mode: mine / class
 
 by_id = {run.id: run for run in runs}
 if "compare_runs" in st.session_state:  # drop runs deleted since they were picked

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from mnistlab.app import class_view
 from mnistlab.app.charts import probability_bars
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
@@ -117,6 +118,8 @@ def _clear_canvas() -> None:
 draw_col, result_col = st.columns([1, 1], gap="large")
 
 with draw_col:
+    runs = class_view.scope_switch(runs, "draw_scope", keep=query_run(runs))  # class mode: mine / class
+    class_view.offer_class_set("draw_keep")  # class mode: kept drawings go to the class's set first
     default = default_run_id(runs, query_run(runs))
     run = run_picker(
         "Model",

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab.app import class_view
 from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
 from mnistlab.app.export_view import imported_architecture, take_it_with_you
@@ -28,6 +29,7 @@ MAX_SHOWN = 24
 st.title("Inspect")
 store = get_store()
 runs = runs_or_stop(store, "Nothing to inspect yet")
+runs = class_view.scope_switch(runs, "inspect_scope", keep=query_run(runs))  # class mode: mine / class
 
 default = query_run(runs) or next((r.id for r in runs if r.has_model), runs[0].id)
 run = run_picker("Run", runs, default=default, key="inspect_run")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistlab.app.identity import current_person
 from mnistlab.app.widgets import as_text
 from mnistlab.files import StoreError
+from mnistlab.people import NotAllowed, acting
 from mnistlab.runs.run import Run
 from mnistlab.runs.store import RunStore
 
@@ -22,8 +24,8 @@ FOLLOWERS = ("diff_a", "diff_b")  # Compare's A/B pickers: they start again from
 def _rename(store: RunStore, run_id: str, key: str) -> None:
     new_name = st.session_state.get(key, "")
     try:
-        store.rename(run_id, new_name)
-    except StoreError as exc:
+        acting.rename_run(store, store.load(run_id), new_name, current_person())
+    except (StoreError, NotAllowed) as exc:
         st.session_state[PROBLEM] = str(exc)
     else:
         st.toast(f"Renamed to {new_name.strip()}.", icon=":material/edit:")
@@ -31,8 +33,8 @@ def _rename(store: RunStore, run_id: str, key: str) -> None:
 
 def _delete(store: RunStore, run_id: str, name: str, remaining: list[str]) -> None:
     try:
-        store.delete(run_id)
-    except StoreError as exc:
+        acting.delete_run(store, store.load(run_id), current_person())
+    except (StoreError, NotAllowed) as exc:
         st.session_state[PROBLEM] = str(exc)
         return
     st.session_state[CONFIRM] = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import secrets
 import threading
 from pathlib import Path
 
@@ -22,9 +21,6 @@ from mnistlab.inference import PredictorCache
 from mnistlab.runs.store import RunStore
 
 log = logging.getLogger(__name__)
-
-OWNER_KEY = "mnistlab_owner"
-
 
 # ----------------------------------------------------------------------------------------- shared objects
 
@@ -73,10 +69,11 @@ def start_background_work() -> None:
 
 
 def session_owner() -> str:
-    """A random id for this browser session: jobs submitted here belong to it."""
-    if OWNER_KEY not in st.session_state:
-        st.session_state[OWNER_KEY] = f"s-{secrets.token_hex(4)}"
-    return st.session_state[OWNER_KEY]
+    """The id of the person this browser is (``identity.current_person``): what they submit belongs to them,
+    across reloads, tabs and restarts, and job caps count per person, not per tab."""
+    from mnistlab.app.identity import current_person
+
+    return current_person().id
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -13,10 +13,12 @@ import streamlit as st
 
 from mnistlab.app import state  # called through the module: tests replace its functions
 from mnistlab.app import train_settings as keys
+from mnistlab.app.identity import class_settings, current_person
 from mnistlab.app.widgets import as_text, show_error
 from mnistlab.files import StoreError
 from mnistlab.labels import SETTING_LABELS, user_words
 from mnistlab.naming import run_name_base, taken_names, unused_run_name
+from mnistlab.people import NotAllowed, acting
 from mnistlab.runs.jobs import JobError
 from mnistlab.runs.run import check_run_name
 from mnistlab.specs import ArchitectureSpec
@@ -164,8 +166,10 @@ def start_training(settings: Settings, spec: ArchitectureSpec | None, spec_error
     if problems:
         return
     try:
-        job = state.get_runner().submit(spec, config, name=name, preset=preset, owner=state.session_owner())
-    except JobError as exc:
+        job = acting.submit_job(
+            state.get_runner(), spec, config, current_person(), class_settings(), name=name, preset=preset
+        )
+    except (JobError, NotAllowed) as exc:
         show_error(exc)
     else:
         st.session_state[FOCUS] = job.id
