@@ -27,11 +27,13 @@ def test_a_page_reruns_when_a_watched_job_ends():
 def test_one_page_list_names_every_page_script():
     from pathlib import Path
 
-    from mnistlab.app.navigation import PAGES, page_path
+    from mnistlab.app.navigation import CLASS, LEADERBOARD, PAGES, page_path
 
     root = Path(__file__).resolve().parents[1]
-    assert {page.path for page in PAGES} == {f"pages/{p.name}" for p in (root / "pages").glob("*.py")}
+    listed = {page.path for page in (*PAGES, LEADERBOARD, CLASS)}
+    assert listed == {f"pages/{p.name}" for p in (root / "pages").glob("*.py")}
     assert PAGES[0].name == "home" and page_path("draw") == "pages/draw.py"
+    assert page_path("class") == "pages/class_room.py"
 
 
 def test_the_streamlit_internal_behind_deep_links_is_still_there():

@@ -21,10 +21,10 @@ from collections.abc import Mapping, MutableMapping
 import streamlit as st
 
 from mnistlab.app.navigation import CLASS, LEADERBOARD
+from mnistlab.files import artifacts_dir
 from mnistlab.people.classroom import ClassBook, check_class_code, class_code, class_mode, teacher_key
 from mnistlab.people.person import NotAllowed, Person
 from mnistlab.people.roster import JoinError, Roster
-from mnistlab.runs.store import artifacts_dir
 
 COOKIE, CODE_COOKIE = "mnistlab_id", "mnistlab_code"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie (Chrome caps at 400 days)

@@ -13,10 +13,10 @@ import streamlit as st
 from mnistlab.app import state
 from mnistlab.app.identity import class_book, roster
 from mnistlab.app.widgets import list_runs_safely
+from mnistlab.files import artifacts_dir
 from mnistlab.people.classroom import Challenge, class_mode
 from mnistlab.people.leaderboard import leaderboard
 from mnistlab.people.scoring import Scorer
-from mnistlab.runs.store import artifacts_dir
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,9 +19,9 @@ from typing import TextIO
 
 from mnistlab.cli.args import EXIT_OK, CliError
 from mnistlab.cli.terminal import table
+from mnistlab.files import ENV_VAR, artifacts_dir
 from mnistlab.people.classroom import CLASS_CODE_ENV, TEACHER_KEY_ENV, ClassBook, class_code, teacher_key
 from mnistlab.people.roster import Roster
-from mnistlab.runs.store import ENV_VAR, artifacts_dir
 from mnistlab.text import duration
 
 PROBE = ("10.255.255.255", 9)  # a private address: only the routing table is asked, nothing is sent

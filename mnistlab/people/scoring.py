@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mnistlab.files import atomic_write_json
 from mnistlab.people.leaderboard import SPLIT_SEED, split_scores
-from mnistlab.runs.store import RUN_ID, atomic_write_json
+from mnistlab.runs.run import RUN_ID
 
 log = logging.getLogger(__name__)
 TEST_DIGITS = 10_000
