@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from mnistlab.people.person import NotAllowed, Person
-from mnistlab.runs.store import atomic_write_json
+from mnistlab.files import atomic_write_json
 
 TEACHER_KEY_ENV = "MNISTLAB_TEACHER_KEY"
 CLASS_CODE_ENV = "MNISTLAB_CLASS_CODE"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnistlab.people.person import NotAllowed, Person
-from mnistlab.runs.store import atomic_write_json
+from mnistlab.files import atomic_write_json
 from mnistlab.specs import has_control_characters
 
 NAME_MAX = 40
