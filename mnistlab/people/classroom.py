@@ -16,8 +16,8 @@ import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from mnistlab.people.person import NotAllowed, Person
 from mnistlab.files import atomic_write_json
+from mnistlab.people.person import NotAllowed, Person
 
 TEACHER_KEY_ENV = "MNISTLAB_TEACHER_KEY"
 CLASS_CODE_ENV = "MNISTLAB_CLASS_CODE"

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnistlab.people.person import NotAllowed, Person
 from mnistlab.files import atomic_write_json
+from mnistlab.people.person import NotAllowed, Person
 from mnistlab.specs import has_control_characters
 
 NAME_MAX = 40

@@ -18,7 +18,8 @@ one session trains two jobs, the session can queue (cap - 2) more trainings by h
 with ``limit = (owner's other active jobs) + parallel``, as the study button does for its batch, so trainings a
 user queued by hand never make the sweep fail; it only waits when the server's queue is full.
 
-Stop and resume. ``should_stop`` stops the trials in flight; they are told FAIL with ``interrupted`` set and,
+Stop and resume. ``should_stop``, or a stop request in the sweep's state (``SweepManager.stop``, from any
+tab or process), stops the trials in flight; they are told FAIL with ``interrupted`` set and,
 like the trials of a process that died (left RUNNING in the study), asked again with the same settings when the
 sweep resumes (``recover``). Interrupted trials do not count against the budget.
 """
@@ -110,11 +111,12 @@ class SweepDriver:
             owner=self.owner,
             started=time.time(),
             message=None,
+            stop_requested=False,
         )
         status = "completed"
         try:
             while True:
-                if self.should_stop():
+                if self.should_stop() or self.sweeps.state(self.sweep_id).get("stop_requested"):
                     self._stop_all("stopped")
                     status = "stopped"
                     break
