@@ -46,3 +46,15 @@ def test_wait_estimate():
     assert estimate_wait([10.0], [5.0], workers=1) == 15.0
     assert estimate_wait([10.0, 10.0], [5.0, 2.0], workers=2) == 12.0  # 2 -> 12, 5 -> 15: starts at 12
     assert estimate_wait([3.0], [], workers=2) == 0.0  # one slot stays free
+
+
+def test_a_job_that_just_finished_does_not_let_its_owner_jump_the_round():
+    queue = FairQueue()
+    for i in range(1, 4):
+        queue.push(f"ada-{i}", "ada")
+    assert queue.pop() == "ada-1"  # Ada trains her first
+    queue.push("bob-1", "bob")
+    assert queue.order({"ada": 1}) == ["bob-1", "ada-2", "ada-3"]
+    # Ada's first job ends: her second is in the same round as Bob's first now, but Bob has not had a turn.
+    assert queue.order({}) == ["bob-1", "ada-2", "ada-3"]
+    assert [queue.pop(), queue.pop(), queue.pop()] == ["bob-1", "ada-2", "ada-3"]

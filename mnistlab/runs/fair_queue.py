@@ -2,8 +2,10 @@
 person's third.
 
 A queued job's *round* is how many of its owner's jobs come before it: the owner's running jobs plus their
-queued jobs submitted earlier. Jobs start in order of (round, submission). Everyone's first job goes before
-anyone's second, however the jobs were submitted; within a round, first come, first served.
+queued jobs submitted earlier. Jobs start in order of (round, turn, submission): everyone's first job goes
+before anyone's second, however the jobs were submitted. Within a round, whoever's job started longest ago
+(or never) goes first, so when Ada's job finishes just as Bob's waits, Bob's starts before Ada's next, as her
+round had promised while she trained; then first come, first served.
 
     queue = FairQueue()
     queue.push("j-1", "ada"); queue.push("j-2", "ada"); queue.push("j-3", "bob")
@@ -23,6 +25,8 @@ class FairQueue:
     def __init__(self):
         self._items: dict[str, tuple[str, int]] = {}  # job id -> (owner, submission number)
         self._seq = 0
+        self._turns: dict[str, int] = {}  # owner -> when their last job started (a count of pops)
+        self._pops = 0
 
     def push(self, job_id: str, owner: str) -> None:
         if job_id in self._items:
@@ -42,15 +46,16 @@ class FairQueue:
         for job_id, (owner, seq) in sorted(self._items.items(), key=lambda item: item[1][1]):
             rank = running.get(owner, 0) + seen.get(owner, 0)
             seen[owner] = seen.get(owner, 0) + 1
-            keyed.append((rank, seq, job_id))
-        return [job_id for _, _, job_id in sorted(keyed)]
+            keyed.append((rank, self._turns.get(owner, 0), seq, job_id))
+        return [job_id for *_, job_id in sorted(keyed)]
 
     def pop(self, running: Mapping[str, int] | None = None) -> str | None:
         """The next job to start (removed from the queue), or None when the queue is empty."""
         if not self._items:
             return None
         nxt = self.order(running)[0]
-        del self._items[nxt]
+        self._pops += 1
+        self._turns[self._items.pop(nxt)[0]] = self._pops
         return nxt
 
     def position(self, job_id: str, running: Mapping[str, int] | None = None) -> int | None:

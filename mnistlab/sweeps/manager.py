@@ -66,7 +66,7 @@ class SweepManager:
         check_may_change(actor, state.get("owner"), "stop this sweep")
         with self._lock:
             stop = self._stops.get(sweep_id)
-        running = self.sweeps.status(sweep_id, self.live()) == "running"
+        running = state.get("status") == "running"  # driven here, by another manager or another process
         if running:
             self.sweeps.set_state(sweep_id, stop_requested=True)
         if stop is not None:
