@@ -348,24 +348,43 @@ def test_without_a_person_the_study_belongs_to_this_machine(make_runner):
 # ----------------------------------------------------------------------------------------------- sweeps
 
 
-def test_the_owner_stops_a_sweep_from_another_manager_and_another_pupil_cannot(make_runner, artifacts):
-    from mnistlab.sweeps.manager import SweepManager
+def a_sweep(epochs: int):
     from mnistlab.sweeps.parsing import parse_sweep
-    from mnistlab.sweeps.store import SweepStore
 
-    sweeps = SweepStore(artifacts / "sweeps")
-    sweep = parse_sweep(
+    return parse_sweep(
         {
             "name": "ada's sweep",
             "base": {"preset": "baseline"},
-            "config": {"epochs": 1, "train_subset": 600},
+            "config": {"epochs": epochs, "train_subset": 600},
             "method": "random",
             "trials": 4,
             "space": {"learning_rate": {"low": 1e-4, "high": 1e-1, "log": True}},
             "metric": "val_accuracy",
         }
     )
-    sweep_id = sweeps.create(sweep, owner=ADA.id)
+
+
+def test_a_pupils_sweep_past_the_class_limits_does_not_start(make_runner, artifacts):
+    from mnistlab.sweeps.manager import SweepManager
+    from mnistlab.sweeps.store import SweepStore
+
+    ClassBook(artifacts / "people").change(TEACHER, max_epochs=3)
+    sweeps = SweepStore(artifacts / "sweeps")
+    sweep_id = sweeps.create(a_sweep(epochs=5), owner=ADA.id)
+    work = Blocking()
+    manager = SweepManager(sweeps, lambda: make_runner(work, workers=1))
+    before = fingerprint(artifacts)
+    with pytest.raises(NotAllowed, match="at most 3 epochs"):
+        manager.start(sweep_id, owner=ADA.id, actor=ADA)
+    assert fingerprint(artifacts) == before and manager.live() == set()
+
+
+def test_the_owner_stops_a_sweep_from_another_manager_and_another_pupil_cannot(make_runner, artifacts):
+    from mnistlab.sweeps.manager import SweepManager
+    from mnistlab.sweeps.store import SweepStore
+
+    sweeps = SweepStore(artifacts / "sweeps")
+    sweep_id = sweeps.create(a_sweep(epochs=1), owner=ADA.id)
     work = Blocking()
     runner = make_runner(work, workers=1)
     started_here = SweepManager(sweeps, lambda: runner)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from mnistlab.files import StoreError
+from mnistlab.people.classroom import ClassBook
 from mnistlab.people.person import Person, check_may_change
 from mnistlab.sweeps.runner import run_sweep
 from mnistlab.sweeps.store import SweepStore
@@ -32,13 +33,26 @@ class SweepManager:
 
     def start(self, sweep_id: str, owner: str, actor: Person | None = None) -> None:
         """Run (or resume) the sweep on a thread. Raises ``StoreError`` if it is unknown or already running,
-        ``NotAllowed`` if ``actor`` (None: this process) may not change it (resuming another pupil's sweep)."""
+        ``NotAllowed`` if ``actor`` (None: this process) may not change it (resuming another pupil's sweep) or,
+        for a pupil, if its base settings are past the class's limits; a pupil's trials keep to them too."""
         check_may_change(actor, self.sweeps.state(sweep_id).get("owner"), "resume this sweep")
+        if actor is not None and actor.is_pupil:  # the base settings past the class's limits: refuse now
+            config = self.sweeps.load_spec(sweep_id).config
+            ClassBook(self.sweeps.root.parent / "people").settings().check_job(
+                actor, config.epochs, config.train_subset
+            )
         stop = threading.Event()
 
         def drive() -> None:
             try:
-                run_sweep(self.sweeps, sweep_id, self.runner_factory(), owner=owner, should_stop=stop.is_set)
+                run_sweep(
+                    self.sweeps,
+                    sweep_id,
+                    self.runner_factory(),
+                    owner=owner,
+                    should_stop=stop.is_set,
+                    actor=actor,
+                )
             except Exception as exc:  # the page shows it; the study keeps what was done
                 log.exception("sweep %s failed", sweep_id)
                 self.errors[sweep_id] = f"{type(exc).__name__}: {exc}"
