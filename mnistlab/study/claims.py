@@ -304,7 +304,7 @@ def submit_missing(
                 preset=preset,
                 owner=owner,
                 limit=others + STUDY_LIMIT,
-                actor=actor,
+                **({} if actor is None else {"actor": actor}),  # runners that know no people still work
             )
         except JobError as exc:
             reason = str(exc)
