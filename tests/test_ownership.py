@@ -430,3 +430,12 @@ def test_an_old_handwriting_set_belongs_to_this_machine(artifacts):
     with pytest.raises(NotAllowed, match="this machine"):
         store.delete("old", actor=ADA)
     store.delete("old", actor=LOCAL)
+
+
+def test_a_damaged_run_can_be_deleted_by_a_local_user_not_by_a_pupil(store):
+    run_id = a_run(store, ADA.id)
+    (store.path(run_id) / "run.json").write_text("{not json")
+    with pytest.raises(NotAllowed):
+        store.delete(run_id, actor=ADA)
+    store.delete(run_id, actor=MACHINE)
+    assert not store.path(run_id).exists()
