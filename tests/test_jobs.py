@@ -414,18 +414,3 @@ def test_a_deliberate_batch_may_exceed_the_per_owner_cap(store):
     finally:
         release.set()
         runner.shutdown()
-
-
-def test_a_resubmitted_job_belongs_to_whoever_resubmits_it(make_runner):
-    from mnistlab.people import Person
-
-    work = FakeWork()
-    runner = make_runner(work, workers=1, max_queued_per_owner=5)
-    job = runner.submit(SPEC, CONFIG, name="first", owner="p-ada")
-    wait_until(lambda: runner.get(job.id).status == "running")
-    assert runner.stop(job.id)
-    runner.wait(job.id, timeout=20)
-    again = runner.resubmit(job.id, actor=Person("p-bob", "Bob", "pupil"))
-    assert (again.owner, again.resubmitted_from, again.name) == ("p-bob", job.id, "first")
-    work.release.set()
-    runner.wait(again.id, timeout=20)
