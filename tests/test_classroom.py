@@ -130,95 +130,46 @@ def test_many_joins_at_once_keep_names_unique(tmp_path):
 # -------------------------------------------------------------------------------------------- acting
 
 
-class OldRunner:
-    """A runner without ``actor``: the adapters guard for it."""
+def test_actions_pass_the_person_to_the_runner_and_the_store(store, make_runner, wait_until):
+    """The acting functions are the pages' one call per action: the runner and the store do the refusing."""
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig
 
-    def __init__(self):
-        self.jobs = {"j1": SimpleNamespace(owner="p-ada"), "j2": SimpleNamespace(owner="p-bob")}
-        self.stopped: list[str] = []
+    release = threading.Event()
 
-    def get(self, job_id):
-        return self.jobs.get(job_id)
+    def work(job, context):
+        release.wait(20)
+        return None
 
-    def stop(self, job_id):
-        self.stopped.append(job_id)
-        return True
+    runner = make_runner(work, workers=1)
+    try:
+        running = acting.submit_job(runner, PRESETS["baseline"], TrainConfig(epochs=1), ADA, name="ada 1")
+        queued = acting.submit_job(runner, PRESETS["baseline"], TrainConfig(epochs=1), BOB, name="bob 1")
+        assert running.owner == "p-ada" and queued.owner == "p-bob"
+        wait_until(lambda: runner.get(running.id).status == "running")
+        assert acting.queue_place(runner, queued.id)[0] == 1
+        with pytest.raises(NotAllowed):
+            acting.stop_job(runner, running.id, BOB)
+        with pytest.raises(NotAllowed):
+            acting.cancel_job(runner, queued.id, ADA)
+        assert runner.get(queued.id).status == "queued" and not runner.get(running.id).stop_requested
+        assert acting.cancel_job(runner, queued.id, TEACHER)
+        assert acting.stop_job(runner, running.id, ADA)
+    finally:
+        release.set()
 
-    def submit(self, spec, config, owner="local", **kwargs):
-        return SimpleNamespace(owner=owner, **kwargs)
-
-    def position(self, job_id):
-        return 2
-
-
-class NewRunner(OldRunner):
-    """The enforcing runner's signatures: the adapters hand it the actor and let it decide."""
-
-    def stop(self, job_id, actor=None):
-        if actor is not None and not actor.may_change(self.jobs[job_id].owner):
-            raise NotAllowed("not yours (runner)")
-        return super().stop(job_id)
-
-    def cancel(self, job_id, actor=None):
-        self.stop(job_id, actor=actor)
-        return "cancelled"
-
-    def submit(self, spec, config, owner="local", actor=None, **kwargs):
-        return SimpleNamespace(owner=owner, actor=actor)
-
-    def wait_estimate(self, job_id):
-        return 42.0
-
-
-@pytest.mark.parametrize("runner_type", [OldRunner, NewRunner])
-def test_stop_and_cancel_refuse_someone_elses_job(runner_type):
-    runner = runner_type()
-    with pytest.raises(NotAllowed):
-        acting.stop_job(runner, "j2", ADA)
-    with pytest.raises(NotAllowed):
-        acting.cancel_job(runner, "j2", ADA)
-    assert runner.stopped == []
-    assert acting.stop_job(runner, "j1", ADA)
-    assert acting.cancel_job(runner, "j2", TEACHER)
-    assert runner.stopped == ["j1", "j2"]
-    job = acting.submit_job(runner, "spec", "config", ADA, name="mine")
-    assert job.owner == "p-ada"
-
-
-def test_the_adapters_use_the_new_signature_when_it_is_there():
-    runner = NewRunner()
-    assert acting.cancel_job(runner, "j1", ADA) == "cancelled"
-    assert acting.submit_job(runner, "spec", "config", ADA).actor == ADA
-    assert acting.queue_place(runner, "j1") == (2, 42.0)
-    assert acting.queue_place(OldRunner(), "j1") == (2, None)
-    with pytest.raises(NotAllowed, match="runner"):
-        acting.stop_job(runner, "j2", ADA)
-
-
-def test_rename_and_delete_guard_runs_with_an_owner():
-    run = SimpleNamespace(id="r1", name="Bob's", owner="p-bob")
-
-    class Store:
-        def __init__(self):
-            self.calls = []
-
-        def rename(self, run_id, new_name):
-            self.calls.append(("rename", run_id, new_name))
-
-        def delete(self, run_id):
-            self.calls.append(("delete", run_id))
-
-    fake = Store()
-    with pytest.raises(NotAllowed, match="rename the run"):
-        acting.rename_run(fake, run, "mine now", ADA)
-    with pytest.raises(NotAllowed, match="delete the run"):
-        acting.delete_run(fake, run, ADA)
-    acting.rename_run(fake, run, "ok", BOB)
-    acting.delete_run(fake, run, TEACHER)
-    assert fake.calls == [("rename", "r1", "ok"), ("delete", "r1")]
-    legacy = SimpleNamespace(id="r2", name="old", owner=None)  # before Run.owner: this machine's
-    with pytest.raises(NotAllowed, match="this machine"):
-        acting.delete_run(fake, legacy, ADA)
+    run_id = store.create(PRESETS["baseline"], TrainConfig(epochs=1).to_dict(), name="Bob's", owner="p-bob")
+    store.finish(run_id, "completed")
+    run = store.load(run_id)
+    with pytest.raises(NotAllowed, match="rename"):
+        acting.rename_run(store, run, "mine now", ADA)
+    with pytest.raises(NotAllowed, match="delete"):
+        acting.delete_run(store, run, ADA)
+    assert store.load(run_id).name == "Bob's"
+    acting.rename_run(store, run, "ok", BOB)
+    assert store.load(run_id).name == "ok"
+    acting.delete_run(store, run, TEACHER)
+    assert run_id not in [r.id for r in store.list_runs()]
 
 
 def test_pickers_show_mine_with_a_switch_for_the_class():
@@ -287,21 +238,3 @@ def test_the_class_handwriting_is_scored_when_the_set_has_drawings(trained_store
         sets.add("our-class", mnist.x_test[i], int(mnist.y_test[i]), to_float(mnist.x_test[i]))
     accuracy = scorer.handwriting(ids[0], sets, "our-class")
     assert accuracy is not None and accuracy >= 0.8
-
-
-def test_an_older_runner_gets_the_class_limits_from_the_adapter():
-    from mnistlab.people.classroom import ClassSettings
-    from mnistlab.training import TrainConfig
-
-    runner = OldRunner()
-    runner.max_queued_per_owner = 3
-    settings = ClassSettings(jobs_per_pupil=1, max_epochs=3, max_train_digits=6000)
-    with pytest.raises(NotAllowed, match="at most 3 epochs"):
-        acting.submit_job(runner, "spec", TrainConfig(epochs=5, train_subset=1000), ADA, settings)
-    with pytest.raises(NotAllowed, match="6,000"):
-        acting.submit_job(runner, "spec", TrainConfig(epochs=2), ADA, settings)
-    assert (
-        acting.submit_job(runner, "spec", TrainConfig(epochs=2, train_subset=1000), ADA, settings).limit == 1
-    )
-    assert acting.submit_job(runner, "spec", TrainConfig(epochs=50), TEACHER, settings).limit == 3
-    assert not hasattr(acting.submit_job(runner, "spec", TrainConfig(epochs=50), ADA), "limit")  # no class

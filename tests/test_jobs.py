@@ -1,4 +1,4 @@
-"""The job runner: bounded workers, FIFO queue, stop, failures, caps, records on disk and recovery.
+"""The job runner: bounded workers, a fair queue, stop, failures, caps, records on disk and recovery.
 
 All but one test use fake work (no TensorFlow): it blocks until the test releases it or the job is stopped,
 so every check waits for a state instead of timing anything. One integration test trains a tiny real model.

@@ -1,8 +1,7 @@
 """Actions done by a person, in one place: stop, cancel, rename, delete, submit, stop a sweep.
 
-The runner and the stores take the acting person (``actor=``) and refuse with ``NotAllowed`` what is not theirs.
-Until a runner or store of this version takes ``actor``, these functions check ``may_change`` themselves and
-call the old signature, so pages behave the same before and after the guard moves into the stores. Pages call
+The runner and the stores take the acting person (``actor=``) and refuse with ``NotAllowed`` what is not theirs,
+with nothing written; these functions only pass the person on, so a page has one call per action. Pages call
 these, catch ``NotAllowed`` and show its message. No Streamlit here.
 
     stop_job(runner, job_id, teacher)          # True if it was stopping
@@ -11,85 +10,42 @@ these, catch ``NotAllowed`` and show its message. No Streamlit here.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 
-from mnistlab.people.person import NotAllowed, Person, check_may_change, owner_of
-
-
-def takes_actor(method: Callable) -> bool:
-    """Whether ``method`` (a runner's or store's) accepts ``actor=`` (the enforcing API)."""
-    try:
-        return "actor" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _job_owner(runner, job_id: str) -> str | None:
-    job = runner.get(job_id)
-    if job is None:
-        return None
-    return job.owner
+from mnistlab.people.person import NotAllowed, Person, owner_of
 
 
 def stop_job(runner, job_id: str, actor: Person) -> bool:
     """Stop a running (or queued) job for ``actor``; raises ``NotAllowed`` if it is someone else's."""
-    if takes_actor(runner.stop):
-        return runner.stop(job_id, actor=actor)
-    check_may_change(actor, _job_owner(runner, job_id), "stop this training")
-    return runner.stop(job_id)
+    return runner.stop(job_id, actor=actor)
 
 
 def cancel_job(runner, job_id: str, actor: Person) -> bool:
-    """Take a queued job out of the queue (it never trains); raises ``NotAllowed`` if it is not ``actor``'s.
-    Without the runner's ``cancel``, stopping a queued job does the same."""
-    cancel = getattr(runner, "cancel", None)
-    if cancel is not None and takes_actor(cancel):
-        return cancel(job_id, actor=actor)
-    check_may_change(actor, _job_owner(runner, job_id), "cancel this training")
-    return (cancel or runner.stop)(job_id)
+    """Take a queued job out of the queue (it never trains); raises ``NotAllowed`` if it is not ``actor``'s."""
+    return runner.cancel(job_id, actor=actor)
 
 
 def rename_run(store, run, new_name: str, actor: Person) -> None:
-    if takes_actor(store.rename):
-        store.rename(run.id, new_name, actor=actor)
-        return
-    check_may_change(actor, getattr(run, "owner", None), f"rename the run {run.name!r}")
-    store.rename(run.id, new_name)
+    store.rename(run.id, new_name, actor=actor)
 
 
 def delete_run(store, run, actor: Person) -> None:
-    if takes_actor(store.delete):
-        store.delete(run.id, actor=actor)
-        return
-    check_may_change(actor, getattr(run, "owner", None), f"delete the run {run.name!r}")
-    store.delete(run.id)
+    store.delete(run.id, actor=actor)
 
 
 def submit_job(runner, spec, config, actor: Person, settings=None, **kwargs):
-    """Queue a training owned by ``actor``. The enforcing runner applies the class's limits itself; for an
-    older runner, ``settings`` (the class's ``ClassSettings``, None outside class mode) are applied here: a
-    pupil's epochs and training digits (``NotAllowed``) and their cap of jobs at once."""
-    if takes_actor(runner.submit):
-        return runner.submit(spec, config, owner=actor.id, actor=actor, **kwargs)
-    if settings is not None:
-        settings.check_job(actor, int(config.epochs), config.train_subset)
-        default = getattr(runner, "max_queued_per_owner", settings.jobs_per_pupil)
-        kwargs.setdefault("limit", settings.job_cap(actor, default))
-    return runner.submit(spec, config, owner=actor.id, **kwargs)
+    """Queue a training owned by ``actor``; the runner applies the class's limits and the person's cap.
+    (``settings`` is accepted for callers that have them at hand; the runner reads the class's own.)"""
+    return runner.submit(spec, config, owner=actor.id, actor=actor, **kwargs)
 
 
 def stop_sweep(manager, sweep_id: str, owner: str | None, actor: Person) -> bool:
-    if takes_actor(manager.stop):
-        return manager.stop(sweep_id, actor=actor)
-    check_may_change(actor, owner, "stop this sweep")
-    return manager.stop(sweep_id)
+    return manager.stop(sweep_id, actor=actor)
 
 
 def queue_place(runner, job_id: str) -> tuple[int | None, float | None]:
     """(place in the queue, estimated wait in seconds or None) for a queued job."""
-    estimate = getattr(runner, "wait_estimate", None)
-    return runner.position(job_id), (estimate(job_id) if estimate is not None else None)
+    return runner.position(job_id), runner.wait_estimate(job_id)
 
 
 # ------------------------------------------------------------------------------------------ pickers
@@ -126,5 +82,4 @@ __all__ = [
     "stop_job",
     "stop_sweep",
     "submit_job",
-    "takes_actor",
 ]
