@@ -7,9 +7,10 @@ from mnistlab.app import class_view
 from mnistlab.app.charts import probability_bars
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
+from mnistlab.app.identity import current_person
 from mnistlab.app.inside_view import show_inside
 from mnistlab.app.live_jobs import poll_jobs
-from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store, session_owner
+from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store
 from mnistlab.app.widgets import (
     list_runs_safely,
     progress_text,
@@ -29,6 +30,7 @@ from mnistlab.drawing import (
 )
 from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
+from mnistlab.people import NotAllowed
 from mnistlab.runs.jobs import JobError
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
@@ -87,10 +89,11 @@ if not runs:
                 TrainConfig(epochs=3),
                 name=QUICK_NAME,
                 preset="baseline",
-                owner=session_owner(),
+                owner=current_person().id,
+                actor=current_person(),
                 tag=QUICK_TAG,
             )
-        except JobError as exc:
+        except (JobError, NotAllowed) as exc:
             show_error(exc)
         else:
             st.session_state[QUICK_JOB] = job.id

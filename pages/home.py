@@ -3,15 +3,14 @@
 import numpy as np
 import streamlit as st
 
+from mnistlab.app import study_view
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import get_runner, get_store
-from mnistlab.app.widgets import digit_gallery, job_row, link, list_runs_safely, show_problems
+from mnistlab.app.widgets import digit_gallery, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
-from mnistlab.files import StoreError
-from mnistlab.runs.jobs import JobError
 from mnistlab.specs import NOTEBOOK_RESULTS
-from mnistlab.study.claims import active_study_jobs, submit_missing
+from mnistlab.study.claims import active_study_jobs
 from mnistlab.study.comparison import notebook_rows
 from mnistlab.text import plural
 
@@ -88,17 +87,13 @@ with right:
             type="primary",
             key="start_study",
         ):
-            try:
-                st.session_state["study_message"] = submit_missing(get_runner(), runs, seeds=seeds).message
-            except (JobError, OSError, StoreError) as exc:
-                st.error(f"Could not queue the study: {exc}")
+            st.session_state["study_message"] = study_view.queue_study(runs, seeds)
         if st.session_state.get("study_message"):
             st.info(st.session_state["study_message"])
 
         def study_jobs(active: list) -> None:
             if active:
-                runner = get_runner()
-                st.dataframe([job_row(j, runner.position(j.id), mine=False) for j in active], hide_index=True)
+                study_view.study_jobs_table(active, key="home_stop_study")
                 st.caption("Study jobs in the queue; results appear here and on Compare as they finish.")
 
         # Polls only while the study runs; a finished study run redraws the page so its table shows the result.

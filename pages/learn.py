@@ -7,7 +7,7 @@ import streamlit as st
 
 from mnistlab import inside, teaching
 from mnistlab.app import learn_charts as charts
-from mnistlab.app import state, widgets
+from mnistlab.app import state, study_view, widgets
 from mnistlab.app.handwriting_lesson_view import learn_section
 from mnistlab.app.inside_view import runs_with_models, show_inside
 from mnistlab.app.live_jobs import poll_jobs
@@ -306,8 +306,7 @@ if claims_tab.open:
             "them all as background jobs."
         )
         if st.button("Run what is missing", key="claims_run", type="primary"):
-            result = claims.submit_missing(runner, runs)
-            st.session_state["claims_message"] = result.message
+            st.session_state["claims_message"] = study_view.queue_study(runs)
             st.rerun()
     elif not on_the_way:
         st.success("Every preset has its seeds: the verdicts above are complete.")
@@ -316,7 +315,7 @@ if claims_tab.open:
     if on_the_way:
 
         def claim_jobs(active: list) -> None:
-            st.dataframe([widgets.job_row(j, runner.position(j.id)) for j in active], hide_index=True)
+            study_view.study_jobs_table(active, key="learn_stop_study")
             st.caption("Updates by itself every few seconds; the verdicts refresh as runs finish.")
 
         # A run that finishes reruns the page: the verdicts above are computed afresh.

@@ -55,7 +55,7 @@ class FakeRunner:
         self.submitted = []
         self.job = None
 
-    def submit(self, spec, config, name=None, preset=None, owner="local", tag=None):
+    def submit(self, spec, config, name=None, preset=None, owner="local", tag=None, actor=None):
         self.submitted.append((spec, config, name, preset))
         self.job = SimpleNamespace(
             id="job-1",

@@ -101,17 +101,17 @@ def test_train_page_submits_augment(artifacts, monkeypatch):
     submitted = []
 
     class Runner:
-        def submit(self, spec, config, name=None, preset=None, owner=None):
+        def submit(self, spec, config, name=None, preset=None, owner=None, actor=None, **_):
             submitted.append(config)
             raise mnistlab.runs.jobs.JobError("recorded, not trained")
 
         def unused_name(self, base):
             return base
 
-        def jobs(self, owner=None):
+        def jobs(self, owner=None, curves=True):
             return []
 
-        def active_jobs(self, owner=None):
+        def active_jobs(self, owner=None, curves=True):
             return []
 
         def get(self, job_id):

@@ -11,7 +11,7 @@ import time
 import streamlit as st
 
 from mnistlab.app import state
-from mnistlab.app.identity import class_book, current_person, roster
+from mnistlab.app.identity import class_book, current_person, people_names, roster
 from mnistlab.app.widgets import as_text, job_row, list_runs_safely
 from mnistlab.people import acting
 from mnistlab.people.classroom import PAGES, Challenge, class_mode
@@ -50,7 +50,7 @@ def offer_class_set(key: str) -> None:
     sets = HandwritingStore()
     try:
         if not sets.exists(name):
-            sets.create(name)
+            sets.create(name, owner="teacher")
     except (HandwritingError, OSError):
         return  # the picker then offers the other sets
     st.session_state[f"{key}_set"] = name
@@ -68,19 +68,6 @@ def _act(action, *args) -> None:
     else:
         if isinstance(result, str) and result:
             st.session_state[NOTICE] = result
-
-
-def _names():
-    """``name_of`` for one render: the roster is read once per owner, not once per row."""
-    people, memo = roster(), {}
-
-    def name_of(owner: str | None) -> str:
-        key = owner_of(owner)
-        if key not in memo:
-            memo[key] = people.name_of(key)
-        return memo[key]
-
-    return name_of
 
 
 def show_messages() -> None:
@@ -126,7 +113,7 @@ def pupils_table(teacher: Person, runs: list, jobs: list) -> None:
 
 def active_jobs(teacher: Person, jobs: list) -> None:
     runner = state.get_runner()
-    name_of = _names()
+    name_of = people_names()
     st.subheader(f"Active jobs ({len(jobs)})")
     if not jobs:
         st.caption("No training is queued or running.")
@@ -156,7 +143,7 @@ def active_jobs(teacher: Person, jobs: list) -> None:
 
 
 def runs_by_pupil(runs: list) -> None:
-    name_of = _names()
+    name_of = people_names()
     st.subheader("Runs")
     if not runs:
         st.caption("No runs yet.")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from mnistlab.app import state
 from mnistlab.app.charts import confusion_heatmap
+from mnistlab.app.identity import current_person
 from mnistlab.app.widgets import as_text, digit_gallery, link, show_error
 from mnistlab.files import StoreError
 from mnistlab.handwriting import (
@@ -24,6 +25,7 @@ from mnistlab.handwriting import (
     suggest_set_name,
 )
 from mnistlab.modelfile import ModelFileError
+from mnistlab.people import NotAllowed
 
 NEW_SET = "+ New set…"
 FIRST_SET = "my-handwriting"
@@ -59,11 +61,11 @@ def _keep(key: str, picture, image28, on_kept) -> None:
             if not name:
                 raise HandwritingError("Give the new set a name (letters or digits).")
             if not store.exists(name):
-                store.create(name)
+                store.create(name, owner=current_person().id)
         else:
             name = choice
         store.add(name, picture, meant, image28)
-    except (HandwritingError, OSError) as exc:
+    except (HandwritingError, OSError, NotAllowed) as exc:
         st.session_state[f"{key}_message"] = ("error", f"Not kept: {exc}")
         return
     count = len(store.rows(name))
@@ -153,7 +155,7 @@ def manage_sets(key: str = "sets") -> None:
             export_col, rename_col, delete_col = st.columns(3, gap="medium")
             try:
                 data = _zip(str(store.root), name, store.version(name))
-            except (HandwritingError, OSError) as exc:
+            except (HandwritingError, OSError, NotAllowed) as exc:
                 export_col.error(as_text(f"Cannot export: {exc}"))
             else:
                 export_col.download_button(
@@ -168,14 +170,14 @@ def manage_sets(key: str = "sets") -> None:
             new_name = rename_col.text_input("New name", value=name, key=f"{key}_rename_{name}")
             if rename_col.button("Rename", key=f"{key}_rename_button"):
                 try:
-                    store.rename(name, suggest_set_name(new_name))
-                except (HandwritingError, OSError) as exc:
+                    store.rename(name, suggest_set_name(new_name), actor=current_person())
+                except (HandwritingError, OSError, NotAllowed) as exc:
                     show_error(exc)
                 else:
                     st.rerun()
             sure = delete_col.checkbox(f"Yes, delete **{name}**", key=f"{key}_delete_sure")
             if delete_col.button("Delete set", disabled=not sure, key=f"{key}_delete"):
-                store.delete(name)
+                store.delete(name, actor=current_person())
                 st.session_state.pop(f"{key}_delete_sure", None)
                 st.rerun()
         else:
@@ -184,7 +186,7 @@ def manage_sets(key: str = "sets") -> None:
         if upload is not None and st.button("Import", key=f"{key}_import_button", icon=":material/upload:"):
             try:
                 imported = import_set(store, upload.getvalue(), import_name(store, upload.name))
-            except (HandwritingError, OSError) as exc:
+            except (HandwritingError, OSError, NotAllowed) as exc:
                 show_error(exc, f"{upload.name} was not imported: ")
             else:
                 st.success(f"Imported {len(store.rows(imported))} drawings as **{imported}**.")

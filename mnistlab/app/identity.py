@@ -23,7 +23,7 @@ import streamlit as st
 from mnistlab.app.navigation import CLASS, LEADERBOARD
 from mnistlab.files import artifacts_dir
 from mnistlab.people.classroom import ClassBook, check_class_code, class_code, class_mode, teacher_key
-from mnistlab.people.person import NotAllowed, Person
+from mnistlab.people.person import NotAllowed, Person, owner_of
 from mnistlab.people.roster import JoinError, Roster
 
 COOKIE, CODE_COOKIE = "mnistlab_id", "mnistlab_code"
@@ -82,6 +82,20 @@ def person_from_user(user: Mapping, people: Roster, class_on: bool) -> Person | 
     if not user.get("is_logged_in") or not user.get("email"):
         return None
     return people.account(str(user["email"]), str(user.get("name") or ""), "pupil" if class_on else "local")
+
+
+def people_names():
+    """``name_of(owner)`` for one render: a pupil's name, "Teacher" or "this machine"; the roster is read once
+    per owner, not once per row."""
+    people, memo = roster(), {}
+
+    def name_of(owner: str | None) -> str:
+        key = owner_of(owner)
+        if key not in memo:
+            memo[key] = people.name_of(key)
+        return memo[key]
+
+    return name_of
 
 
 def cookie_script(token: str, code: str | None = None) -> str:

@@ -10,10 +10,12 @@ import streamlit as st
 
 from mnistlab.app import state  # called through the module: tests replace its functions
 from mnistlab.app.charts import batch_curves, epoch_curves
+from mnistlab.app.identity import current_person, people_names
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.train_form import FOCUS, SHOW_JOB
 from mnistlab.app.widgets import STATUS_ICONS, job_row, link, progress_text, show_error
 from mnistlab.files import StoreError
+from mnistlab.people import NotAllowed, acting
 from mnistlab.progress import work_done
 from mnistlab.runs.jobs import JobError
 from mnistlab.text import duration, plural
@@ -32,8 +34,32 @@ def refresh_every(active: list, owner: str) -> float | None:
 
 
 def _stop_job(runner, job_id: str) -> None:
-    runner.stop(job_id)
+    try:
+        acting.stop_job(runner, job_id, current_person())
+    except NotAllowed as exc:
+        st.toast(str(exc), icon=":material/block:")
+        return
     st.toast("Stopping… the run keeps what it learned so far.", icon=":material/stop_circle:")
+
+
+def _cancel_job(runner, job_id: str) -> None:
+    try:
+        cancelled = acting.cancel_job(runner, job_id, current_person())
+    except NotAllowed as exc:
+        st.toast(str(exc), icon=":material/block:")
+        return
+    if cancelled:
+        st.toast("Cancelled: it leaves the queue without training.", icon=":material/cancel:")
+
+
+def wait_words(position: int | None, wait_s: float | None) -> str:
+    """'Queued: number 3 in line, about 40 s to wait.' — the place in the fair queue and an honest estimate."""
+    place = f"number {position} in line" if position else "in line"
+    if wait_s is None:
+        return f"Queued: {place}. It starts when a worker is free."
+    if wait_s < 1:
+        return f"Queued: {place}; it starts in a moment."
+    return f"Queued: {place}, about {duration(wait_s)} to wait."
 
 
 def _result(job) -> None:
@@ -68,9 +94,15 @@ def show_job(job, runner) -> None:
         f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
     )
     if job.status == "queued":
-        st.info(
-            f"Queued: number {runner.position(job.id) or '?'} in line. It starts when a worker is free.",
-            icon=":material/schedule:",
+        note, cancel = st.columns([6, 1], vertical_alignment="center")
+        note.info(wait_words(*acting.queue_place(runner, job.id)), icon=":material/schedule:")
+        cancel.button(
+            "Cancel",
+            key=f"cancel_{job.id}",
+            icon=":material/cancel:",
+            width="stretch",
+            on_click=_cancel_job,
+            args=(runner, job.id),
         )
     elif job.status == "running":
         bar, stop = st.columns([6, 1], vertical_alignment="center")
@@ -90,8 +122,8 @@ def show_job(job, runner) -> None:
         st.error(f"This job {job.status}: {job.error or 'no details'}", icon=":material/error:")
         if job.can_resubmit and st.button("Try again", key=f"again_{job.id}", icon=":material/replay:"):
             try:
-                again = runner.resubmit(job.id, owner=state.session_owner())
-            except JobError as exc:
+                again = runner.resubmit(job.id, actor=current_person())
+            except (JobError, NotAllowed) as exc:
                 show_error(exc)
             else:
                 st.session_state[FOCUS] = again.id
@@ -131,8 +163,11 @@ def jobs_panel(everyone: list) -> None:
         st.markdown("##### Your trainings")
         st.dataframe([job_row(job, runner.position(job.id)) for job in mine], hide_index=True)
     if others:
-        st.markdown("##### Other sessions' trainings (queue)")
-        st.dataframe([job_row(job, runner.position(job.id), mine=False) for job in others], hide_index=True)
+        st.markdown("##### Other people's trainings (queue)")
+        names = people_names()
+        st.dataframe(
+            [job_row(job, runner.position(job.id), owner=names(job.owner)) for job in others], hide_index=True
+        )
 
 
 def trainings() -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnistlab.app.state import session_owner
+from mnistlab.app.identity import current_person
 from mnistlab.app.sweep_view import SELECTED, get_manager
 from mnistlab.app.widgets import show_error
 from mnistlab.files import StoreError
+from mnistlab.people import NotAllowed
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, setting_options, suggestion, sweep_from_form
 from mnistlab.sweeps.parsing import parse_sweep, parse_sweep_json
@@ -28,9 +29,10 @@ def start_sweep(raw: dict) -> str | None:
     manager = get_manager()
     try:
         sweep = parse_sweep(raw)
-        sweep_id = manager.sweeps.create(sweep, owner=session_owner())
-        manager.start(sweep_id, owner=session_owner())
-    except (SweepError, StoreError) as exc:
+        person = current_person()
+        sweep_id = manager.sweeps.create(sweep, owner=person.id)
+        manager.start(sweep_id, owner=person.id, actor=person)
+    except (SweepError, StoreError, NotAllowed) as exc:
         show_error(exc)
         return None
     st.session_state[SELECTED] = sweep_id

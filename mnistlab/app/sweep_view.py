@@ -14,7 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnistlab.app.state import get_runner, session_owner
+from mnistlab.app.identity import current_person
+from mnistlab.app.state import get_runner
 from mnistlab.app.sweep_charts import (
     importance_bars,
     metric_vs_cost,
@@ -24,6 +25,7 @@ from mnistlab.app.sweep_charts import (
 )
 from mnistlab.app.widgets import STATUS_ICONS, link, show_error
 from mnistlab.files import StoreError, artifacts_dir
+from mnistlab.people import NotAllowed
 from mnistlab.sweeps.manager import SweepManager
 from mnistlab.sweeps.results import best_row, format_param, format_value, importances, trial_rows
 from mnistlab.sweeps.store import SweepInfo, SweepStore
@@ -67,24 +69,30 @@ def sweep_picker(infos: list[SweepInfo]) -> SweepInfo | None:
 
 
 def controls(info: SweepInfo) -> None:
-    """Stop (the session that started it) or resume (anyone, for a stopped or interrupted sweep)."""
-    manager = get_manager()
+    """Stop or resume, for its owner (from any of their tabs or devices) and the teacher; the manager checks."""
+    manager, person = get_manager(), current_person()
+    allowed = person.may_change(info.owner)
     if info.status == "running":
-        mine = info.owner == session_owner()
         if st.button(
             "Stop sweep",
             icon=":material/stop:",
             key="sweep_stop",
-            disabled=not mine,
-            help=None if mine else "Another session started this sweep.",
+            disabled=not allowed,
+            help=None
+            if allowed
+            else "Someone else started this sweep; only they or the teacher can stop it.",
         ):
-            manager.stop(info.id)
-            st.toast("Stopping: the trials in flight end after their current batches.")
-    elif info.status in ("stopped", "interrupted", "created"):
-        if st.button("Resume sweep", icon=":material/play_arrow:", key="sweep_resume"):
             try:
-                manager.start(info.id, owner=session_owner())
-            except StoreError as exc:
+                manager.stop(info.id, actor=person)
+            except NotAllowed as exc:
+                show_error(exc)
+            else:
+                st.toast("Stopping: the trials in flight end after their current batches.")
+    elif info.status in ("stopped", "interrupted", "created"):
+        if st.button("Resume sweep", icon=":material/play_arrow:", key="sweep_resume", disabled=not allowed):
+            try:
+                manager.start(info.id, owner=info.owner, actor=person)
+            except (StoreError, NotAllowed) as exc:
                 show_error(exc)
             else:
                 st.rerun()

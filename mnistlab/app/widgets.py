@@ -152,8 +152,8 @@ def progress_text(progress: dict | None) -> str:
     return text
 
 
-def job_row(job, position: int | None = None, mine: bool = True) -> dict:
-    """A row of the jobs table."""
+def job_row(job, position: int | None = None, owner: str | None = None) -> dict:
+    """A row of the jobs table; ``owner`` (a display name) for other people's jobs."""
     progress = job.progress or {}
     if job.status == "queued":
         state = f"queued (#{position})" if position else "queued"
@@ -162,8 +162,8 @@ def job_row(job, position: int | None = None, mine: bool = True) -> dict:
     else:
         state = job.status
     row = {"Name": job.name or job.spec.name, "State": state, "Architecture": job.spec.summary()}
-    if not mine:
-        row["Owner"] = "another session"
+    if owner is not None:
+        row["Owner"] = owner
     return row
 
 
