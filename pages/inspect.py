@@ -7,6 +7,7 @@ from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
 from mnistlab.app.export_view import imported_architecture, take_it_with_you
 from mnistlab.app.handwriting_view import score_run_on_set
+from mnistlab.app.identity import current_person
 from mnistlab.app.state import get_store, test_images
 from mnistlab.app.widgets import (
     digit_gallery,
@@ -22,6 +23,8 @@ from mnistlab.data import DataError
 from mnistlab.evaluation import cell_mistakes, mistakes, top_confusion
 from mnistlab.files import StoreError
 from mnistlab.labels import setting_label
+from mnistlab.people.classroom import class_mode
+from mnistlab.people.leaderboard import shown_to
 
 DIGITS = list(range(10))
 MAX_SHOWN = 24
@@ -94,7 +97,7 @@ else:
                 "mistakes."
             )
         else:
-            found = cell_mistakes(metrics, true, pred)
+            found = shown_to(current_person(), cell_mistakes(metrics, true, pred), class_mode())
             st.markdown(
                 f"**{len(found)}** test digit(s) of **{true}** read as **{pred}**"
                 + (f" (showing the {MAX_SHOWN} most confident)" if len(found) > MAX_SHOWN else "")
@@ -134,7 +137,7 @@ else:
         )
     with worst_col:
         st.subheader("Most confident mistakes")
-        worst = mistakes(metrics, limit=24)
+        worst = shown_to(current_person(), mistakes(metrics), class_mode())[:24]
         if worst:
             images = _images([m.index for m in worst])
             if images is not None:

@@ -174,3 +174,13 @@ def test_leaderboard_takes_each_pupils_best_qualifying_run():
     ]
     revealed = leaderboard(runs, Challenge(revealed=True), scores.get, names.get, people={"p-ada", "p-bob"})
     assert [r.hidden for r in revealed] == [0.96, 0.93]
+
+
+def test_pupils_never_see_the_hidden_digits_as_pictures():
+    from mnistlab.people.leaderboard import shown_to
+
+    mistakes = [SimpleNamespace(index=i) for i in range(10_000)]
+    shown = shown_to(ADA, mistakes, class_on=True)
+    assert len(shown) == 5_000 and not any(hidden_mask(10_000)[m.index] for m in shown)
+    assert len(shown_to(TEACHER, mistakes, class_on=True)) == 10_000
+    assert len(shown_to(ADA, mistakes, class_on=False)) == 10_000

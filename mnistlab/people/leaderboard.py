@@ -32,6 +32,15 @@ def hidden_mask(n: int = 10_000) -> np.ndarray:
     return mask
 
 
+def shown_to(person, mistakes: list, class_on: bool, n: int = 10_000) -> list:
+    """The mistakes (objects with an ``index`` into the test set) a person may see as pictures: in class mode
+    a pupil never sees the hidden half, so the hidden score stays a fair test."""
+    if not class_on or not getattr(person, "is_pupil", False):
+        return list(mistakes)
+    hidden = hidden_mask(n)
+    return [m for m in mistakes if not hidden[m.index]]
+
+
 def split_scores(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(public accuracy, hidden accuracy) of predicted labels (N,) against the true ones (N,)."""
     predicted, labels = np.asarray(predicted), np.asarray(labels)
