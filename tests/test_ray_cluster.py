@@ -109,7 +109,7 @@ def test_the_cluster_command_and_the_executor_report_an_unreachable_head_at_once
 def cluster():
     """A head and a second node on 127.0.0.1 with token authentication, 1 CPU and one slot each."""
     _needs_ray()
-    from mnistlab.runs.ray_cluster import local_env, ray_env
+    from mnistlab.runs.ray_cluster import local_env, start_local_cluster, stop_local_cluster
 
     folder = tempfile.mkdtemp(prefix="mlr-", dir="/tmp")  # short: Ray's socket paths must stay < 108 bytes
     env = {**local_env(), "RAY_AUTH_MODE": "token"}
@@ -119,25 +119,15 @@ def cluster():
         # The docs' first step on the head: make the token (kept in ~/.ray/auth_token, reused when there).
         ray_cli = Path(sys.executable).parent / "ray"
         subprocess.run([str(ray_cli), "get-auth-token", "--generate"], check=True, capture_output=True)
-        with ray_env(quiet=True):
-            from ray._private.authentication_test_utils import reset_auth_token_state
-            from ray.cluster_utils import Cluster
+        from ray._private.authentication_test_utils import reset_auth_token_state
 
-            reset_auth_token_state()  # this process may have read RAY_AUTH_MODE before we set it
-
-            common = {
-                "num_cpus": 1,
-                "resources": {SLOT: 1},
-                "node_ip_address": "127.0.0.1",
-                "temp_dir": folder,
-            }
-            nodes = Cluster(initialize_head=True, head_node_args={**common, "include_dashboard": False})
-            try:
-                second = nodes.add_node(**common)
-                yield nodes, second
-            finally:
-                nodes.shutdown()
-                shutil.rmtree(folder, ignore_errors=True)
+        reset_auth_token_state()  # this process may have read RAY_AUTH_MODE before we set it
+        nodes = start_local_cluster(2, folder)
+        try:
+            yield nodes, next(iter(nodes.worker_nodes))
+        finally:
+            stop_local_cluster(nodes, folder)
+            shutil.rmtree(folder, ignore_errors=True)
     reset_auth_token_state()
 
 

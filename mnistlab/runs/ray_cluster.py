@@ -16,6 +16,7 @@ import math
 import os
 import socket
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 CPUS_ENV = "MNISTLAB_RAY_CPUS_PER_JOB"
 SLOT = "mnistlab_job"
@@ -196,6 +197,39 @@ def join(ray, address: str, **init_options) -> str:
     check_reachable(gcs)
     ray.init(address=gcs, **init_options)
     return gcs
+
+
+def start_local_cluster(nodes: int, folder: str, attempts: int = 3):
+    """A Ray cluster of ``nodes`` nodes on 127.0.0.1 (1 CPU and one slot each), for tests and benchmarks.
+
+    The caller sets ``RAY_AUTH_MODE`` and the token first and calls ``stop_local_cluster`` at the end. On a busy
+    machine a node can miss Ray's fixed 30 s start-up wait, so a failed start is cleaned up and tried again."""
+    common = {"num_cpus": 1, "resources": {SLOT: 1}, "node_ip_address": "127.0.0.1", "temp_dir": folder}
+    with ray_env(quiet=True):
+        from ray.cluster_utils import Cluster
+
+        for attempt in range(1, attempts + 1):
+            cluster = Cluster()
+            try:
+                cluster.add_node(**common, include_dashboard=False)
+                for _ in range(nodes - 1):
+                    cluster.add_node(**common)
+                return cluster
+            except Exception:
+                stop_local_cluster(cluster, folder)
+                if attempt == attempts:
+                    raise
+                logging.getLogger(__name__).warning("a Ray node did not start in time; trying again")
+
+
+def stop_local_cluster(cluster, folder: str) -> None:
+    """Shut ``cluster`` down and end any process still running from its ``folder`` (a node that half started)."""
+    with contextlib.suppress(Exception):
+        cluster.shutdown()
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError):
+            if folder.encode() in (proc / "cmdline").read_bytes():
+                os.kill(int(proc.name), 9)
 
 
 @contextlib.contextmanager

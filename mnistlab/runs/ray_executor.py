@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -149,6 +149,7 @@ class RayExecutor:
         self._closing = threading.Event()
         self._broken: str | None = None  # why this executor can no longer run tasks
         self._count = 0
+        self.placed: Counter[str] = Counter()  # trainings started per node id (how the work spread)
         local = address == "local"
         self._gcs: str | None = None  # HOST:PORT of a cluster's head, checked while jobs wait
         quiet = local or ray_cluster.is_loopback(address)
@@ -213,6 +214,7 @@ class RayExecutor:
                     kind, payload = handle.events.popleft()
                     if kind == "placed":
                         handle.node = payload
+                        self.placed[payload["node_id"]] += 1
                         log.info(
                             "ray: job %s trains on node %s (%s)",
                             job_id,
