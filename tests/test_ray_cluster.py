@@ -235,6 +235,19 @@ def test_the_cluster_command_prints_what_the_dashboard_would_see(cluster, monkey
 
 
 @pytest.mark.slow
+def test_a_process_without_the_token_is_told_what_to_set(cluster, tmp_path):
+    """The issue's first failure: joining without RAY_AUTH_MODE=token and the head's token."""
+    env = {**os.environ, "MNISTLAB_RAY_ADDRESS": cluster[0].address, "HOME": str(tmp_path)}
+    env.pop("RAY_AUTH_MODE", None)
+    env.pop("RAY_AUTH_TOKEN", None)
+    mnistlab = Path(sys.executable).parent / "mnistlab"
+    done = subprocess.run([str(mnistlab), "cluster"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == cli.EXIT_USAGE, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("mnistlab: error:")]
+    assert len(errors) == 1 and "the Ray cluster at" in errors[0] and "RAY_AUTH_MODE=token" in errors[0]
+
+
+@pytest.mark.slow
 def test_a_node_that_dies_mid_training_fails_its_own_job_only(cluster, executor):
     nodes, second = cluster
     trainings = [Training(executor, LONGER, seed=seed) for seed in (3, 4)]

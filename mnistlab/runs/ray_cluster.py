@@ -195,7 +195,23 @@ def join(ray, address: str, **init_options) -> str:
     ``ray.init`` waits without end for a head that is not there, so look first (``ClusterUnreachable``)."""
     gcs = resolve(address)
     check_reachable(gcs)
-    ray.init(address=gcs, **init_options)
+    try:
+        ray.init(address=gcs, **init_options)
+    except Exception as exc:
+        chain, cause = [], exc
+        while cause is not None and len(chain) < 5:
+            chain.append(f"{type(cause).__name__} {cause}".lower())
+            cause = cause.__cause__ or cause.__context__
+        no_token = os.environ.get("RAY_AUTH_MODE", "").lower() != "token"
+        if not any("token" in text or "authentication" in text for text in chain) and not no_token:
+            raise
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        raise ClusterUnreachable(
+            f"the Ray cluster at {gcs} answers but did not let this process join: a cluster with token "
+            "authentication needs RAY_AUTH_MODE=token in the environment and the head's token in "
+            "~/.ray/auth_token (or RAY_AUTH_TOKEN); see docs/SCALING.md"
+        ) from None
     return gcs
 
 
