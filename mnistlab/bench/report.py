@@ -175,6 +175,15 @@ def markdown(r: dict) -> str:
                 f"({r['draw_after_home_s']} s after leaving Home)."
             )
         ]
+    if "live_view_cost_pct" in r:
+        v = r["live_view"]
+        lines += [
+            (
+                f"**Live view** ({v['preset']}, {v['epochs']} epochs started from the Train page in "
+                f"{v['browser']}): {r['live_view_cost_pct']} % slower with the tab watching "
+                f"(training s watched {v['seconds']['watched']}, tab closed {v['seconds']['closed']}; fastest of each)."
+            )
+        ]
     if "train_rss_mb" in r:
         lines += [
             (

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mnistlab.bench.accuracy import short_runs, time_to_accuracy
 from mnistlab.bench.drawn_digits import measure_draw_latency
+from mnistlab.bench.live_view import live_view_cost
 from mnistlab.bench.machine import cpu_info, versions
 from mnistlab.bench.memory import memory
 from mnistlab.bench.notebook import to_notebook
@@ -109,6 +110,9 @@ def run(sizes: Sizes, only: set | None = None, emulate_avx2: bool = False) -> di
         up = step("startup", lambda: startup(data, canvas_wait_s=sizes.canvas_wait_s))
         if up:
             results.update(up)
+        live = step("live_view", lambda: live_view_cost(epochs=sizes.live_epochs))
+        if live:
+            results.update(live)
     mem = step("memory", lambda: memory(sizes))
     if mem:
         results.update(mem)
@@ -149,6 +153,7 @@ def targets(r: dict) -> list:
             "<= 20 s of training to 99 % (cnn)", r.get("cnn_time_to_99_s"), lambda v: v * cores_scale <= 20
         ),
         check("<= 5 % live-progress overhead", r.get("progress_overhead_pct"), lambda v: v <= 5),
+        check("<= 10 % slower with a Chromium tab watching", r.get("live_view_cost_pct"), lambda v: v <= 10),
         check("draw p95 <= 3 ms (pre-processing + prediction)", r.get("draw_p95_ms"), lambda v: v <= 3),
         check("Home ready <= 2 s after server start", r.get("home_ready_s"), lambda v: v <= 2),
         check("Draw page ready <= 3 s after server start", r.get("draw_ready_s"), lambda v: v <= 3),

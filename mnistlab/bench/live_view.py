@@ -1,0 +1,105 @@
+"""What watching costs: the same training started from the Train page in Chromium, once with the tab kept open on
+its live view and once with the tab closed right after pressing Start, alternated, on one ``streamlit run`` server.
+
+Both trainings go the same way (page -> job runner -> a warm worker); only the watching differs. Each training's
+own time (``duration_s`` of the saved run: the worker's training loop) is compared; the cost is
+(watched - unwatched) / unwatched, from the fastest of each. The browser, the server and the worker share the
+machine's cores, as they do on a laptop. Needs Playwright and Chromium, like the start-up step.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from mnistlab.bench.startup import CHROMIUM, CHROMIUM_ARGS, _goto_when_up, free_port, launch_app, stop_app
+
+LIVE_PRESET, LIVE_EPOCHS = (
+    "baseline",
+    20,
+)  # the issue's case: a long, quick run whose chart moves all the time
+
+
+def _idle(page, settle_s: float = 0.5) -> None:
+    time.sleep(settle_s)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    time.sleep(settle_s)
+
+
+def _start(context, url: str, preset: str, epochs: int, name: str):
+    """Open the Train page in a new tab, set the preset and epochs, press Start; return the tab."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{url}/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
+    _idle(page)
+    page.get_by_label("Start from a preset", exact=True).click()
+    page.get_by_role("option", name=f"{preset} —").click()
+    _idle(page)
+    field = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    field.fill(str(epochs))
+    field.press("Enter")
+    _idle(page)
+    run_name = page.get_by_role("textbox", name="Run name", exact=True)
+    run_name.fill(name)
+    run_name.press("Enter")
+    _idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.locator("[data-testid='stProgress']").first.wait_for(timeout=300_000)  # queued -> running
+    return page
+
+
+def _finished_run(store, name: str, deadline: float):
+    while time.perf_counter() < deadline:
+        for run in store.list_runs():
+            if run.name == name and run.status in ("completed", "stopped"):
+                return run
+        time.sleep(0.5)
+    raise TimeoutError(f"training {name!r} did not finish in time")
+
+
+def live_view_cost(repeats: int = 2, preset: str = LIVE_PRESET, epochs: int = LIVE_EPOCHS) -> dict:
+    """Seconds of the same training watched and unwatched (alternated ``repeats`` times each), and the cost."""
+    from playwright.sync_api import sync_playwright
+
+    from mnistlab.runs.store import RunStore
+
+    with tempfile.TemporaryDirectory(prefix="mnistlab-bench-") as tmp:
+        port = free_port()
+        server = launch_app(port, {**os.environ, "MNISTLAB_ARTIFACTS": tmp})
+        store = RunStore(Path(tmp) / "runs")
+        times: dict = {"watched": [], "closed": []}
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                context = browser.new_context()
+                probe = context.new_page()
+                _goto_when_up(probe, f"http://localhost:{port}/train", time.perf_counter() + 180)
+                probe.close()
+                url = f"http://localhost:{port}"
+                # A first, unmeasured run warms the worker (TensorFlow import, graph tracing caches).
+                page = _start(context, url, preset, 1, "warm-up")
+                page.close()
+                _finished_run(store, "warm-up", time.perf_counter() + 600)
+                for i in range(repeats):
+                    for mode in ("closed", "watched") if i % 2 == 0 else ("watched", "closed"):
+                        name = f"{mode} {i}"
+                        page = _start(context, url, preset, epochs, name)
+                        if mode == "closed":
+                            page.close()
+                        run = _finished_run(store, name, time.perf_counter() + 900)
+                        if mode == "watched":
+                            page.close()
+                        times[mode].append(round(run.duration_s, 3))
+                browser.close()
+        finally:
+            stop_app(server)
+    watched, closed = min(times["watched"]), min(times["closed"])
+    return {
+        "live_view_cost_pct": round(100 * (watched - closed) / closed, 1),
+        "live_view": {"preset": preset, "epochs": epochs, "seconds": times, "browser": "Chromium (headless)"},
+    }
