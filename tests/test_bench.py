@@ -188,3 +188,12 @@ def test_to_notebook_trains_both_sides_per_seed(mnist):
     assert row["target"] == 0.9731 and len(row["seeds"]) == 1 and len(row["accuracies"]) == 1
     assert row["seeds"][0]["mnistlab"]["curve"] and row["seeds"][0]["fit"]["curve"]
     assert row["compute"][0] in ("float32", "bfloat16") and row["epoch_ratio"] > 0
+
+
+def test_cpu_seconds_reads_this_machines_processes():
+    import os
+
+    from mnistlab.bench import live_view
+
+    used = live_view.cpu_seconds(os.getpid())
+    assert set(used) == {"server", "chromium"} and used["server"] > 0 and used["chromium"] >= 0

@@ -4,7 +4,9 @@ its live view and once with the tab closed right after pressing Start, alternate
 Both trainings go the same way (page -> job runner -> a warm worker); only the watching differs. Each training's
 own time (``duration_s`` of the saved run: the worker's training loop) is compared; the cost is
 (watched - unwatched) / unwatched, from the fastest of each. The browser, the server and the worker share the
-machine's cores, as they do on a laptop. Needs Playwright and Chromium, like the start-up step.
+machine's cores, as they do on a laptop. Where the time goes: the CPU seconds the server process and Chromium
+used per second of training, from opening the tab until the training ended (so a watched run's figures include
+loading the page). Needs Playwright and Chromium, like the start-up step.
 """
 
 from __future__ import annotations
@@ -53,6 +55,36 @@ def _start(context, url: str, preset: str, epochs: int, name: str):
     return page
 
 
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, CPU seconds used so far), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+        out[int(entry.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / ticks)
+    return out
+
+
+def cpu_seconds(server_pid: int) -> dict:
+    """CPU seconds used so far by the Streamlit server process (not its training workers) and by Chromium
+    (every Chromium process started from this one)."""
+    table = _processes()
+    mine, todo = set(), [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent and pid not in mine]
+        mine.update(children)
+        todo += children
+    chromium = sum(cpu for pid, (_, name, cpu) in table.items() if pid in mine and "chrom" in name.lower())
+    return {"server": table.get(server_pid, (0, "", 0.0))[2], "chromium": chromium}
+
+
 def _finished_run(store, name: str, deadline: float):
     while time.perf_counter() < deadline:
         for run in store.list_runs():
@@ -73,6 +105,7 @@ def live_view_cost(repeats: int = 2, preset: str = LIVE_PRESET, epochs: int = LI
         server = launch_app(port, {**os.environ, "MNISTLAB_ARTIFACTS": tmp})
         store = RunStore(Path(tmp) / "runs")
         times: dict = {"watched": [], "closed": []}
+        cpu: dict = {"watched": [], "closed": []}  # CPU s of server and Chromium per training s
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -88,18 +121,29 @@ def live_view_cost(repeats: int = 2, preset: str = LIVE_PRESET, epochs: int = LI
                 for i in range(repeats):
                     for mode in ("closed", "watched") if i % 2 == 0 else ("watched", "closed"):
                         name = f"{mode} {i}"
+                        before = cpu_seconds(server.pid)
                         page = _start(context, url, preset, epochs, name)
                         if mode == "closed":
                             page.close()
                         run = _finished_run(store, name, time.perf_counter() + 900)
+                        after = cpu_seconds(server.pid)  # before closing: a closed tab's process is gone
                         if mode == "watched":
                             page.close()
                         times[mode].append(round(run.duration_s, 3))
+                        cpu[mode].append(
+                            {k: round((after[k] - before[k]) / run.duration_s, 3) for k in after}
+                        )
                 browser.close()
         finally:
             stop_app(server)
     watched, closed = min(times["watched"]), min(times["closed"])
     return {
         "live_view_cost_pct": round(100 * (watched - closed) / closed, 1),
-        "live_view": {"preset": preset, "epochs": epochs, "seconds": times, "browser": "Chromium (headless)"},
+        "live_view": {
+            "preset": preset,
+            "epochs": epochs,
+            "seconds": times,
+            "cpu_per_training_s": cpu,
+            "browser": "Chromium (headless)",
+        },
     }

@@ -67,6 +67,8 @@ def run(sizes: Sizes, only: set | None = None, emulate_avx2: bool = False) -> di
         "versions": versions(),
         "sizes": {k: v for k, v in sizes.__dict__.items()},
     }
+    if only:
+        results["only"] = sorted(only)
 
     def step(name: str, fn):
         if only and name not in only:
