@@ -78,13 +78,14 @@ def markdown(r: dict) -> str:
         lines += notebook_table(
             r["notebook"], "Time to the notebook's figure (training time only; test set scored off the clock)"
         )
-    lines += [
-        "",
-        "### Time to accuracy (training time only; test set scored after each epoch, off the clock)",
-        "",
-        "| Run | Target | Epoch reached | Seconds | Curve (cumulative s: test accuracy) |",
-        "|---|---|---|---|---|",
-    ]
+    if any(key in r for key in ("dropout_mnistlab", "dropout_fit", "cnn_mnistlab")):
+        lines += [
+            "",
+            "### Time to accuracy (training time only; test set scored after each epoch, off the clock)",
+            "",
+            "| Run | Target | Epoch reached | Seconds | Curve (cumulative s: test accuracy) |",
+            "|---|---|---|---|---|",
+        ]
     for key, label, goal in (
         ("dropout_mnistlab", "dropout, mnistlab default", "98.0 %"),
         ("dropout_fit", f"dropout, plain fit (Adam 1e-3, batch {FIT_BATCH})", "98.0 %"),
