@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mnistlab bench",
         description=textwrap.dedent(__doc__).split("\n\n")[0],
-        epilog="Full run: about 6-10 minutes on 2 idle cores. --quick: under 2 minutes, figures not comparable.",
+        epilog="Full run: about 15-20 minutes on 2 idle cores. --quick: a few minutes, figures not comparable.",
     )
     parser.add_argument("--quick", action="store_true", help="small subsets and few epochs: a smoke check")
     parser.add_argument("--json", type=Path, help="also write all figures as JSON here")
