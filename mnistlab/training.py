@@ -2,22 +2,21 @@
 
     result = train(PRESETS["dropout"], TrainConfig(epochs=8), on_progress=print, should_stop=lambda: False)
 
-Speed comes from four choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 512 with a
+Speed comes from four choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 256 with a
 learning rate scaled to match and a warm-up + cosine schedule (fewer, larger steps that still converge),
 several steps per compiled call (``steps_per_execution``, so Python runs between chunks of batches, not between
 batches), the whole training set held in memory as float32, and, where the CPU does bfloat16 natively (AVX-512
-BF16 / AMX), hidden layers computing in bfloat16 while weights, the output layer and the loss stay float32.
+BF16 / AMX) and it measured quicker for this network (``mnistlab.compute``), hidden layers computing in bfloat16
+while weights, the output layer and the loss stay float32.
 The returned model is always plain float32, so saved files and predictions do not depend on the CPU.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from functools import cache
 
 import numpy as np
 
@@ -27,13 +26,12 @@ from mnistlab.specs import ArchitectureSpec
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("warmup_cosine", "constant")
-SUGGESTED_LR = {"adam": 5e-3, "sgd": 0.1, "rmsprop": 1e-3}
+SUGGESTED_LR = {"adam": 4e-3, "sgd": 0.08, "rmsprop": 8e-4}  # peak rates at LONG_RUN_BATCH (256)
 # Batches per compiled call: Python (progress, stop checks) runs once per chunk. 8 x 512 images is ~50 ms here.
 STEPS_PER_EXECUTION = 8
-# Hidden layers compute in bfloat16 when the CPU has native support ("auto"); "float32" turns it off.
-# MNISTLAB_COMPUTE=float32 does the same from outside (e.g. to compare, or on a CPU where it misbehaves).
-COMPUTES = ("auto", "float32")
-COMPUTE_ENV = "MNISTLAB_COMPUTE"
+# Hidden layers compute in bfloat16 where the CPU has native support and it measured quicker for this network
+# ("auto", see mnistlab.compute); "float32" or "bfloat16" force one (also MNISTLAB_COMPUTE, from outside).
+COMPUTES = ("auto", "float32", "bfloat16")
 
 # ---- Defaults chosen by training FLOPs to accuracy (docs/BENCHMARKS.md, "Short runs"), not by one CPU's speed.
 # A run's budget is its epochs; what it needs is enough optimizer steps. So the batch comes from the epoch budget
@@ -41,22 +39,25 @@ COMPUTE_ENV = "MNISTLAB_COMPUTE"
 # warm-up is a share of ALL steps (a 1-epoch run warms up over 5 % of it, not over its whole first epoch).
 # Measured on baseline and dropout (seed 0, test %), this beats plain fit (Adam 1e-3, batch 32 and 128) at 1, 2,
 # 3, 5 and 8 epochs, e.g. baseline after 1 epoch 95.98 vs 95.84, after 2 epochs 97.27 vs 96.76.
+# Long runs use batch 256 at 4e-3, not 512 at 5e-3: at 512 dropout ended at 97.99-98.21 % over seeds 0-2 (mean
+# under the notebook's 98.11 %), at 256 at 98.06-98.38 % and passes 98.11 % one to two epochs earlier, which
+# pays for the slower epochs (docs/BENCHMARKS.md, "Accuracy of every preset").
 AUTO = "auto"
 AUTO_BATCH = ((2, 64), (7, 128))  # (up to this many epochs, batch size); longer runs: LONG_RUN_BATCH
-LONG_RUN_BATCH = 512  # the fastest epochs; the run is long enough for few, large steps
+LONG_RUN_BATCH = 256  # the run is long enough for fewer, larger steps
 WARMUP_SHARE = 0.05  # linear warm-up over this share of all steps, then cosine decay to zero
 
 
 def recommended_batch_size(epochs: int) -> int:
-    """The batch size for a run of ``epochs`` (1-2: 64, 3-7: 128, 8 or more: 512)."""
+    """The batch size for a run of ``epochs`` (1-2: 64, 3-7: 128, 8 or more: 256)."""
     return next((batch for most, batch in AUTO_BATCH if epochs <= most), LONG_RUN_BATCH)
 
 
 def recommended_learning_rate(optimizer: str, batch_size: int) -> float:
-    """Peak rate for ``optimizer`` at ``batch_size``: the rate suggested at batch 512 x (batch / 512) ** 0.3,
+    """Peak rate for ``optimizer`` at ``batch_size``: the rate suggested at batch 256 x (batch / 256) ** 0.3,
     to one significant figure (Adam: b32 2e-3, b64 and b128 3e-3, b256 4e-3, b512 5e-3; each measured best or
     near-best in short runs; the "linear scaling" rates 1e-3-2e-3 at b32-b128 are clearly worse)."""
-    rate = SUGGESTED_LR.get(optimizer, SUGGESTED_LR["adam"]) * (batch_size / 512) ** 0.3
+    rate = SUGGESTED_LR.get(optimizer, SUGGESTED_LR["adam"]) * (batch_size / LONG_RUN_BATCH) ** 0.3
     return float(f"{rate:.0e}")
 
 
@@ -189,6 +190,7 @@ class TrainResult:
     duration_s: float = 0.0
     epochs_done: int = 0
     samples_per_s: float = 0.0
+    compute: str = "float32"  # the precision of the hidden layers while training: "float32" or "bfloat16"
 
 
 def prepare_data(config: TrainConfig, data: Mnist | None = None):
@@ -235,17 +237,19 @@ def train(
     as often; when it returns True training ends within one chunk of batches, keeping the partial history.
     ``on_epoch_end(history, model)`` gets the history so far and the float32 model with this epoch's weights,
     as a Keras callback would (for checkpointing, or scoring the model between epochs).
-    ``compute`` is "auto" (bfloat16 hidden layers where the CPU has them) or "float32"; None reads
-    ``$MNISTLAB_COMPUTE``. Same spec, config and seed give the same history on the same CPU.
+    ``compute`` is "auto" (bfloat16 hidden layers where the CPU has them and they measured quicker for this
+    network and batch size, see ``mnistlab.compute``), "float32" or "bfloat16"; None reads ``$MNISTLAB_COMPUTE``.
+    Same spec, config and seed give the same history on the same CPU.
     """
     config = config or TrainConfig()
     from mnistlab.models import build_model
     from mnistlab.tf import keras
 
+    precision = choose_compute(spec, config, compute)
     x_fit, y_fit, x_val, y_val = prepare_data(config, data)
     keras.utils.set_random_seed(config.seed)
     model = build_model(spec, seed=config.seed)
-    trainee = _bfloat16_twin(model, keras) if uses_bfloat16(compute) else model
+    trainee = bfloat16_twin(model, keras) if precision == "bfloat16" else model
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     fitter = trainee
@@ -286,29 +290,34 @@ def train(
         duration_s=duration,
         epochs_done=epochs_done,
         samples_per_s=tracker.samples / duration if duration > 0 else 0.0,
+        compute=precision,
     )
 
 
-@cache
-def _cpu_has_bfloat16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as info:
-            flags = next((line for line in info if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def uses_bfloat16(compute: str | None = None) -> bool:
-    """Whether training computes hidden layers in bfloat16 here (``compute``, else the environment, and the
-    CPU decide)."""
-    compute = compute or os.environ.get(COMPUTE_ENV, "auto")
-    if compute not in COMPUTES:
-        raise ConfigError(f"compute {compute!r} is unknown; use one of {', '.join(COMPUTES)}.")
-    return compute == "auto" and _cpu_has_bfloat16()
+    """Whether bfloat16 hidden layers are possible here at all (``compute``, else the environment, and the CPU
+    decide); whether a given network uses them is ``mnistlab.compute.choose``."""
+    from mnistlab import compute as precision
+
+    try:
+        wanted = precision.requested(compute)
+    except precision.ComputeError as exc:
+        raise ConfigError(str(exc)) from None
+    return wanted == "bfloat16" or (wanted == "auto" and precision.cpu_has_bfloat16())
 
 
-def _bfloat16_twin(model, keras):
+def choose_compute(spec: ArchitectureSpec, config: TrainConfig, compute: str | None = None) -> str:
+    """The precision ``train`` uses for ``spec`` with ``config``: "float32" or "bfloat16"."""
+    from mnistlab import compute as precision
+
+    n_fit = int((config.train_subset or FULL_TRAIN_SET) * (1 - config.validation_split))
+    try:
+        return precision.choose(spec, config.batch_size, compute, images=n_fit * config.epochs)
+    except precision.ComputeError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def bfloat16_twin(model, keras):
     """A copy of ``model`` whose hidden layers compute in bfloat16 (weights stay float32), same initial weights.
 
     The output layer keeps float32 so softmax and the loss keep their precision. Training the twin and copying

@@ -5,7 +5,17 @@ import json
 import numpy as np
 import pytest
 
-from mnistlab.bench import accuracy, machine, progress_cost, report, run, scaling, sizes, throughput
+from mnistlab.bench import (
+    accuracy,
+    machine,
+    notebook,
+    progress_cost,
+    report,
+    run,
+    scaling,
+    sizes,
+    throughput,
+)
 from mnistlab.specs import PRESETS
 from mnistlab.training import Progress, TrainConfig
 
@@ -91,7 +101,44 @@ def test_progress_listener_keeps_the_curve():
     assert state["batches"] == [[8, 0.5, 0.8]] and state["latest"]["step"] == 8
 
 
+def fake_seed(seed: int, ours: list, theirs: list, compute: str = "float32") -> dict:
+    """One seed's result as ``to_notebook`` records it, from per-epoch (seconds, accuracy) pairs."""
+
+    def side(curve, target=0.9811):
+        return {**accuracy.first_reaching(curve, target), "curve": curve}
+
+    return {
+        "seed": seed,
+        "mnistlab": {**side(ours), "compute": compute, "config": {"batch_size": 256}},
+        "fit": side(theirs),
+    }
+
+
+def test_notebook_summary_has_mean_worst_and_speedup():
+    seeds = [
+        fake_seed(0, [[1.0, 0.975], [1.5, 0.9812], [2.0, 0.9815]], [[2.0, 0.97], [4.0, 0.9811]]),
+        fake_seed(1, [[1.0, 0.975], [1.5, 0.979], [2.0, 0.9813]], [[2.0, 0.97], [6.0, 0.9812]]),
+    ]
+    row = notebook.summarise("dropout", 0.9811, seeds)
+    assert row["accuracies"] == [0.9815, 0.9813] and row["accuracy_met"] is True
+    assert row["time_to_target_s"] == {"mean": 1.75, "worst": 2.0}
+    assert row["fit_time_to_target_s"] == {"mean": 5.0, "worst": 6.0}
+    assert row["speedup"] == pytest.approx(5.0 / 1.75, abs=0.01)
+    assert row["epoch_s"] == 0.5 and row["fit_epoch_s"] == 3.0 and row["epoch_ratio"] == 6.0
+    low = notebook.summarise("dropout", 0.9811, [fake_seed(0, [[1.0, 0.9805]], [[2.0, 0.97]])])
+    assert low["accuracy_met"] is False and low["time_to_target_s"]["worst"] is None
+    assert low["speedup"] is None and low["speedup_at_least"] is None
+    slow_fit = notebook.summarise("dropout", 0.9811, [fake_seed(0, [[1.0, 0.982]], [[9.0, 0.979]])])
+    assert slow_fit["speedup"] is None and slow_fit["speedup_at_least"] == 9.0  # plain fit never got there
+    one_low_seed = [
+        fake_seed(0, [[1.0, 0.984]], [[2.0, 0.982]]),
+        fake_seed(1, [[1.0, 0.9799]], [[2.0, 0.982]]),
+    ]
+    assert notebook.summarise("dropout", 0.9811, one_low_seed)["accuracy_met"] is False  # mean ok, a seed not
+
+
 def test_markdown_block_is_replaced_and_hand_written_text_kept(tmp_path):
+    seeds = [fake_seed(0, [[1.0, 0.975], [2.0, 0.9815]], [[2.0, 0.97], [7.0, 0.9811]])]
     results = {
         "quick": True,
         "started": "2026-01-01 00:00:00",
@@ -99,9 +146,7 @@ def test_markdown_block_is_replaced_and_hand_written_text_kept(tmp_path):
         "load_after": 0.7,
         "cpu": machine.cpu_info(),
         "versions": {"tensorflow": "x"},
-        "time_to_98_s": 4.0,
-        "fit_time_to_98_s": 14.0,
-        "speedup_to_98": 3.5,
+        "notebook": {"dropout": notebook.summarise("dropout", 0.9811, seeds)},
         "dropout_mnistlab": {"epoch": 5, "time_s": 4.0, "curve": [[4.0, 0.981]]},
         "progress_overhead_pct": 1.0,
         "with_s": 1.01,
@@ -110,18 +155,22 @@ def test_markdown_block_is_replaced_and_hand_written_text_kept(tmp_path):
         "runs_each": 1,
     }
     results["targets"] = run.targets(results)
-    assert results["targets"][0]["met"] is True and results["targets"][2]["met"] is None
+    met = {t["target"]: t["met"] for t in results["targets"]}
+    assert met["dropout: >= 3x faster than plain fit to 98.11 %"] is True
+    assert met["<= 20 s of training to 99 % (cnn)"] is None
+    assert any(name.startswith("dropout: mean of seeds") and ok for name, ok in met.items())
     path = tmp_path / "BENCH.md"
     report.write_markdown(path, report.markdown(results))
     path.write_text(
         "# Title\n\nIntro by hand.\n\n" + path.read_text().split("\n", 2)[2] + "\nOutro by hand.\n"
     )
-    results["speedup_to_98"] = 9.9
+    assert "| 3.5x |" in path.read_text()
+    results["notebook"]["dropout"]["speedup"] = 9.9
     results["targets"] = run.targets(results)
     report.write_markdown(path, report.markdown(results))
     text = path.read_text()
     assert "Intro by hand." in text and "Outro by hand." in text
-    assert "| 9.90 |" in text and "| 3.50 |" not in text and text.count(report.BEGIN) == 1
+    assert "| 9.9x |" in text and "| 3.5x |" not in text and text.count(report.BEGIN) == 1
 
 
 def test_main_writes_json_for_selected_steps(tmp_path, mnist, monkeypatch):
@@ -131,3 +180,23 @@ def test_main_writes_json_for_selected_steps(tmp_path, mnist, monkeypatch):
     figures = json.loads(out.read_text())
     assert figures["quick"] is True and figures["draw_p95_ms"] >= figures["draw_p50_ms"] > 0
     assert np.isfinite(figures["draw"]["mean_ms"])
+
+
+@pytest.mark.slow
+def test_to_notebook_trains_both_sides_per_seed(mnist):
+    import dataclasses
+
+    rows = notebook.to_notebook(dataclasses.replace(MINUTE, seeds=1), mnist, presets=("baseline",))
+    row = rows["baseline"]
+    assert row["target"] == pytest.approx(0.9731) and len(row["seeds"]) == 1 and len(row["accuracies"]) == 1
+    assert row["seeds"][0]["mnistlab"]["curve"] and row["seeds"][0]["fit"]["curve"]
+    assert row["compute"][0] in ("float32", "bfloat16") and row["epoch_ratio"] > 0
+
+
+def test_cpu_seconds_reads_this_machines_processes():
+    import os
+
+    from mnistlab.bench import live_view
+
+    used = live_view.cpu_seconds(os.getpid())
+    assert set(used) == {"server", "chromium"} and used["server"] > 0 and used["chromium"] >= 0

@@ -64,3 +64,15 @@ def test_confusion_heatmap_counts_and_normalized():
     assert norm.data[1].customdata[3 * 10 + 5] == pytest.approx(0.5)  # the clickable layer carries the values
     assert (norm.data[1].x[35], norm.data[1].y[35]) == ("5", "3")
     assert norm.data[0].text[3][3] == "0.50"
+
+
+def test_live_figures_stay_small_and_repeat_exactly():
+    # The Train page redraws these every second: a long run's update stays a few KB (thinned, rounded), and the
+    # same data gives byte-identical JSON, so an unchanged chart is an unchanged update.
+    batches = [[8 * i, 1.0 / (i + 1), i / 5000] for i in range(5000)]
+    spec = charts.batch_curves(batches).to_json()
+    assert len(spec) < 25_000 and spec == charts.batch_curves(batches).to_json()
+    assert len(charts.batch_curves(batches).data[0].x) <= charts.LIVE_POINTS + 1
+    history = {"loss": [0.123456789] * 50, "val_loss": [0.2] * 50}
+    assert charts.epoch_curves(history).data[0].y[0] == 0.1235
+    assert charts.epoch_curves(history).to_json() == charts.epoch_curves(history).to_json()

@@ -9,7 +9,7 @@ TRAIN = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 
 def test_settings_follow_epochs_optimizer_and_preset(artifacts):
     at = AppTest.from_file(TRAIN, default_timeout=60).run()
-    assert at.selectbox(key="train_batch").value == 512 and at.number_input(key="train_lr").value == 5e-3
+    assert at.selectbox(key="train_batch").value == 256 and at.number_input(key="train_lr").value == 4e-3
     at.number_input(key="train_epochs").set_value(1).run()
     assert at.selectbox(key="train_batch").value == 64 and at.number_input(key="train_lr").value == 3e-3
     at.selectbox(key="train_optimizer").set_value("sgd").run()

@@ -19,7 +19,7 @@ from mnistlab.training import (
 
 @pytest.mark.parametrize(
     ("epochs", "batch", "rate"),
-    [(1, 64, 3e-3), (2, 64, 3e-3), (3, 128, 3e-3), (7, 128, 3e-3), (8, 512, 5e-3), (20, 512, 5e-3)],
+    [(1, 64, 3e-3), (2, 64, 3e-3), (3, 128, 3e-3), (7, 128, 3e-3), (8, 256, 4e-3), (20, 256, 4e-3)],
 )
 def test_auto_batch_and_rate_follow_the_epoch_budget(epochs, batch, rate):
     config = TrainConfig(epochs=epochs)
@@ -62,7 +62,7 @@ def test_explicit_settings_win_and_bad_ones_are_refused():
 
 
 def test_auto_replace_chooses_again_for_the_new_budget():
-    assert TrainConfig().replace(epochs=1).batch_size == 512  # replace keeps numbers
+    assert TrainConfig().replace(epochs=1).batch_size == 256  # replace keeps numbers
     assert TrainConfig().auto_replace(epochs=1).batch_size == 64
 
 
@@ -90,4 +90,4 @@ def test_presets_carry_their_recommended_config():
     assert recommended_config("dropout") == TrainConfig()
     short = recommended_config("baseline", epochs=1, seed=None)
     assert (short.batch_size, short.learning_rate, short.seed) == (64, 3e-3, 0)
-    assert recommended_config(None, optimizer="sgd").learning_rate == 0.1
+    assert recommended_config(None, optimizer="sgd").learning_rate == 0.08  # 0.1 x (256 / 512) ** 0.3

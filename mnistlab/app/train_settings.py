@@ -19,8 +19,8 @@ SEED, SUBSET, AUGMENT, NAME, START = (
     "train_start",
 )
 RULE_HELP = (
-    "Follows the epochs unless you change it: 1-2 epochs → 64, 3-7 → 128, 8 or more → 512 (enough optimizer "
-    "steps for short runs, the fastest epochs for long ones); the cnn preset trains at 256."
+    "Follows the epochs unless you change it: 1-2 epochs → 64, 3-7 → 128, 8 or more → 256 (enough optimizer "
+    "steps for short runs, fewer and larger steps for long ones); the cnn preset trains at 256."
 )
 
 

@@ -46,15 +46,23 @@ def _data(sizes: Sizes, data: Mnist | None = None):
     return data, x_test, y_test
 
 
-def mnistlab_curve(spec: ArchitectureSpec, config: TrainConfig, data: Mnist, x_test, y_test) -> dict:
-    """Train with mnistlab; per epoch the cumulative training time and the test accuracy (scored off the clock)."""
+def mnistlab_curve(
+    spec: ArchitectureSpec, config: TrainConfig, data: Mnist, x_test, y_test, compute: str | None = None
+) -> dict:
+    """Train with mnistlab; per epoch the cumulative training time and the test accuracy (scored off the clock),
+    and the precision it trained in."""
     curve: list = []
 
     def score(history: dict, model) -> None:
         curve.append([round(sum(history["epoch_s"]), 3), round(accuracy_of(model, x_test, y_test), 4)])
 
-    result = train(spec, config, data=data, on_epoch_end=score)
-    return {"curve": curve, "model": result.model, "samples_per_s": result.samples_per_s}
+    result = train(spec, config, data=data, on_epoch_end=score, compute=compute)
+    return {
+        "curve": curve,
+        "model": result.model,
+        "samples_per_s": result.samples_per_s,
+        "compute": result.compute,
+    }
 
 
 def fit_curve(

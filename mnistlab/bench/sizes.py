@@ -28,6 +28,8 @@ class Sizes:
     startup: bool = True
     memory_jobs: int = 3
     scaling_fractions: tuple = (0.1, 0.5, 1.0)
+    seeds: int = 3  # seeds per preset for time to the notebook's figure
+    live_epochs: int = 20  # baseline epochs trained per live-view measurement
     canvas_wait_s: float = 90.0  # how long the Draw page may take to show its canvas after its heading
 
 
@@ -45,5 +47,7 @@ QUICK = Sizes(
     startup=True,
     memory_jobs=2,
     scaling_fractions=(0.5, 1.0),
+    seeds=1,
+    live_epochs=2,
     canvas_wait_s=45.0,
 )
