@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnistlab.bench.startup import CHROMIUM, CHROMIUM_ARGS, _goto_when_up, free_port, launch_app, stop_app
+from mnistlab.bench import dashboard
+from mnistlab.bench.startup import _goto_when_up
 
 LIVE_PRESET, LIVE_EPOCHS = (
     "baseline",
@@ -101,19 +102,18 @@ def live_view_cost(repeats: int = 2, preset: str = LIVE_PRESET, epochs: int = LI
     from mnistlab.runs.store import RunStore
 
     with tempfile.TemporaryDirectory(prefix="mnistlab-bench-") as tmp:
-        port = free_port()
-        server = launch_app(port, {**os.environ, "MNISTLAB_ARTIFACTS": tmp})
+        app = dashboard.start(tmp)
+        server, url = app.process, app.url
         store = RunStore(Path(tmp) / "runs")
         times: dict = {"watched": [], "closed": []}
         cpu: dict = {"watched": [], "closed": []}  # CPU s of server and Chromium per training s
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = dashboard.launch_chromium(pw)
                 context = browser.new_context()
                 probe = context.new_page()
-                _goto_when_up(probe, f"http://localhost:{port}/train", time.perf_counter() + 180)
+                _goto_when_up(probe, f"{url}/train", time.perf_counter() + 180)
                 probe.close()
-                url = f"http://localhost:{port}"
                 # A first, unmeasured run warms the worker (TensorFlow import, graph tracing caches).
                 page = _start(context, url, preset, 1, "warm-up")
                 page.close()
@@ -136,7 +136,7 @@ def live_view_cost(repeats: int = 2, preset: str = LIVE_PRESET, epochs: int = LI
                         cpu[mode].append(used)
                 browser.close()
         finally:
-            stop_app(server)
+            dashboard.stop(app)
     watched, closed = min(times["watched"]), min(times["closed"])
     return {
         "live_view_cost_pct": round(100 * (watched - closed) / closed, 1),
