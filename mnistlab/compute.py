@@ -158,9 +158,8 @@ def time_steps(spec, batch_size: int, rounds: int = 4) -> dict:
     of ``TIMED_CHUNKS`` compiled chunks each, precisions alternated; the quickest chunk (the first, which traces
     the graph, left out: on a busy machine the quickest is the least disturbed). Costs two graph tracings and
     about a hundred steps."""
-    from mnistlab.models import build_model
+    from mnistlab.models import STEPS_PER_EXECUTION, bfloat16_twin, build_model
     from mnistlab.tf import keras
-    from mnistlab.training import STEPS_PER_EXECUTION, bfloat16_twin
 
     steps = STEPS_PER_EXECUTION
     rng = np.random.default_rng(0)

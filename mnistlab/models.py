@@ -59,3 +59,22 @@ def _seeded(init: dict, index: int) -> dict:
 def _model_name(name: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:40]
     return cleaned or "model"
+
+
+# Training steps run per call into TensorFlow: fewer Python round trips, progress still every chunk.
+STEPS_PER_EXECUTION = 8
+
+
+def bfloat16_twin(model, keras):
+    """A copy of ``model`` whose hidden layers compute in bfloat16 (weights stay float32), same initial weights.
+
+    The output layer keeps float32 so softmax and the loss keep their precision. Training the twin and copying
+    its weights back gives a float32 model that behaves the same everywhere.
+    """
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["name"] != "output" and isinstance(layer["config"].get("dtype"), dict):
+            layer["config"]["dtype"] = {**layer["config"]["dtype"], "config": {"name": "mixed_bfloat16"}}
+    twin = keras.Model.from_config(config)
+    twin.set_weights(model.get_weights())
+    return twin

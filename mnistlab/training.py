@@ -28,7 +28,6 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("warmup_cosine", "constant")
 SUGGESTED_LR = {"adam": 4e-3, "sgd": 0.08, "rmsprop": 8e-4}  # peak rates at LONG_RUN_BATCH (256)
 # Batches per compiled call: Python (progress, stop checks) runs once per chunk. 8 x 512 images is ~50 ms here.
-STEPS_PER_EXECUTION = 8
 # Hidden layers compute in bfloat16 where the CPU has native support and it measured quicker for this network
 # ("auto", see mnistlab.compute); "float32" or "bfloat16" force one (also MNISTLAB_COMPUTE, from outside).
 COMPUTES = ("auto", "float32", "bfloat16")
@@ -242,7 +241,7 @@ def train(
     Same spec, config and seed give the same history on the same CPU.
     """
     config = config or TrainConfig()
-    from mnistlab.models import build_model
+    from mnistlab.models import STEPS_PER_EXECUTION, bfloat16_twin, build_model
     from mnistlab.tf import keras
 
     precision = choose_compute(spec, config, compute)
@@ -315,18 +314,3 @@ def choose_compute(spec: ArchitectureSpec, config: TrainConfig, compute: str | N
         return precision.choose(spec, config.batch_size, compute, images=n_fit * config.epochs)
     except precision.ComputeError as exc:
         raise ConfigError(str(exc)) from None
-
-
-def bfloat16_twin(model, keras):
-    """A copy of ``model`` whose hidden layers compute in bfloat16 (weights stay float32), same initial weights.
-
-    The output layer keeps float32 so softmax and the loss keep their precision. Training the twin and copying
-    its weights back gives a float32 model that behaves the same everywhere.
-    """
-    config = model.get_config()
-    for layer in config["layers"]:
-        if layer["name"] != "output" and isinstance(layer["config"].get("dtype"), dict):
-            layer["config"]["dtype"] = {**layer["config"]["dtype"], "config": {"name": "mixed_bfloat16"}}
-    twin = keras.Model.from_config(config)
-    twin.set_weights(model.get_weights())
-    return twin
