@@ -229,7 +229,7 @@ with st.container(border=True):
     )
 
 settings = dict(epochs=epochs, batch_size=int(batch_size), optimizer=optimizer, learning_rate=learning_rate)
-code_view(spec, {**settings, "seed": seed, "train_subset": subset}, key="train_code")
+code_view(spec, {**settings, "seed": seed, "train_subset": subset, "augment": augment}, key="train_code")
 
 if start:
     problems = []

@@ -42,6 +42,15 @@ def test_train_shows_the_code_of_the_builder_network(artifacts, downloads):
     assert not at.code and any("Fix the training settings" in e.value for e in at.error)
 
 
+def test_train_code_follows_the_augment_box(artifacts):
+    """A network trained with augmentation exports a script that augments too (and not without it)."""
+    at = AppTest.from_file(str(PAGES / "train.py"), default_timeout=60).run()
+    assert "def augmentation():" not in at.code[0].value
+    at.checkbox(key="train_augment").check().run()
+    assert not at.exception
+    assert "def augmentation():" in at.code[0].value and "trainer.fit(" in at.code[0].value
+
+
 @pytest.fixture
 def imported(trained_artifacts, tmp_path, mnist):
     """The trained store plus one imported model (784 inputs, a BatchNormalization: no spec form)."""
