@@ -20,6 +20,7 @@ from mnistlab.app.widgets import (
 from mnistlab.data import DataError
 from mnistlab.evaluation import cell_mistakes, mistakes, top_confusion
 from mnistlab.labels import setting_label
+from mnistlab.runs.choice import best_run_id
 from mnistlab.runs.store import StoreError
 
 DIGITS = list(range(10))
@@ -29,8 +30,7 @@ st.title("Inspect")
 store = get_store()
 runs = runs_or_stop(store, "Nothing to inspect yet")
 
-default = query_run(runs) or next((r.id for r in runs if r.has_model), runs[0].id)
-run = run_picker("Run", runs, default=default, key="inspect_run")
+run = run_picker("Run", runs, default=best_run_id(runs, query_run(runs)), key="inspect_run")
 if st.query_params.get("run") != run.id:
     st.query_params["run"] = run.id  # the address names the run, so it can be shared or reloaded
 run_header(run)
