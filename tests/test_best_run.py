@@ -54,7 +54,7 @@ def worst_is_newest(trained_artifacts, trained_store):
 
 
 def test_draw_inspect_and_learn_open_on_the_best_run(worst_is_newest):
-    best, worst = worst_is_newest
+    best, _ = worst_is_newest
     draw = AppTest.from_file(str(PAGES / "draw.py"), default_timeout=60).run()
     assert not draw.exception and draw.selectbox(key="draw_run").value == best
     inspect = AppTest.from_file(str(PAGES / "inspect.py"), default_timeout=60).run()
