@@ -83,6 +83,11 @@ def test_inspect_offers_downloads_and_code(trained_artifacts, trained_store, dow
     keras_file = next(data for data, _, name in downloads if name == f"{ids[1]}.keras")
     assert keras_file == store.model_path(ids[1]).read_bytes()
     assert any("layers.Dropout(0.3)" in c.value for c in at.code)
+    assert f"{ids[1]}.tflite" not in names  # converted only when asked, under a spinner
+    at.button(key="export_tflite_prepare").click().run()
+    assert not at.exception
+    lite = next(data for data, _, name in downloads if name == f"{ids[1]}.tflite")
+    assert lite[4:8] == b"TFL3"
 
 
 @pytest.mark.slow
