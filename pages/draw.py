@@ -128,10 +128,6 @@ with draw_col:
     with flow(vertical_alignment="bottom"):
         st.button("Clear", icon=":material/ink_eraser:", key="draw_clear", on_click=draw_view.clear_canvas)
         st.slider("Stroke width", 6, 40, 18, key="draw_stroke", width=200)
-    st.caption(
-        "Draw one digit, large and centred-ish, with white strokes on the black square. "
-        "The prediction updates when you lift the pen."
-    )
 
 with more:
     upload = st.file_uploader(
@@ -167,7 +163,8 @@ with result_col:
         st.info(
             "The uploaded picture looks empty: no digit found."
             if source == "upload"
-            else "Nothing to classify yet: draw a digit on the canvas.",
+            else "Nothing to classify yet: draw one digit, large, with white strokes on the black square. "
+            "The prediction updates when you lift the pen.",
             icon=":material/draw:",
         )
     else:
