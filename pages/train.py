@@ -179,12 +179,13 @@ with summary_col:
 # ------------------------------------------------------------------------------------------ hyperparameters
 
 DEFAULTS = TrainConfig()
+# The first values go through Session State (the widgets take none): the callbacks set these keys too.
+train_settings.start_values(DEFAULTS.epochs, DEFAULTS.batch_size, SUGGESTED_LR["adam"])
 st.subheader("Training")
 with st.container(border=True):
     c = st.columns(4)
     epochs = c[0].number_input(
         "Epochs",
-        value=DEFAULTS.epochs,
         step=1,
         key="train_epochs",
         on_change=train_settings.follow_epochs,
@@ -193,7 +194,6 @@ with st.container(border=True):
     batch_size = c[1].selectbox(
         "Batch size",
         BATCH_SIZES,
-        index=BATCH_SIZES.index(DEFAULTS.batch_size),
         key="train_batch",
         on_change=_suggest_lr,
         help=train_settings.RULE_HELP,
@@ -201,7 +201,6 @@ with st.container(border=True):
     optimizer = c[2].selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_suggest_lr)
     learning_rate = c[3].number_input(
         "Learning rate",
-        value=SUGGESTED_LR["adam"],
         step=0.0005,
         format="%g",  # 0.005, 0.0001, 1e-05: small rates stay readable
         key="train_lr",
@@ -276,12 +275,17 @@ if start:
 
 
 def _stop_job(runner, job_id: str) -> None:
-    runner.stop(job_id)
-    st.toast("Stopping… the run keeps what it learned so far.", icon=":material/stop_circle:")
+    runner.stop(
+        job_id
+    )  # no st.toast here: a callback that draws, inside the jobs fragment, makes Streamlit warn
+    st.session_state["train_stopping"] = job_id
 
 
 def _show_job(job, runner) -> None:
     """The live (or final) view of one job."""
+    if st.session_state.get("train_stopping") == job.id:
+        st.session_state.pop("train_stopping")
+        st.toast("Stopping… the run keeps what it learned so far.", icon=":material/stop_circle:")
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
         f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
