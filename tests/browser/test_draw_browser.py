@@ -82,12 +82,13 @@ def test_drawn_digits_are_read_correctly(page, app_url, wait_until_idle, screens
     assert read == {digit: digit for digit in STROKES}
 
 
-# Counts the drawing canvases on the page whenever the page changes, and remembers the most seen at once.
+# Counts the drawing canvases on the page whenever the page changes, and remembers the most seen at once
+# (Counted by their Streamlit element, keyed "draw_canvas...": the canvases themselves sit in a shadow DOM.)
 WATCH_CANVASES = """() => {
-  window.mostCanvases = document.querySelectorAll('canvas.upper-canvas').length;
-  new MutationObserver(() => {
-    window.mostCanvases = Math.max(window.mostCanvases, document.querySelectorAll('canvas.upper-canvas').length);
-  }).observe(document.body, {childList: true, subtree: true});
+  const count = () => document.querySelectorAll('[class*="st-key-draw_canvas"]').length;
+  window.mostCanvases = count();
+  new MutationObserver(() => { window.mostCanvases = Math.max(window.mostCanvases, count()); })
+    .observe(document.body, {childList: true, subtree: true});
 }"""
 
 
