@@ -193,11 +193,8 @@ def top_prediction(probabilities: np.ndarray) -> tuple[int, float]:
 
 
 def default_run_id(runs: list, wanted: str | None = None) -> str | None:
-    """The run to draw for: ``wanted`` (e.g. the ``run`` query parameter) if it has a model, else the run
-    with the best test accuracy (runs without a score last), else None when no run has a model."""
-    usable = [run for run in runs if run.has_model]
-    if any(run.id == wanted for run in usable):
-        return wanted
-    if not usable:
-        return None
-    return max(usable, key=lambda run: -1.0 if run.test_accuracy is None else run.test_accuracy).id
+    """The run to draw for: ``wanted`` if it has a model, else the best run with a model
+    (``mnistlab.runs.choice.best_run_id``), else None when no run has a model."""
+    from mnistlab.runs.choice import best_run_id
+
+    return best_run_id([run for run in runs if run.has_model], wanted)

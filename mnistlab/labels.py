@@ -19,6 +19,7 @@ SETTING_LABELS = {
     "validation_split": "Validation split",
     "seed": "Seed",
     "train_subset": "Training digits",
+    "augment": "Augment",
 }
 # Layer settings and kinds, as the architecture builder labels them.
 LAYER_PARAM_LABELS = {

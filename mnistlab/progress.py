@@ -181,8 +181,9 @@ def _f(value) -> float | None:
 
 
 def work_done(progress: dict | Progress | None) -> str | None:
-    """What a (stopped) training got through, from its last progress event: ``3 epochs``,
-    ``2 epochs and 37 of 106 batches of epoch 3`` or ``37 of 106 batches of epoch 1``; None without one."""
+    """What a (stopped) training got through, from its last progress event, counted the way its epoch chart
+    counts: ``3 epochs``, or ``3 epochs (the last stopped at batch 37 of 106)`` when it stopped part-way through
+    epoch 3 (Keras still ends that epoch, so the history and the chart have a point for it); None without one."""
     if progress is None:
         return None
     p = progress.to_dict() if isinstance(progress, Progress) else progress
@@ -191,8 +192,12 @@ def work_done(progress: dict | Progress | None) -> str | None:
         return None
     per_epoch = max(1, total // epochs)
     whole, batches = divmod(int(step), per_epoch)
-    epochs_text = f"{whole} epoch" + ("" if whole == 1 else "s")
     if not batches:
-        return epochs_text
-    part = f"{batches} of {per_epoch} batches of epoch {whole + 1}"
-    return part if whole == 0 else f"{epochs_text} and {part}"
+        return f"{whole} epoch" + ("" if whole == 1 else "s")
+    started = whole + 1  # the epoch it stopped in counts: it was validated and has its point on the chart
+    last = "the last" if started > 1 else "it"
+    return (
+        f"{started} epoch"
+        + ("" if started == 1 else "s")
+        + f" ({last} stopped at batch {batches} of {per_epoch})"
+    )

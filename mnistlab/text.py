@@ -33,3 +33,8 @@ def percent(fraction: float | None, digits: int = 2) -> str:
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
     """``1 seed``, ``3 seeds``, ``0 seeds`` (``plural_word`` for irregular ones: ``2 batches``)."""
     return f"{count:,} {word if count == 1 else plural_word or word + 's'}"
+
+
+def epochs_on_digits(epochs: int, digits: int) -> str:
+    """How much a training sees: ``1 epoch on 600 digits``, ``8 epochs on 54,000 digits``."""
+    return f"{plural(epochs, 'epoch')} on {plural(digits, 'digit')}"

@@ -8,6 +8,7 @@ from mnistlab.app.handwriting_view import compare_on_set
 from mnistlab.app.manage_runs import manage_runs
 from mnistlab.app.state import get_store
 from mnistlab.app.widgets import query_run, runs_or_stop, show_problems
+from mnistlab.runs.choice import best_run_id
 from mnistlab.study import comparison
 
 st.title("Compare")
@@ -19,7 +20,7 @@ by_id = {run.id: run for run in runs}
 if "compare_runs" in st.session_state:  # drop runs deleted since they were picked
     st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
 if "compare_runs" not in st.session_state:  # a link (e.g. a sweep's best trial) may name a run to include
-    wanted = query_run(runs)
+    wanted = best_run_id(runs, query_run(runs))  # the run every page opens with comes first
     defaults = comparison.default_selection(runs)
     st.session_state["compare_runs"] = [wanted, *(i for i in defaults if i != wanted)] if wanted else defaults
 chosen_ids = st.multiselect(
@@ -27,7 +28,7 @@ chosen_ids = st.multiselect(
     list(by_id),
     key="compare_runs",
     format_func=lambda run_id: by_id[run_id].label,
-    help="Starts with the latest completed run of each preset.",
+    help="Starts with your best run and the latest completed run of each preset.",
 )
 chosen = [by_id[i] for i in chosen_ids]
 if not chosen:

@@ -3,12 +3,12 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistlab.app import class_view
-from mnistlab.app.charts import probability_bars
+from mnistlab.app import class_view, draw_view
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
 from mnistlab.app.identity import current_person
 from mnistlab.app.inside_view import show_inside
+from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store
 from mnistlab.app.widgets import (
@@ -19,16 +19,9 @@ from mnistlab.app.widgets import (
     show_error,
     show_problems,
 )
-from mnistlab.drawing import (
-    ImageError,
-    canvas_to_mnist,
-    default_run_id,
-    predict_digit,
-    read_image,
-    top_prediction,
-    upscale_for_display,
-)
+from mnistlab.drawing import ImageError, default_run_id, predict_digit, read_image, top_prediction
 from mnistlab.files import StoreError
+from mnistlab.legible import EMPTY, read_drawing
 from mnistlab.modelfile import ModelFileError
 from mnistlab.people import NotAllowed
 from mnistlab.runs.jobs import JobError
@@ -36,7 +29,7 @@ from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
 CANVAS_SIZE = 280
-QUICK_JOB, CANVAS_ROUND = "draw_quick_job", "draw_canvas_round"
+QUICK_JOB = "draw_quick_job"
 QUICK_NAME, QUICK_TAG = "quick start", "draw-quick-start"
 
 st.title("Draw a digit")
@@ -113,44 +106,39 @@ if not runs:
 
 # ----------------------------------------------------------------------------------------- the drawing
 
-
-def _clear_canvas() -> None:
-    st.session_state[CANVAS_ROUND] = st.session_state.get(CANVAS_ROUND, 0) + 1  # new key: a fresh canvas
-
-
+# The answer sits right beside the canvas (under it on a phone): uploads and imports come after both.
 draw_col, result_col = st.columns([1, 1], gap="large")
+more = st.container()
 
 with draw_col:
     runs = class_view.scope_switch(runs, "draw_scope", keep=query_run(runs))  # class mode: mine / class
     class_view.offer_class_set("draw_keep")  # class mode: kept drawings go to the class's set first
-    default = default_run_id(runs, query_run(runs))
     run = run_picker(
         "Model",
         runs,
-        default=default,
+        default=default_run_id(runs, query_run(runs)),
         key="draw_run",
         help="Any saved run with a model; the best test accuracy is chosen first.",
     )
     if st.query_params.get("run") != run.id:
         st.query_params["run"] = run.id  # the address names the model, so the page can be shared
-    st.caption(
-        "Draw one digit, large and centred-ish, with white strokes on the black square. "
-        "The prediction updates when you lift the pen."
-    )
-    stroke = st.slider("Stroke width", 6, 40, 18, key="draw_stroke")
-    round_ = st.session_state.setdefault(CANVAS_ROUND, 0)
     canvas = st_canvas(
-        stroke_width=stroke,
+        stroke_width=st.session_state.get("draw_stroke", 18),
         stroke_color="#FFFFFF",
         background_color="#000000",
         drawing_mode="freedraw",
         update_streamlit=True,
         height=CANVAS_SIZE,
         width=CANVAS_SIZE,
+        initial_drawing=draw_view.initial_drawing(),  # one canvas for good: Clear empties it in place
         return_image_data=True,
-        key=f"draw_canvas_{round_}",
+        key=draw_view.CANVAS_KEY,
     )
-    st.button("Clear", icon=":material/ink_eraser:", key="draw_clear", on_click=_clear_canvas)
+    with flow(vertical_alignment="bottom"):
+        st.button("Clear", icon=":material/ink_eraser:", key="draw_clear", on_click=draw_view.clear_canvas)
+        st.slider("Stroke width", 6, 40, 18, key="draw_stroke", width=200)
+
+with more:
     upload = st.file_uploader(
         "…or upload a picture of a digit (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="draw_upload"
     )
@@ -162,14 +150,13 @@ if upload is not None:
     try:
         picture, source = read_image(upload.getvalue()), "upload"
     except ImageError as exc:
-        with draw_col:
+        with more:
             show_error(exc, f"{upload.name}: ")
-else:
+elif draw_view.follow(canvas.json_data, run.id):  # not the drawing that was just cleared
     try:
         picture, source = canvas.image_data, "canvas"
     except RuntimeError:  # an older canvas without image data: nothing to classify
         picture = None
-image28 = canvas_to_mnist(picture) if picture is not None else None
 
 # ---------------------------------------------------------------------------------------- the prediction
 
@@ -179,28 +166,20 @@ with result_col:
     except (StoreError, ModelFileError) as exc:
         model = None
         show_error(exc, "This model cannot be used: ")
-    if image28 is None:
-        keep_drawing(None, None, None, key="draw_keep")  # the last "kept" confirmation, if any
-        where = "the uploaded picture" if source == "upload" else "the canvas"
+    reading = read_drawing(picture, model) if picture is not None and model is not None else None
+    if reading is None or reading.judgement.verdict == EMPTY:
+        keep_drawing(None, None, None, key=draw_view.KEEP)  # the last "kept" confirmation, if any
         st.info(
-            f"Nothing to classify yet: draw a digit on {where}."
-            if source != "upload"
-            else "The uploaded picture looks empty: no digit found.",
+            "The uploaded picture looks empty: no digit found."
+            if source == "upload"
+            else "Nothing to classify yet: draw one digit, large, with white strokes on the black square. "
+            "The prediction updates when you lift the pen.",
             icon=":material/draw:",
         )
-    elif model is not None:
-        probabilities = predict_digit(model, image28)
-        digit, confidence = top_prediction(probabilities)
-        st.markdown(f"<h1 style='margin:0; padding:0'>Prediction: {digit}</h1>", unsafe_allow_html=True)
-        st.markdown(
-            f"**{confidence:.1%}** confident · model *{run.name}*"
-            + (" · from the uploaded picture (remove it to use the canvas)" if source == "upload" else "")
-        )
-        seen_col, chart_col = st.columns([1, 2.4], vertical_alignment="center")
-        seen_col.image(upscale_for_display(image28, 140), caption="What the model sees (28×28)", width=140)
-        with chart_col:
-            st.plotly_chart(probability_bars(probabilities, height=220), key="draw_probabilities")
-
+    else:
+        draw_view.show_reading(reading, run.name, from_upload=source == "upload")
+    if reading is not None and reading.probabilities is not None:
+        image28 = reading.image28
         others = [r for r in runs if r.id != run.id]
         if others:
             with st.expander("Compare models", icon=":material/compare:"):
@@ -228,16 +207,17 @@ with result_col:
                         delta_arrow="off",
                     )
                     col.caption(by_id[run_id].spec.summary())
+        digit, _ = top_prediction(reading.probabilities)
+        keep_drawing(picture, image28, digit, key=draw_view.KEEP, on_kept=draw_view.clear_canvas)
+    # Always on the page, so it stays on through Clear; switched off, it costs nothing on each stroke.
+    inside_on = st.toggle(
+        "Inside the network: activations, saliency, first-layer weights", key="draw_inside_on"
+    )
 
-        keep_drawing(picture, image28, digit, key="draw_keep", on_kept=_clear_canvas)
-
-        # A toggle rather than an expander: switched off, it costs nothing on each stroke.
-        st.toggle("Inside the network: activations, saliency, first-layer weights", key="draw_inside_on")
-
-if image28 is not None and model is not None and st.session_state.get("draw_inside_on"):
+if inside_on and reading is not None and reading.probabilities is not None:
     st.subheader("Inside the network", anchor=False)
     try:  # layers and gradients need Keras: loaded (TensorFlow imported) only once the toggle is on
-        show_inside(cached_keras_model(run.id), image28, run.spec, key="draw_inside")
+        show_inside(cached_keras_model(run.id), reading.image28, run.spec, key="draw_inside")
     except (StoreError, ModelFileError) as exc:
         show_error(exc, "This model cannot be shown inside: ")
 

@@ -7,7 +7,7 @@ from mnistlab.app import study_view
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import get_runner, get_store
-from mnistlab.app.widgets import digit_gallery, link, list_runs_safely, show_problems
+from mnistlab.app.widgets import digit_strip, link, list_runs_safely, show_problems
 from mnistlab.data import DataError, load_mnist
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs
@@ -27,6 +27,7 @@ with flow():  # wraps onto two lines on a narrow window
     link("compare", "Compare runs", icon=":material/bar_chart:")
     link("inspect", "Inspect mistakes", icon=":material/search:")
     link("draw", "Draw a digit", icon=":material/draw:")
+    link("sweep", "Sweep settings", icon=":material/tune:")
     link("learn", "Learn how it works", icon=":material/school:")
 
 st.divider()
@@ -64,10 +65,12 @@ with left:
     except DataError as exc:
         st.error(f"The MNIST data could not be loaded: {exc}")
     else:
-        picks = [int(np.flatnonzero(mnist.y_test == digit)[k]) for k in range(2) for digit in range(10)]
-        digit_gallery([mnist.x_test[i] for i in picks], [str(int(mnist.y_test[i])) for i in picks], scale=2)
+        for k in range(2):  # two rows of ten: 0 to 9, then 0 to 9 again
+            row = [mnist.x_test[np.flatnonzero(mnist.y_test == digit)[k]] for digit in range(10)]
+            st.image(digit_strip(row, scale=2), width=28 * 2 * 10 + 4 * 9)
         st.caption(
-            "Two test digits per class. 60,000 training and 10,000 test images, bundled with mnistlab."
+            "Two test digits per class, 0 to 9 in each row. 60,000 training and 10,000 test images, bundled "
+            "with mnistlab."
         )
 
 with right:

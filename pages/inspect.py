@@ -25,6 +25,7 @@ from mnistlab.files import StoreError
 from mnistlab.labels import setting_label
 from mnistlab.people.classroom import class_mode
 from mnistlab.people.leaderboard import shown_to
+from mnistlab.runs.choice import best_run_id
 
 DIGITS = list(range(10))
 MAX_SHOWN = 24
@@ -34,8 +35,7 @@ store = get_store()
 runs = runs_or_stop(store, "Nothing to inspect yet")
 runs = class_view.scope_switch(runs, "inspect_scope", keep=query_run(runs))  # class mode: mine / class
 
-default = query_run(runs) or next((r.id for r in runs if r.has_model), runs[0].id)
-run = run_picker("Run", runs, default=default, key="inspect_run")
+run = run_picker("Run", runs, default=best_run_id(runs, query_run(runs)), key="inspect_run")
 if st.query_params.get("run") != run.id:
     st.query_params["run"] = run.id  # the address names the run, so it can be shared or reloaded
 run_header(run)

@@ -14,6 +14,7 @@ from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.bench.width_speed import compare_speeds, measure_width_speed
 from mnistlab.files import StoreError
 from mnistlab.modelfile import ModelFileError
+from mnistlab.runs.choice import best_run_id
 from mnistlab.specs import NOTEBOOK_RESULTS, PRESETS
 from mnistlab.study import claims
 
@@ -328,7 +329,7 @@ if inside_tab.open:
     if not runs:
         widgets.no_runs_yet("Nothing to look inside yet")
     else:
-        run = widgets.run_picker("Run", runs, key="inside_run")
+        run = widgets.run_picker("Run", runs, default=best_run_id(runs), key="inside_run")
         images = state.test_images()
         c1, c2 = st.columns([1, 3])
         index = c1.number_input("Test digit #", 0, len(images) - 1, 0, key="inside_digit")

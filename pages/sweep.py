@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnistlab.app import sweep_form_view, sweep_view
+from mnistlab.text import epochs_on_digits
 
 st.title("Sweep")
 st.caption(
@@ -26,7 +27,7 @@ if info is None or info.sweep is None:
 top = st.columns([4, 1])
 top[0].caption(
     f"{info.sweep.method} over {', '.join(info.sweep.keys)} · base {info.sweep.base.summary()} · "
-    f"{info.sweep.config.epochs} epochs on {info.sweep.config.train_subset or 60000:,} digits · "
+    f"{epochs_on_digits(info.sweep.config.epochs, info.sweep.config.train_subset or 60000)} · "
     f"pruning {info.sweep.prune or 'off'}"
 )
 with top[1]:

@@ -35,7 +35,10 @@ with summary_col:
         st.dataframe(
             builder.summary_rows(spec),
             hide_index=True,
-            column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+            column_config={
+                "Parameters": st.column_config.NumberColumn(format="localized"),
+                "Output shape": st.column_config.TextColumn("Shape"),  # a short header: fits at 800 px
+            },
         )
         st.caption(f"{'Preset ' + repr(preset) if preset else 'Custom architecture'}: {spec.summary()}")
 

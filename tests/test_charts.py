@@ -44,14 +44,18 @@ def test_overlay_accuracy_bars_and_scatter():
     fig = charts.overlay_curves({"a": [0.9, 0.95], "b": [0.8]}, "Validation accuracy")
     assert [t.name for t in fig.data] == ["a", "b"]
     bars = charts.accuracy_bars(["base", "drop"], [97.0, 98.0], [0.2, 0.0], reference={"base": 97.31})
-    assert list(bars.data[0].error_y.array) == [0.2, 0.0]
-    assert list(bars.data[1].x) == ["base"] and list(bars.data[1].y) == [97.31]
-    # Values are written under the bars, not inside them where the notebook's mark would cross them out.
-    assert bars.data[0].text is None and list(bars.layout.xaxis.ticktext) == [
-        "base<br><b>97.00 %</b>",
-        "drop<br><b>98.00 %</b>",
+    assert bars.data[0].orientation == "h" and list(bars.data[0].error_x.array) == [0.2, 0.0]
+    assert list(bars.data[1].y) == ["base"] and list(bars.data[1].x) == [97.31]
+    # One row per group, the value beside the name, not inside the bar where the notebook's mark would cross it.
+    assert bars.data[0].text is None and list(bars.layout.yaxis.ticktext) == [
+        "base  <b>97.00 %</b>",
+        "drop  <b>98.00 %</b>",
     ]
-    scatter = charts.accuracy_vs_params(["a"], [101770], [97.0])
+    long = charts.accuracy_bars(["sweep notebook-mlp trial 17 of a long sweep"], [97.0], [0.0])
+    assert long.layout.yaxis.ticktext[0].startswith("sweep notebook-mlp trial 17…")
+    scatter = charts.accuracy_vs_params(["a", "b"], [101770, 101770], [97.0, 97.1])
+    assert [trace.name for trace in scatter.data] == ["a", "b"]  # named in the legend, not beside the points
+    assert all(trace.mode == "markers" for trace in scatter.data)
     assert scatter.layout.xaxis.type == "log"
 
 

@@ -101,3 +101,30 @@ def test_the_script_runs_on_its_own_and_trains(name, tmp_path):
     assert f"Total params: {count_params(PRESETS[name]):,}" in done.stdout
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", done.stdout).group(1))
     assert accuracy > 0.3, done.stdout[-1500:]  # chance is 0.1: it learned something in one short epoch
+
+
+def test_a_run_trained_with_augmentation_exports_a_script_that_augments():
+    """The script does what the run did: augment=True brings a readable augmentation block used by fit."""
+    plain = training_script(PRESETS["dropout"], TrainConfig(epochs=2))
+    varied = training_script(PRESETS["dropout"], TrainConfig(epochs=2, augment=True))
+    compile(varied, "train_dropout.py", "exec")
+    assert "def augmentation():" in varied and "RandomRotation" in varied and "RandomShear" in varied
+    assert "trainer = keras.Model(inputs, model(augmentation()(inputs)))" in varied
+    assert "trainer.fit(" in varied and "model.fit(" not in varied
+    assert "model.save(args.save)" in varied  # the saved model carries no augmentation layers
+    assert "augmentation" not in plain and "Random" not in plain and "model.fit(" in plain
+    compile(plain, "train_dropout.py", "exec")
+
+
+def test_the_augmenting_script_lints_clean(tmp_path):
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed in this environment")
+    (tmp_path / "train_aug.py").write_text(training_script(PRESETS["cnn"], TrainConfig(augment=True)))
+    done = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,B", "--line-length", "120", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout

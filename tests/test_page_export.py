@@ -42,6 +42,15 @@ def test_train_shows_the_code_of_the_builder_network(artifacts, downloads):
     assert not at.code and any("Fix the training settings" in e.value for e in at.error)
 
 
+def test_train_code_follows_the_augment_box(artifacts):
+    """A network trained with augmentation exports a script that augments too (and not without it)."""
+    at = AppTest.from_file(str(PAGES / "train.py"), default_timeout=60).run()
+    assert "def augmentation():" not in at.code[0].value
+    at.checkbox(key="train_augment").check().run()
+    assert not at.exception
+    assert "def augmentation():" in at.code[0].value and "trainer.fit(" in at.code[0].value
+
+
 @pytest.fixture
 def imported(trained_artifacts, tmp_path, mnist):
     """The trained store plus one imported model (784 inputs, a BatchNormalization: no spec form)."""
@@ -74,6 +83,11 @@ def test_inspect_offers_downloads_and_code(trained_artifacts, trained_store, dow
     keras_file = next(data for data, _, name in downloads if name == f"{ids[1]}.keras")
     assert keras_file == store.model_path(ids[1]).read_bytes()
     assert any("layers.Dropout(0.3)" in c.value for c in at.code)
+    assert f"{ids[1]}.tflite" not in names  # converted only when asked, under a spinner
+    at.button(key="export_tflite_prepare").click().run()
+    assert not at.exception
+    lite = next(data for data, _, name in downloads if name == f"{ids[1]}.tflite")
+    assert lite[4:8] == b"TFL3"
 
 
 @pytest.mark.slow

@@ -21,7 +21,9 @@ def test_home_renders_on_an_empty_store(artifacts):
     assert list(table["Experiment"]) == ["Baseline", "Deeper", "Dropout", "Tuned"]
     assert list(table["Notebook (%)"]) == [97.31, 96.86, 98.11, 98.12]
     assert set(table["Runs here"]) == {"—"}
-    assert len(at.image) == 20  # two sample digits per class
+    assert len(at.image) == 2  # two rows of ten sample digits: 0 to 9 twice, never 9 + 9 + 2
+    links = [str(e.proto) for e in at.get("page_link")] + [m.value for m in at.markdown]
+    assert any("Sweep" in link for link in links)  # every page has a quick link, Sweep included
     assert any("No runs saved yet" in c.value for c in at.caption)
 
 
@@ -88,3 +90,13 @@ def test_the_app_opens_on_home_and_reaches_every_dashboard_page(trained_artifact
         at.switch_page(page).run()
         assert not at.exception, page
         assert at.title[0].value == title
+
+
+def test_a_digit_strip_is_one_row_of_ten():
+    import numpy as np
+
+    from mnistlab.app.widgets import digit_strip
+
+    strip = digit_strip([np.full((28, 28), 255, np.uint8)] * 10, scale=2, gap=4)
+    assert strip.shape == (56, 10 * 56 + 9 * 4)
+    assert (strip[:, 56:60] == 255).all() and (strip[:, :56] == 0).all()  # light gaps, dark-on-light digits

@@ -113,14 +113,16 @@ def test_a_stop_part_way_through_an_epoch_reports_the_batches_done():
             break
     last = events[-1]
     assert last.kind == "epoch" and last.step == 9 + 4  # one epoch and four batches, not two epochs
-    assert work_done(last) == "1 epoch and 4 of 9 batches of epoch 2"
-    assert work_done(last.to_dict()) == "1 epoch and 4 of 9 batches of epoch 2"
+    # The words count epochs as the epoch chart does: the stopped epoch was validated and has its point.
+    assert len(tracker.history["val_accuracy"]) == 2
+    assert work_done(last) == "2 epochs (the last stopped at batch 4 of 9)"
+    assert work_done(last.to_dict()) == "2 epochs (the last stopped at batch 4 of 9)"
 
 
 def test_work_done_for_whole_epochs_and_without_progress():
     event = Progress("epoch", 3, 3, 27, 27, 0.1, 0.9, 1.0, 100.0, 0.0)
     assert work_done(event) == "3 epochs"
-    assert work_done({**event.to_dict(), "step": 5}) == "5 of 9 batches of epoch 1"
+    assert work_done({**event.to_dict(), "step": 5}) == "1 epoch (it stopped at batch 5 of 9)"
     assert work_done(None) is None
     assert work_done({"epochs": 0}) is None
 
@@ -166,3 +168,4 @@ def test_compare_table_has_a_seed_column_and_the_diff_uses_labels(store):
     settings = {row["Setting"]: row for row in comparison.diff_rows(*runs)}
     assert settings["Batch size"]["Differs"] and settings["Seed"]["Differs"]
     assert not any("_" in name for name in settings)
+    assert "Augment" in settings and "augment" not in settings  # the Train form's word, capitalised

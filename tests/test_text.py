@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mnistlab.text import duration, percent
+from mnistlab.text import duration, epochs_on_digits, percent
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,9 @@ def test_percent():
     assert percent(0.98123) == "98.12 %"
     assert percent(0.5, digits=0) == "50 %"
     assert percent(None) == "—"
+
+
+def test_one_epoch_is_singular():
+    assert epochs_on_digits(1, 600) == "1 epoch on 600 digits"
+    assert epochs_on_digits(8, 54000) == "8 epochs on 54,000 digits"
+    assert epochs_on_digits(2, 1) == "2 epochs on 1 digit"

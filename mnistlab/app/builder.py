@@ -86,11 +86,12 @@ def summary_rows(spec: ArchitectureSpec) -> list[dict]:
     """Keras-style summary without TensorFlow: one row per layer (input, hidden layers, output)."""
     shapes = layer_shapes(spec)
     params = layer_params(spec)
-    rows = [{"Layer": "Input", "Output shape": _shape(INPUT_SHAPE), "Parameters": 0}]
+    # Parameters before the shape: in a narrow column the last column is the one that scrolls out of sight.
+    rows = [{"Layer": "Input", "Parameters": 0, "Output shape": _shape(INPUT_SHAPE)}]
     for layer, shape, count in zip(spec.layers, shapes, params, strict=False):
-        rows.append({"Layer": layer.label(), "Output shape": _shape(shape), "Parameters": count})
+        rows.append({"Layer": layer.label(), "Parameters": count, "Output shape": _shape(shape)})
     rows.append(
-        {"Layer": "Dense(10, softmax)", "Output shape": _shape((NUM_CLASSES,)), "Parameters": params[-1]}
+        {"Layer": "Dense(10, softmax)", "Parameters": params[-1], "Output shape": _shape((NUM_CLASSES,))}
     )
     return rows
 

@@ -186,64 +186,81 @@ def overlay_curves(series: dict[str, list[float | None]], metric_label: str) -> 
     return _layout(fig, height=360)
 
 
+LABEL_CHARS = 28  # longer run names are cut with "…" in figures (the hover text has them whole)
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down")
+
+
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters with "…" (a figure's label; hover shows the whole name)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def accuracy_bars(
     labels: list[str], means: list[float], stds: list[float], reference: dict[str, float] | None = None
 ) -> go.Figure:
-    """Test accuracy (in %) per group with ± std error bars; optional reference marks (label -> %)."""
+    """Test accuracy (in %) per group as horizontal bars with ± std whiskers; optional reference marks
+    (label -> %). One row per group, its name and value on the left: labels never overlap, however many."""
+    shown = [f"{short_label(label)}  <b>{m:.2f} %</b>" for label, m in zip(labels, means, strict=False)]
     fig = go.Figure(
         go.Bar(
-            x=labels,
-            y=means,
-            error_y={"type": "data", "array": stds, "visible": True},
+            y=labels,
+            x=means,
+            orientation="h",
+            error_x={"type": "data", "array": stds, "visible": True},
             marker_color=PALETTE[0],
             name="test accuracy",
-            hovertemplate="%{x}<br>%{y:.2f} %<extra></extra>",
+            hovertemplate="%{y}<br>%{x:.2f} %<extra></extra>",
         )
     )
     if reference:
-        xs = [label for label in labels if label in reference]
+        ys = [label for label in labels if label in reference]
         fig.add_trace(
             go.Scatter(
-                x=xs,
-                y=[reference[x] for x in xs],
+                y=ys,
+                x=[reference[y] for y in ys],
                 mode="markers",
                 name="notebook",
-                marker={"symbol": "line-ew-open", "size": 30, "color": PALETTE[3], "line_width": 3},
+                marker={"symbol": "line-ns-open", "size": 22, "color": PALETTE[3], "line_width": 3},
             )
         )
     low = min([m - (s or 0) for m, s in zip(means, stds, strict=False)] or [0])  # None: no spread
-    fig.update_yaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
-    # Each bar's value under its name, where nothing (whisker, the notebook's mark) can cross it out.
-    fig.update_xaxes(
-        tickvals=labels,
-        ticktext=[f"{label}<br><b>{m:.2f} %</b>" for label, m in zip(labels, means, strict=False)],
-    )
-    return _layout(fig, height=360)
+    fig.update_xaxes(title_text="test accuracy (%)", range=[max(0.0, low - 2), 100])
+    # Each bar's name and value on its left, where nothing (whisker, the notebook's mark) can cross them out.
+    fig.update_yaxes(tickvals=labels, ticktext=shown, autorange="reversed", automargin=True)
+    return _layout(fig, height=130 + 40 * max(len(labels), 2), bargap=0.35)
 
 
 def accuracy_vs_params(names: list[str], params: list[int], accuracies: list[float]) -> go.Figure:
-    """Scatter of test accuracy (%) against trainable parameters on a log axis."""
-    fig = go.Figure(
-        go.Scatter(
-            x=params,
-            y=accuracies,
-            mode="markers+text",
-            text=names,
-            textposition="top center",
-            cliponaxis=False,  # a label near the plot's edge is drawn whole
-            marker={"size": 11, "color": PALETTE[0]},
-            hovertemplate="%{text}<br>%{x:,} params<br>%{y:.2f} %<extra></extra>",
+    """Scatter of test accuracy (%) against trainable parameters on a log axis: one marker per group, named
+    in the legend under the plot (names next to the points overlap as soon as two runs share a size)."""
+    fig = go.Figure()
+    for i, (name, count, accuracy) in enumerate(zip(names, params, accuracies, strict=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=[count],
+                y=[accuracy],
+                mode="markers",
+                name=short_label(name),
+                marker={
+                    "size": 12,
+                    "color": PALETTE[i % len(PALETTE)],
+                    "symbol": SYMBOLS[(i // len(PALETTE)) % len(SYMBOLS)],
+                },
+                hovertext=[name],
+                hovertemplate="%{hovertext}<br>%{x:,} params<br>%{y:.2f} %<extra></extra>",
+            )
         )
-    )
-    # Room around the points for their labels: half a decade either side, and a margin above the top point.
+    # Room around the points: half a decade either side, and a margin above and below.
     logs = [math.log10(max(p, 1)) for p in params] or [0.0]
     low, high = min(accuracies or [0.0]), max(accuracies or [100.0])
     pad = max(0.5, (high - low) * 0.15)
     fig.update_xaxes(
         type="log", title_text="trainable parameters (log scale)", range=[min(logs) - 0.5, max(logs) + 0.5]
     )
-    fig.update_yaxes(title_text="test accuracy (%)", range=[low - pad, high + 2 * pad])
-    return _layout(fig, height=360)
+    fig.update_yaxes(title_text="test accuracy (%)", range=[low - pad, high + pad])
+    _layout(fig, height=330 + 24 * math.ceil(len(names) / 2))
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.32, "x": 0}, margin={"t": 20})
+    return fig
 
 
 def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:

@@ -52,11 +52,38 @@ def code_view(spec: ArchitectureSpec | None, settings: dict | TrainConfig, key: 
         st.code(script, language="python", line_numbers=True, height=420)
 
 
-def _model_bytes(run_id: str, convert):
-    def produce() -> bytes:
-        return convert(cached_keras_model(run_id))
+CONVERSIONS = {  # what the slow downloads are converted with: TensorFlow, a few seconds each
+    "tflite": lambda model, run_id: tflite_bytes(model),
+    "savedmodel": lambda model, run_id: savedmodel_zip(model, f"{run_id}-savedmodel"),
+}
 
-    return produce
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _converted(run_id: str, kind: str, model_version: float, _model) -> bytes:
+    return CONVERSIONS[kind](_model, run_id)
+
+
+def _converted_download(where, store: RunStore, run: Run, kind: str, label: str, **button) -> None:
+    """A slow download in two steps, so the wait shows: a button that converts (with a spinner saying so),
+    then the download button with the converted file. Converted files are kept for the next click."""
+    wanted = f"export_{kind}_for"
+    if st.session_state.get(wanted) != run.id:
+        where.button(
+            label,
+            icon=button["icon"],
+            key=f"export_{kind}_prepare",
+            help=button["help"],
+            on_click=lambda: st.session_state.update({wanted: run.id}),
+        )
+        return
+    try:
+        version = store.model_path(run.id).stat().st_mtime
+        with where, st.spinner(f"Converting to {label} (a few seconds)…"):
+            data = _converted(run.id, kind, version, cached_keras_model(run.id))
+    except (StoreError, ModelFileError, OSError) as exc:
+        show_error(exc, f"Could not convert to {label}: ")
+        return
+    where.download_button(f"Download {label}", data, key=f"export_{kind}", on_click="ignore", **button)
 
 
 def download_panel(store: RunStore, run: Run) -> None:
@@ -85,24 +112,26 @@ def download_panel(store: RunStore, run: Run) -> None:
                     on_click="ignore",
                     help="Load it with keras.models.load_model(path).",
                 )
-            cols[1].download_button(
+            _converted_download(
+                cols[1],
+                store,
+                run,
+                "tflite",
                 "TensorFlow Lite",
-                _model_bytes(run.id, tflite_bytes),
                 file_name=f"{run.id}.tflite",
                 mime="application/octet-stream",
                 icon=":material/smartphone:",
-                key="export_tflite",
-                on_click="ignore",
                 help="For phones and small devices (converted when you click; a few seconds).",
             )
-            cols[2].download_button(
+            _converted_download(
+                cols[2],
+                store,
+                run,
+                "savedmodel",
                 "SavedModel (zip)",
-                _model_bytes(run.id, lambda model: savedmodel_zip(model, f"{run.id}-savedmodel")),
                 file_name=f"{run.id}-savedmodel.zip",
                 mime="application/zip",
                 icon=":material/folder_zip:",
-                key="export_savedmodel",
-                on_click="ignore",
                 help="For TensorFlow Serving and TensorFlow.js's converter (exported when you click).",
             )
         cols[0].download_button(

@@ -33,23 +33,33 @@ def refresh_every(active: list, owner: str) -> float | None:
     return 3.0 if active else None
 
 
+NOTICE = "train_job_notice"  # what a Stop or Cancel click said, shown by the next render (a callback in a
+# fragment may not draw: Streamlit would log "fragment rerun ... callback displays elements")
+
+
 def _stop_job(runner, job_id: str) -> None:
     try:
         acting.stop_job(runner, job_id, current_person())
     except NotAllowed as exc:
-        st.toast(str(exc), icon=":material/block:")
-        return
-    st.toast("Stopping… the run keeps what it learned so far.", icon=":material/stop_circle:")
+        st.session_state[NOTICE] = (str(exc), ":material/block:")
+    else:
+        st.session_state[NOTICE] = (
+            "Stopping… the run keeps what it learned so far.",
+            ":material/stop_circle:",
+        )
 
 
 def _cancel_job(runner, job_id: str) -> None:
     try:
         cancelled = acting.cancel_job(runner, job_id, current_person())
     except NotAllowed as exc:
-        st.toast(str(exc), icon=":material/block:")
-        return
-    if cancelled:
-        st.toast("Cancelled: it leaves the queue without training.", icon=":material/cancel:")
+        st.session_state[NOTICE] = (str(exc), ":material/block:")
+    else:
+        if cancelled:
+            st.session_state[NOTICE] = (
+                "Cancelled: it leaves the queue without training.",
+                ":material/cancel:",
+            )
 
 
 def wait_words(position: int | None, wait_s: float | None) -> str:
@@ -88,6 +98,9 @@ def _result(job) -> None:
 
 def show_job(job, runner) -> None:
     """The live (or final) view of one job."""
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.toast(notice[0], icon=notice[1])
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
         f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "

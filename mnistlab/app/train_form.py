@@ -22,7 +22,7 @@ from mnistlab.people import NotAllowed, acting
 from mnistlab.runs.jobs import JobError
 from mnistlab.runs.run import check_run_name
 from mnistlab.specs import ArchitectureSpec
-from mnistlab.training import FULL_TRAIN_SET, OPTIMIZERS, SUGGESTED_LR, ConfigError, TrainConfig
+from mnistlab.training import FULL_TRAIN_SET, OPTIMIZERS, ConfigError, TrainConfig
 
 BATCH_SIZES = [32, 64, 128, 256, 512, 1024, 2048]
 FOCUS, SHOW_JOB = "train_focus_job", "train_show_job"  # the job the live view shows; its picker's key
@@ -57,11 +57,12 @@ def augment_checkbox(key: str = keys.AUGMENT) -> bool:
 def settings_form(preset: str | None) -> Settings:
     """Epochs, batch size, optimizer, rate, augment, seed, training digits, run name and the Start button."""
     defaults = TrainConfig()
+    # First values through Session State only (the widgets take none): the callbacks set these keys too.
+    keys.start_values(defaults.epochs, defaults.batch_size, defaults.learning_rate)
     with st.container(border=True):
         c = st.columns(4)
         epochs = c[0].number_input(
             SETTING_LABELS["epochs"],
-            value=defaults.epochs,
             step=1,
             key=keys.EPOCHS,
             on_change=keys.follow_epochs,
@@ -70,7 +71,6 @@ def settings_form(preset: str | None) -> Settings:
         batch_size = c[1].selectbox(
             SETTING_LABELS["batch_size"],
             BATCH_SIZES,
-            index=BATCH_SIZES.index(defaults.batch_size),
             key=keys.BATCH,
             on_change=keys.follow_batch,
             help=keys.RULE_HELP,
@@ -80,7 +80,6 @@ def settings_form(preset: str | None) -> Settings:
         )
         learning_rate = c[3].number_input(
             SETTING_LABELS["learning_rate"],
-            value=SUGGESTED_LR["adam"],
             step=0.0005,
             format="%g",  # 0.005, 0.0001, 1e-05: small rates stay readable
             key=keys.RATE,
@@ -118,7 +117,7 @@ def settings_form(preset: str | None) -> Settings:
 
 def code_settings(settings: Settings) -> dict:
     """The settings the exported Keras code uses."""
-    keep = ("epochs", "batch_size", "optimizer", "learning_rate", "seed", "train_subset")
+    keep = ("epochs", "batch_size", "optimizer", "learning_rate", "seed", "train_subset", "augment")
     return {name: getattr(settings, name) for name in keep}
 
 

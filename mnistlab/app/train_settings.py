@@ -24,6 +24,17 @@ RULE_HELP = (
 )
 
 
+def start_values(epochs: int, batch_size: int, learning_rate: float) -> None:
+    """Give epochs, batch size and rate their first values through Session State (once per visit).
+
+    The callbacks below set these keys too, so the widgets must take their values from Session State only:
+    a widget created with a ``value``/``index`` whose key was also set through Session State makes Streamlit
+    log "... was created with a default value but also had its value set via the Session State API"."""
+    st.session_state.setdefault(EPOCHS, epochs)
+    st.session_state.setdefault(BATCH, batch_size)
+    st.session_state.setdefault(RATE, learning_rate)
+
+
 def apply_preset(preset: str | None) -> None:
     """Set epochs, batch size and rate to ``preset``'s recommended config (keeps the chosen optimizer)."""
     config = recommended_config(preset, optimizer=st.session_state.get(OPTIMIZER))

@@ -127,6 +127,14 @@ def digit_tile(image: np.ndarray, scale: int = 3) -> np.ndarray:
     return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
 
 
+def digit_strip(images: Iterable[np.ndarray], scale: int = 2, gap: int = 4) -> np.ndarray:
+    """Digits side by side as one dark-on-light image (``gap`` light pixels between them): a row that never
+    wraps, shrinking with the window instead."""
+    tiles = [digit_tile(image, scale) for image in images]
+    spacer = np.full((28 * scale, gap), 255, dtype=np.uint8)
+    return np.hstack([part for tile in tiles for part in (tile, spacer)][:-1])
+
+
 def digit_gallery(images: Iterable[np.ndarray], captions: Iterable[str], scale: int = 3) -> None:
     """Digits, each ``28 * scale`` px wide with its caption, in rows that wrap to fit the window."""
     from mnistlab.app.layout import flow

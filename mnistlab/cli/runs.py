@@ -33,7 +33,7 @@ from mnistlab.specs import (
     PRESETS,
     count_params,
 )
-from mnistlab.text import duration, percent
+from mnistlab.text import duration, epochs_on_digits, percent, plural
 from mnistlab.training import TrainConfig
 
 
@@ -120,7 +120,7 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
         digits = int((config.train_subset or 60000) * (1 - config.validation_split))
         out.write(
             f"Training {name or spec.name}: {spec.summary()} · {count_params(spec):,} parameters · "
-            f"{config.epochs} epochs on {digits:,} digits · batch {config.batch_size}, "
+            f"{epochs_on_digits(config.epochs, digits)} · batch {config.batch_size}, "
             f"peak rate {config.learning_rate:g}\n"
         )
         out.flush()
@@ -158,7 +158,7 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(run_summary(run), indent=2) + "\n")
     else:
         out.write(
-            f"Run {run.id} ({run.name}): {run.status} after {run.epochs_done} epochs in "
+            f"Run {run.id} ({run.name}): {run.status} after {plural(run.epochs_done, 'epoch')} in "
             f"{duration(run.duration_s)}; test accuracy {percent(run.test_accuracy)}\n"
         )
     return (

@@ -28,6 +28,37 @@ _OPTIMIZERS = {
 }
 
 
+# Only for a run trained with augment=True: the variations of mnistlab.augment (tilt, slant, size, place) as
+# Keras' own preprocessing layers, in front of the model during fit only (the saved model has none of them).
+_AUGMENT_BLOCK = '''# ---- Augmentation (this run was trained with augment on) -----------------------------------------------------
+def augmentation():
+    """Random tilts, slants, sizes and shifts of the training digits, as mnistlab's augment makes them.
+
+    Active only while training: validation, test and the saved model see the digits as they are. mnistlab
+    varies half of each batch with one combined transform (and sometimes a thicker pen); these four Keras
+    layers vary every digit, one after the other: simpler to read, a little slower to train.
+    """
+    return keras.Sequential(
+        [
+            layers.Reshape((28, 28, 1)),
+            layers.RandomRotation(20 / 360, fill_mode="constant"),  # up to 20 degrees either way
+            layers.RandomShear(x_factor=0.3, fill_mode="constant"),  # slant
+            layers.RandomZoom(0.08, fill_mode="constant"),  # a little bigger or smaller
+            layers.RandomTranslation(1 / 28, 1 / 28, fill_mode="constant"),  # up to a pixel off centre
+            layers.Reshape((28, 28)),
+        ],
+        name="augmentation",
+    )
+
+
+'''
+_AUGMENT_FIT = """    # Train through the augmentation: `trainer` shares the model's layers, so fitting it trains `model`
+    # (outside fit the augmentation passes digits through unchanged, so evaluating `trainer` scores `model`).
+    inputs = keras.Input(shape=(28, 28))
+    trainer = keras.Model(inputs, model(augmentation()(inputs)))
+"""
+
+
 def script_filename(spec_name: str) -> str:
     """A safe file name for the script of ``spec_name``: ``train_<slug>.py``."""
     slug = re.sub(r"[^a-z0-9]+", "_", spec_name.lower()).strip("_")[:40] or "model"
@@ -120,6 +151,8 @@ def training_script(spec: ArchitectureSpec, config: TrainConfig | None = None) -
         else "    learning_rate = LEARNING_RATE  # constant learning rate"
     )
     subset = "None" if config.train_subset is None else str(int(config.train_subset))
+    augment = config.augment
+    trained = "trainer" if augment else "model"  # what compile, fit and evaluate are called on
     return f'''#!/usr/bin/env python3
 """Train the MNIST network "{name}" with Keras.
 
@@ -200,7 +233,7 @@ def build_model():
 {body}
 
 
-# ---- Training -----------------------------------------------------------------------------------------------
+{_AUGMENT_BLOCK if augment else ""}# ---- Training -----------------------------------------------------------------------------------------------
 def make_optimizer(total_steps, epochs):
 {schedule}
     return {_OPTIMIZERS[config.optimizer]}
@@ -224,12 +257,12 @@ def main():
     model = build_model()
     model.summary()
     total_steps = math.ceil(len(x_fit) / BATCH_SIZE) * args.epochs
-    model.compile(
+{_AUGMENT_FIT if augment else ""}    {trained}.compile(
         optimizer=make_optimizer(total_steps, args.epochs),
         loss="sparse_categorical_crossentropy",  # labels are digits 0-9, the output is 10 probabilities
         metrics=["accuracy"],
     )
-    model.fit(
+    {trained}.fit(
         x_fit,
         y_fit,
         batch_size=BATCH_SIZE,
@@ -238,7 +271,7 @@ def main():
         shuffle=True,
         verbose=2,  # one line per epoch
     )
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=2000, verbose=0)
+    loss, accuracy = {trained}.evaluate(x_test, y_test, batch_size=2000, verbose=0)
     print(f"Test accuracy: {{accuracy:.4f}}  (loss {{loss:.4f}}, on {{len(x_test):,}} test digits)")
     if args.save:
         model.save(args.save)

@@ -103,9 +103,15 @@ def serve(artifacts: Path, browser, log: Path):
 
 
 @pytest.fixture(scope="session")
-def app_url(browser, browser_artifacts, tmp_path_factory):
+def app_log(tmp_path_factory) -> Path:
+    """Where the session's server (``app_url``) writes its log, for tests that read what it printed."""
+    return tmp_path_factory.mktemp("server") / "streamlit.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(browser, browser_artifacts, app_log):
     """The app with the trained artifacts, for the whole session."""
-    with serve(browser_artifacts, browser, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+    with serve(browser_artifacts, browser, app_log) as url:
         yield url
 
 

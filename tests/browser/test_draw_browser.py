@@ -82,6 +82,42 @@ def test_drawn_digits_are_read_correctly(page, app_url, wait_until_idle, screens
     assert read == {digit: digit for digit in STROKES}
 
 
+# Counts the drawing canvases on the page whenever the page changes, and remembers the most seen at once
+# (Counted by their Streamlit element, keyed "draw_canvas...": the canvases themselves sit in a shadow DOM.)
+WATCH_CANVASES = """() => {
+  const count = () => document.querySelectorAll('[class*="st-key-draw_canvas"]').length;
+  window.mostCanvases = count();
+  new MutationObserver(() => { window.mostCanvases = Math.max(window.mostCanvases, count()); })
+    .observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def test_clear_empties_the_same_canvas_and_the_next_drawing_answers(page, app_url, wait_until_idle):
+    """Clear used to mount a second canvas while the old one stayed (stale) until the page had run again: a
+    drawing made then went to the old one and never got an answer. Now there is one canvas, emptied in place."""
+    open_draw_page(page, app_url, wait_until_idle)
+    draw(page, STROKES[1])
+    assert prediction(page) == 1
+    wait_until_idle(page)
+    page.locator("canvas.upper-canvas").evaluate("el => { el.dataset.first = 'yes'; }")
+    page.evaluate(WATCH_CANVASES)
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Nothing to classify yet").wait_for(timeout=30_000)
+    draw(page, STROKES[7])  # at once, as a person would, while the page may still be running
+    assert prediction(page) == 7
+    wait_until_idle(page)
+    assert page.evaluate("() => window.mostCanvases") == 1
+    assert page.locator("canvas.upper-canvas").evaluate("el => el.dataset.first") == "yes"  # not remounted
+
+
+def test_a_dot_asks_for_a_bigger_digit(page, app_url, wait_until_idle):
+    open_draw_page(page, app_url, wait_until_idle)
+    draw(page, [[(0.5, 0.5), (0.505, 0.505)]])
+    page.get_by_text("draw a bigger digit").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert page.get_by_text(PREDICTION).count() == 0
+
+
 def test_preview_and_probabilities_follow_the_drawing(page, app_url, wait_until_idle, screenshots):
     open_draw_page(page, app_url, wait_until_idle)
     draw(page, STROKES[1])

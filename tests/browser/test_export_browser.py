@@ -32,8 +32,13 @@ def test_inspect_downloads_the_keras_and_tflite_files(
     assert saved.read_bytes() == store.model_path(run.id).read_bytes()
     assert "config.json" in zipfile.ZipFile(saved).namelist()
 
-    with page.expect_download(timeout=120_000) as info:
-        page.get_by_role("button", name="TensorFlow Lite").click()
+    # Converting takes seconds: the first click converts under a spinner, then the file is there to download.
+    page.get_by_role("button", name="TensorFlow Lite").click()
+    page.get_by_text("Converting to TensorFlow Lite").wait_for(timeout=30_000)
+    ready = page.get_by_role("button", name="Download TensorFlow Lite")
+    ready.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as info:
+        ready.click()
     lite = info.value
     assert lite.suggested_filename == f"{run.id}.tflite"
     path = lite.path()

@@ -6,6 +6,8 @@ One browser context per width for the whole module (pages are visited in turn), 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_draw_browser import STROKES, draw, prediction
 
@@ -35,6 +37,14 @@ OVERFLOW = """() => {
     wide,
   };
 }"""
+
+
+def page_top(page, locator) -> float:
+    """Where ``locator`` starts, in px from the top of the page (Streamlit scrolls its main area, not the window)."""
+    return locator.evaluate(
+        "el => el.getBoundingClientRect().top + window.scrollY"
+        " + (document.querySelector('[data-testid=\"stMain\"]')?.scrollTop || 0)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +87,8 @@ def test_canvas_is_whole_and_draws(narrow, app_url, wait_until_idle, screenshots
     draw(page, STROKES[1])
     wait_until_idle(page)
     assert prediction(page) == 1
+    # The answer is beside the canvas, or right under it on a phone: on the first screen (844 px is a phone's).
+    assert page_top(page, page.get_by_text(re.compile(r"^Prediction: \d$"))) < 844
     if width == 390:
         page.screenshot(path=str(screenshots / "draw_phone.png"), full_page=True)
     page.get_by_role("button", name="Clear").click()
