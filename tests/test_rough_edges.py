@@ -160,7 +160,7 @@ def test_a_run_folder_being_created_is_not_damaged(store):
 
 def test_compare_table_has_a_seed_column_and_the_diff_uses_labels(store):
     a = store.create(PRESETS["baseline"], TrainConfig(seed=0).to_dict(), name="a")
-    b = store.create(PRESETS["baseline"], TrainConfig(seed=2, batch_size=256).to_dict(), name="b")
+    b = store.create(PRESETS["baseline"], TrainConfig(seed=2, batch_size=128).to_dict(), name="b")
     runs = [store.load(a), store.load(b)]
     rows = comparison.table_rows(runs)
     assert [row["Seed"] for row in rows] == [0, 2]

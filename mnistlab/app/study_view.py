@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistlab.app import state  # through the module: tests replace get_runner
 from mnistlab.app.identity import current_person, people_names
-from mnistlab.app.state import get_runner
 from mnistlab.app.widgets import job_row
 from mnistlab.files import StoreError
 from mnistlab.people import NotAllowed
@@ -21,7 +21,7 @@ def queue_study(runs, seeds: int = claims.MIN_SEEDS) -> str | None:
     """Queue the study's missing runs for the current person; returns the message to show, or shows the
     refusal and returns None."""
     try:
-        return claims.submit_missing(get_runner(), runs, seeds=seeds, actor=current_person()).message
+        return claims.submit_missing(state.get_runner(), runs, seeds=seeds, actor=current_person()).message
     except NotAllowed as exc:
         st.warning(str(exc), icon=":material/block:")
     except (JobError, OSError, StoreError) as exc:
@@ -31,7 +31,7 @@ def queue_study(runs, seeds: int = claims.MIN_SEEDS) -> str | None:
 
 def _stop_mine() -> None:
     try:
-        stopped = claims.stop_study(get_runner(), actor=current_person())
+        stopped = claims.stop_study(state.get_runner(), actor=current_person())
     except NotAllowed as exc:
         st.toast(str(exc), icon=":material/block:")
         return
@@ -42,7 +42,7 @@ def study_jobs_table(active: list, key: str) -> None:
     """The study's queued and running jobs, whose they are, and Stop for the person's own."""
     if not active:
         return
-    runner, names, me = get_runner(), people_names(), current_person()
+    runner, names, me = state.get_runner(), people_names(), current_person()
     st.dataframe(
         [
             job_row(j, runner.position(j.id), owner=None if me.owns(j.owner) else names(j.owner))
