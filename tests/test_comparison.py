@@ -114,4 +114,4 @@ def test_a_single_run_has_no_spread_and_no_error_bar():
     )
     assert [g.std for g in groups] == [None, None] and [g.count for g in groups] == [1, 1]
     bars = accuracy_bars([g.label for g in groups], [100 * g.mean for g in groups], [None, 0.5])
-    assert list(bars.data[0].error_y.array) == [None, 0.5]
+    assert list(bars.data[0].error_x.array) == [None, 0.5]
