@@ -20,6 +20,7 @@ import numpy as np
 from mnistlab.maps.layers import MapError
 
 REDUCED = 50
+EXACT_MAX = 2048  # values per digit up to which PCA is exact (a 2048 x 2048 covariance)
 K_PLACE = 10
 TSNE_EARLY_ITER, TSNE_ITER = 250, 500
 Progress = Callable[[float, str], None]
@@ -66,22 +67,32 @@ class Embedding:
 def reduce(activations: np.ndarray, seed: int = 0, n: int = REDUCED) -> tuple[np.ndarray, ...]:
     """PCA to at most ``n`` components: (mean (D,), components (R, D), reduced (N, R)), float32.
 
-    Signs are fixed (largest loading positive), so the same data always gives the same picture."""
+    In NumPy (importing scikit-learn takes seconds): the covariance's eigenvectors for up to ``EXACT_MAX``
+    values per digit, a randomized range finder (seeded) beyond. Signs are fixed (largest loading positive),
+    so the same data always gives the same picture."""
     x = np.asarray(activations, dtype=np.float32)
     if x.ndim != 2 or len(x) < 3:
         raise MapError(f"Need activations of shape (N >= 3, D), got {x.shape}.")
-    from sklearn.decomposition import PCA
-
-    r = max(2, min(n, x.shape[0] - 1, x.shape[1]))
-    solver = "full" if x.shape[1] <= 1000 else "randomized"
-    pca = PCA(n_components=r, svd_solver=solver, random_state=seed).fit(x)
-    components = pca.components_.astype(np.float32)
-    if components.shape[0] < 2:  # a layer with one value: pad, the map is a line
+    mean = x.mean(axis=0)
+    centred = x - mean
+    r = max(1, min(n, x.shape[0] - 1, x.shape[1]))
+    if x.shape[1] <= EXACT_MAX:
+        cov = centred.T.astype(np.float64) @ centred.astype(np.float64)
+        _, vectors = np.linalg.eigh(cov)
+        components = vectors[:, ::-1][:, :r].T
+    else:
+        rng = np.random.default_rng(seed)
+        q = centred @ rng.standard_normal((x.shape[1], r + 10)).astype(np.float32)
+        for _ in range(3):  # power iterations sharpen the leading directions
+            q, _ = np.linalg.qr(centred @ (centred.T @ q))
+        _, _, vt = np.linalg.svd(q.T @ centred, full_matrices=False)
+        components = vt[:r]
+    components = np.asarray(components, dtype=np.float32)
+    if components.shape[0] < 2:  # a layer with one value: the map is a line
         components = np.vstack([components, np.zeros_like(components)])
     flip = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
     components *= np.where(flip == 0, 1, flip)[:, None]
-    mean = pca.mean_.astype(np.float32)
-    return mean, components, ((x - mean) @ components.T).astype(np.float32)
+    return mean, components, (centred @ components.T).astype(np.float32)
 
 
 def fit(

@@ -1,0 +1,121 @@
+"""Map page (AppTest): a cached map with its caption, a picked digit's details, a confusion cell from Inspect,
+"computing…" while the map worker works, clear messages for runs without a map.
+
+A hand-made NumPy model stands in for the run's model (no training, no TensorFlow, no worker process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistlab.maps.compute import MapRequest, compute_map
+from tests.test_embedding import tiny_model
+
+ROOT = Path(__file__).resolve().parents[1]
+MAP = str(ROOT / "pages" / "map.py")
+
+
+@pytest.fixture
+def model_run(finished_runs, monkeypatch):
+    """The better of two finished runs, with a stand-in model file that loads as ``tiny_model()``."""
+    store, ids = finished_runs
+    model = tiny_model()
+    for run_id in ids:
+        (store.path(run_id) / "model.keras").write_bytes(b"stand-in")
+    monkeypatch.setattr("mnistlab.maps.compute.load_numpy_model", lambda path: model)
+    monkeypatch.setattr("mnistlab.app.map_view.cached_model", lambda run_id: model)
+    return store, ids[1], model
+
+
+@pytest.fixture
+def mapped_run(model_run):
+    store, run_id, model = model_run
+    for method in ("pca", "tsne"):  # a t-SNE "map" computed as PCA: the page only reads it
+        request = MapRequest(store.load(run_id), model, 2, "pca")
+        run_map = compute_map(store, request, limit=500)
+        if method == "tsne":
+            from mnistlab.maps.cache import save_map
+
+            run_map.info["method"] = "tsne"
+            save_map(store.path(run_id), run_map)
+    return store, run_id
+
+
+def page(**query) -> AppTest:
+    at = AppTest.from_file(MAP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at
+
+
+def test_a_cached_map_is_shown_with_what_it_is(mapped_run):
+    _store, run_id = mapped_run
+    at = page().run()
+    assert not at.exception
+    assert at.selectbox(key="map_run").value == run_id  # the best run first
+    assert at.selectbox(key="map_layer").value == 2  # the last hidden layer
+    assert len(at.get("plotly_chart")) == 1
+    assert any("t-SNE of layer 2" in c.value and "500 test digits" in c.value for c in at.caption)
+    assert any("Click any digit" in info.value for info in at.info)
+
+
+def test_a_picked_digit_shows_itself_its_neighbours_and_a_link_to_inspect(mapped_run):
+    _store, run_id = mapped_run
+    at = page()
+    at.session_state["map_point_run"] = run_id
+    at.session_state["map_point"] = 7
+    at.run()
+    assert not at.exception
+    heading = next(m.value for m in at.markdown if "Test digit #7" in m.value)
+    assert "read as" in heading
+    assert any("8 test digits closest" in c.value for c in at.caption)
+    assert len(at.get("image")) >= 2  # the digit, large, and its neighbours
+    links = [el for el in at.get("page_link")] + [m for m in at.markdown if "/inspect" in m.value]
+    assert links, "a link to the digit's confusion cell on Inspect"
+    at.segmented_control(key="map_space").set_value("map").run()
+    assert any("closest to it on the map" in c.value for c in at.caption)
+
+
+def test_a_confusion_cell_from_inspect_is_ringed(mapped_run):
+    at = page(true="3", pred="3").run()
+    assert not at.exception
+    assert any("Ringed: the" in info.value and "of **3** read as **3**" in info.value for info in at.info)
+    bad = page(true="3", pred="x").run()
+    assert any("not a confusion-matrix cell" in w.value for w in bad.warning)
+
+
+def test_without_a_cached_map_the_worker_starts_and_the_page_shows_computing(model_run, monkeypatch):
+    started = []
+    monkeypatch.setattr("mnistlab.maps.worker.start", lambda root, request: started.append(request))
+    monkeypatch.setattr(
+        "mnistlab.maps.worker.status",
+        lambda root, request: {"status": "running", "fraction": 0.4, "text": "t-SNE iteration 300 of 750"},
+    )
+    at = page().run()
+    assert not at.exception
+    assert [(r.layer, r.method) for r in started] == [(2, "tsne")]
+    assert not at.get("plotly_chart")
+    assert any("Computing the map" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_failed_computation_says_why_and_offers_to_try_again(model_run, monkeypatch):
+    monkeypatch.setattr(
+        "mnistlab.maps.worker.status", lambda root, request: {"status": "failed", "error": "MemoryError: no"}
+    )
+    at = page().run()
+    assert any("Computing this map failed: MemoryError" in e.value for e in at.error)
+    assert at.button(key="map_retry")
+
+
+def test_a_run_whose_model_cannot_be_read_gets_a_clear_message(finished_runs):
+    at = page().run()
+    assert not at.exception
+    assert any("No map for this run" in e.value and "no saved model" in e.value for e in at.error)
+
+
+def test_no_runs_yet(artifacts):
+    at = page().run()
+    assert not at.exception
+    assert not at.get("plotly_chart")
