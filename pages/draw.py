@@ -9,6 +9,7 @@ from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
 from mnistlab.app.inside_view import show_inside
 from mnistlab.app.live_jobs import poll_jobs
+from mnistlab.app.map_view import drawing_on_map
 from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store, session_owner
 from mnistlab.app.widgets import (
     list_runs_safely,
@@ -225,6 +226,9 @@ with result_col:
                         delta_arrow="off",
                     )
                     col.caption(by_id[run_id].spec.summary())
+
+        with st.expander("Where it lands on the map", icon=":material/scatter_plot:", expanded=True):
+            drawing_on_map(run, image28)  # a marker among the test digits, if the run's map is cached
 
         keep_drawing(picture, image28, digit, key="draw_keep", on_kept=_clear_canvas)
 

@@ -119,3 +119,37 @@ def test_no_runs_yet(artifacts):
     at = page().run()
     assert not at.exception
     assert not at.get("plotly_chart")
+
+
+def _drawing_view(run_id: str, index: int) -> None:
+    from mnistlab.app.map_view import drawing_on_map
+    from mnistlab.app.state import get_store, test_images
+
+    drawing_on_map(get_store().load(run_id), test_images()[index].astype("float32") / 255)
+
+
+def test_a_drawing_lands_on_the_cached_map_among_its_nearest_digits(mapped_run, model_run):
+    from mnistlab.maps.cache import load_map
+    from mnistlab.maps.reading import land
+
+    store, run_id = mapped_run
+    at = AppTest.from_function(_drawing_view, args=(run_id, 7), default_timeout=60).run()
+    assert not at.exception
+    run_map = load_map(store.path(run_id), 2, "tsne")
+    expected = land(run_map, model_run[2], _image(7))
+    assert any(f"lands among the {expected.among}s" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_a_drawing_on_a_run_without_a_map_links_to_the_map_page(model_run):
+    _, run_id, _ = model_run
+    at = AppTest.from_function(_drawing_view, args=(run_id, 0), default_timeout=60).run()
+    assert not at.exception
+    assert any("no map yet" in c.value for c in at.caption)
+    assert not at.get("plotly_chart")
+
+
+def _image(index: int):
+    from mnistlab.data import load_mnist
+
+    return load_mnist().x_test[index].astype("float32") / 255

@@ -38,22 +38,31 @@ def map_figure(
     selected: int | None = None,
     extra: list[tuple[str, np.ndarray]] | None = None,
     height: int = 560,
+    sample: int | None = None,
 ) -> go.Figure:
     """The map: one trace per digit (or right/wrong), mistakes as red crosses on top, then ``highlight``
-    (indices, as rings), the ``selected`` digit (a star) and ``extra`` (name, (2,) position) markers."""
+    (indices, as rings), the ``selected`` digit (a star) and ``extra`` (name, (2,) position) markers.
+    ``sample`` draws only that many digits (an even, fixed subset): a lighter figure for pages that redraw
+    it often (Draw, on every stroke)."""
     if colour_by not in COLOUR_BY:
         raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, got {colour_by!r}.")
-    wrong = np.flatnonzero(run_map.wrong)
+    shown = np.ones(len(run_map.labels), bool)
+    if sample is not None and sample < len(shown):
+        shown[:] = False
+        shown[np.linspace(0, len(shown) - 1, sample).astype(int)] = True
+    wrong = np.flatnonzero(run_map.wrong & shown)
     traces = []
     if colour_by == "right":
-        right = np.flatnonzero(~run_map.wrong)
+        right = np.flatnonzero(~run_map.wrong & shown)
         traces.append(_points(run_map, right, "right", size=4, color=MUTED, opacity=0.6))
         traces.append(_points(run_map, wrong, "wrong", size=7, color=HIGHLIGHT, symbol="x"))
     else:
         by = run_map.labels if colour_by == "true" else run_map.predicted
         for d in range(10):
             traces.append(
-                _points(run_map, np.flatnonzero(by == d), str(d), size=4, color=PALETTE[d], opacity=0.7)
+                _points(
+                    run_map, np.flatnonzero((by == d) & shown), str(d), size=4, color=PALETTE[d], opacity=0.7
+                )
             )
         traces.append(
             _points(

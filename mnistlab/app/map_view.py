@@ -20,6 +20,7 @@ from mnistlab.modelfile import ModelFileError
 from mnistlab.runs.run import Run
 
 POLL_S = 1.0
+DRAW_SAMPLE = 2000  # test digits drawn under the Draw page's marker: it redraws on every stroke
 
 
 def choose_map(run: Run, key: str = "map") -> MapRequest | None:
@@ -178,11 +179,14 @@ def drawing_on_map(run: Run, image28: np.ndarray) -> None:
         f"Your drawing **lands among the {landing.among}s** ({landing.share:.0%} of its nearest test digits)."
     )
     st.plotly_chart(
-        map_figure(run_map, "true", extra=[("your drawing", landing.position)], height=380),
+        map_figure(
+            run_map, "true", extra=[("your drawing", landing.position)], height=380, sample=DRAW_SAMPLE
+        ),
         key="draw_map_chart",
         config={"displayModeBar": False},
     )
     st.caption(
-        f"{METHOD_NAMES[run_map.info['method']]} map of the 10,000 test digits, last hidden layer; the star is "
+        f"{METHOD_NAMES[run_map.info['method']]} map of the test digits "
+        f"({min(len(run_map.labels), DRAW_SAMPLE):,} of {len(run_map.labels):,} shown), last hidden layer; the star is "
         "your drawing, placed among its nearest test digits."
     )
