@@ -111,13 +111,16 @@ def fit(
     if method == "pca":
         coords = reduced[:, :2].copy()
     else:
-        coords = _tsne(reduced, seed, progress, n_jobs)
+        coords = np.asarray(tsne_embedding(reduced, seed, progress, n_jobs), dtype=np.float32)
     progress(1.0, "Done")
     return Embedding(method, coords.astype(np.float32), mean, components, reduced)
 
 
-def _tsne(reduced: np.ndarray, seed: int, progress: Progress, n_jobs: int) -> np.ndarray:
+def tsne_embedding(reduced: np.ndarray, seed: int = 0, progress: Progress | None = None, n_jobs: int = 2):
+    """openTSNE's fitted ``TSNEEmbedding`` of ``reduced`` (N, R): an (N, 2) array with a ``transform``."""
     from openTSNE import TSNE
+
+    progress = progress or (lambda fraction, text: None)
 
     total = TSNE_EARLY_ITER + TSNE_ITER
     done = {"iters": 0}
@@ -143,4 +146,4 @@ def _tsne(reduced: np.ndarray, seed: int, progress: Progress, n_jobs: int) -> np
         callbacks_every_iters=25,
         verbose=False,
     )
-    return np.asarray(tsne.fit(reduced), dtype=np.float32)
+    return tsne.fit(reduced)
