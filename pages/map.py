@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnistlab.app.map_charts import COLOUR_BY, clicked_index, map_figure
+from mnistlab.app.map_compare import layer_by_layer, side_by_side
 from mnistlab.app.map_view import choose_map, map_or_progress, point_detail, query_cell
 from mnistlab.app.state import get_store
 from mnistlab.app.widgets import list_runs_safely, no_runs_yet, query_run, run_picker, show_problems
@@ -81,5 +82,14 @@ with detail_col:
         )
     else:
         point_detail(run, run_map, st.session_state[POINT])
+
+st.subheader("Layer by layer")
+st.caption(
+    "The same digits placed by the raw pixels, then by each hidden layer: as the network transforms them, "
+    "digits of one kind gather and the clusters tighten."
+)
+layer_by_layer(run, request.method)
+st.subheader("Two runs side by side")
+side_by_side(runs, run, request.method)
 
 show_problems(store)

@@ -206,3 +206,19 @@ def test_saved_map_round_trips(tmp_path, digits):
     save_map(tmp_path, run_map)
     back = load_map(tmp_path, 0, "pca")
     assert back.info["points"] == N and not back.wrong.any()
+
+
+def test_neighbour_agreement_tells_clusters_from_noise():
+    from mnistlab.maps.reading import neighbour_agreement
+
+    r = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 50)
+    clustered = r.normal(size=(500, 2)) * 0.1 + labels[:, None] * 5.0
+    assert neighbour_agreement(clustered, labels) > 0.95
+    assert neighbour_agreement(r.normal(size=(500, 2)), labels) < 0.3
+
+
+def test_a_computed_map_records_how_well_it_separates_the_digits(mapped):
+    store, request = mapped
+    info = compute_map(store, request, limit=N).info
+    assert 0.0 <= info["neighbour_agreement"] <= 1.0

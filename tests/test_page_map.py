@@ -56,7 +56,8 @@ def test_a_cached_map_is_shown_with_what_it_is(mapped_run):
     assert not at.exception
     assert at.selectbox(key="map_run").value == run_id  # the best run first
     assert at.selectbox(key="map_layer").value == 2  # the last hidden layer
-    assert len(at.get("plotly_chart")) == 1
+    # the map, then the cached layer's small map (layer by layer) and this run's (side by side)
+    assert len(at.get("plotly_chart")) == 3
     assert any("t-SNE of layer 2" in c.value and "500 test digits" in c.value for c in at.caption)
     assert any("Click any digit" in info.value for info in at.info)
 
@@ -153,3 +154,17 @@ def _image(index: int):
     from mnistlab.data import load_mnist
 
     return load_mnist().x_test[index].astype("float32") / 255
+
+
+def test_layer_by_layer_and_side_by_side_queue_the_missing_maps(mapped_run, monkeypatch):
+    started = []
+    monkeypatch.setattr("mnistlab.maps.worker.start", lambda root, request: started.append(request))
+    at = page().run()
+    assert not at.exception
+    assert sum("Not computed yet" in c.value for c in at.caption) == 3  # pixels, layer 1, the other run
+    assert any("same digit" in c.value for c in at.caption)  # the cached layer's neighbour agreement
+    at.button(key="map_layers_go").click().run()
+    assert [(r.layer, r.method) for r in started] == [(0, "tsne"), (1, "tsne")]
+    assert at.selectbox(key="map_pair_run").value != at.selectbox(key="map_run").value
+    at.button(key="map_pair_go").click().run()
+    assert [(r.layer, r.method) for r in started[2:]] == [(2, "tsne")]

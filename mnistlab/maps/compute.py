@@ -18,6 +18,7 @@ from mnistlab.maps import METHODS
 from mnistlab.maps.cache import RunMap, load_map, save_map
 from mnistlab.maps.embedding import Progress, fit
 from mnistlab.maps.layers import MapError, activations, check_layer, default_layer
+from mnistlab.maps.reading import neighbour_agreement
 from mnistlab.modelfile import ModelFileError
 from mnistlab.runs.run import Run
 from mnistlab.runs.store import RunStore
@@ -94,6 +95,7 @@ def compute_map(
         "points": len(labels),
         "values_per_digit": int(feats.shape[1]),
         "seed": seed,
+        "neighbour_agreement": round(neighbour_agreement(embedding.coords, labels), 4),
         "seconds": round(time.perf_counter() - started, 3),
         "created": time.time(),
     }

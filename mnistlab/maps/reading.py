@@ -57,3 +57,14 @@ def land(run_map: RunMap, model, image28: np.ndarray) -> Landing:
     nearest = e.nearest(e.project(feats)[0], K_PLACE)
     label, count = Counter(int(v) for v in run_map.labels[nearest]).most_common(1)[0]
     return Landing(position, nearest, label, count / len(nearest))
+
+
+def neighbour_agreement(coords: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
+    """How well a map separates the digits: the share of each point's ``k`` nearest map neighbours that carry
+    its true label (1.0: every digit sits among its own kind; about 0.1: no structure at all)."""
+    from scipy.spatial import cKDTree
+
+    coords, labels = np.asarray(coords), np.asarray(labels)
+    k = max(1, min(int(k), len(coords) - 1))
+    _, idx = cKDTree(coords).query(coords, k=k + 1)
+    return float(np.mean(labels[idx[:, 1:]] == labels[:, None]))
