@@ -222,3 +222,20 @@ def test_a_computed_map_records_how_well_it_separates_the_digits(mapped):
     store, request = mapped
     info = compute_map(store, request, limit=N).info
     assert 0.0 <= info["neighbour_agreement"] <= 1.0
+
+
+def test_a_shared_map_is_read_once_until_it_changes(mapped):
+    import os
+
+    from mnistlab.maps.cache import load_map_shared
+
+    store, request = mapped
+    folder = store.path(request.run.id)
+    assert load_map_shared(folder, 2, "pca") is None
+    compute_map(store, request, limit=N)
+    first = load_map_shared(folder, 2, "pca")
+    assert first is not None and load_map_shared(folder, 2, "pca") is first
+    _, meta, _ = map_paths(folder, 2, "pca")
+    stat = meta.stat()
+    os.utime(meta, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # saved again
+    assert load_map_shared(folder, 2, "pca") is not first

@@ -10,7 +10,7 @@ from mnistlab.app.state import get_store
 from mnistlab.app.widgets import show_error
 from mnistlab.files import StoreError
 from mnistlab.maps import METHOD_NAMES, MapError
-from mnistlab.maps.cache import load_map
+from mnistlab.maps.cache import load_map_shared
 from mnistlab.maps.compute import MapRequest, check_request
 from mnistlab.runs.run import Run
 
@@ -20,7 +20,7 @@ HEIGHT = 300
 
 def _small_map(request: MapRequest, title: str, key: str) -> bool:
     """A small map of ``request`` under ``title`` if it is cached; returns whether it was."""
-    run_map = load_map(get_store().path(request.run.id), request.layer, request.method)
+    run_map = load_map_shared(get_store().path(request.run.id), request.layer, request.method)
     st.markdown(f"**{title}**")
     if run_map is None:
         st.caption("Not computed yet.")

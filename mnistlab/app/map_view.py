@@ -13,7 +13,7 @@ from mnistlab.app.state import cached_model, get_store, test_images
 from mnistlab.app.widgets import digit_gallery, digit_tile, link, show_error
 from mnistlab.files import StoreError
 from mnistlab.maps import METHOD_NAMES, METHODS, MapError
-from mnistlab.maps.cache import RunMap, load_map
+from mnistlab.maps.cache import RunMap, load_map_shared
 from mnistlab.maps.compute import MapRequest, check_request
 from mnistlab.maps.layers import default_layer, map_layers
 from mnistlab.modelfile import ModelFileError
@@ -62,7 +62,7 @@ def choose_map(run: Run, key: str = "map") -> MapRequest | None:
 
 def cached_map(request: MapRequest) -> RunMap | None:
     try:
-        return load_map(get_store().path(request.run.id), request.layer, request.method)
+        return load_map_shared(get_store().path(request.run.id), request.layer, request.method)
     except StoreError as exc:
         show_error(exc)
         return None
@@ -166,7 +166,7 @@ def drawing_on_map(run: Run, image28: np.ndarray) -> None:
         model = cached_model(run.id)
         layer = default_layer(model)
         folder = get_store().path(run.id)
-        run_map = next((m for m in (load_map(folder, layer, x) for x in ("tsne", "pca")) if m), None)
+        run_map = next((m for m in (load_map_shared(folder, layer, x) for x in ("tsne", "pca")) if m), None)
     except (StoreError, ModelFileError, MapError) as exc:
         st.caption(f"No map for this model: {exc}")
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,36 @@ def load_map(run_folder: Path, layer: int, method: str) -> RunMap | None:
         info["method"], arrays["coords"], arrays["mean"], arrays["components"], arrays["reduced"]
     )
     return RunMap(embedding, arrays["labels"], arrays["predicted"], arrays["probabilities"], info)
+
+
+_recent: dict[tuple, RunMap] = {}
+_recent_lock = threading.Lock()
+RECENT = 8
+
+
+def load_map_shared(run_folder: Path, layer: int, method: str) -> RunMap | None:
+    """``load_map``, kept in memory per process (at most ``RECENT`` maps) while its files do not change: the
+    Draw page reads the map on every stroke. The arrays are shared: treat them as read-only."""
+    npz, meta, _ = map_paths(run_folder, layer, method)
+    try:
+        key = (
+            str(npz),
+            meta.stat().st_mtime_ns,
+            npz.stat().st_mtime_ns,
+            tuple(model_stamp(run_folder).values()),
+        )
+    except OSError:
+        return None
+    with _recent_lock:
+        if key in _recent:
+            return _recent[key]
+    found = load_map(run_folder, layer, method)
+    if found is not None:
+        with _recent_lock:
+            while len(_recent) >= RECENT:
+                _recent.pop(next(iter(_recent)))
+            _recent[key] = found
+    return found
 
 
 def write_progress(run_folder: Path, layer: int, method: str, state: dict) -> None:

@@ -79,11 +79,11 @@ def start(root: str | Path, request: MapRequest, seed: int = 0) -> None:
     from mnistlab.runs.store import RunStore
 
     store = RunStore(root)
-    if cached(store, request) is not None or status(root, request)["status"] in ("queued", "running"):
-        return
     key = (str(root), request.run.id, request.layer, request.method)
     folder = store.path(request.run.id)
-    with _lock:
+    with _lock:  # two sessions asking for the same map at once queue it once
+        if cached(store, request) is not None or status(root, request)["status"] in ("queued", "running"):
+            return
         write_progress(
             folder,
             request.layer,
