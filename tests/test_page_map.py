@@ -96,7 +96,7 @@ def test_without_a_cached_map_the_worker_starts_and_the_page_shows_computing(mod
     )
     at = page().run()
     assert not at.exception
-    assert [(r.layer, r.method) for r in started] == [(2, "tsne")]
+    assert [(r.layer, r.method) for r in started] == [(2, "pca")]  # PCA first: t-SNE when asked for
     assert not at.get("plotly_chart")
     assert any("Computing the map" in str(p.proto) for p in at.get("progress"))
 

@@ -43,10 +43,13 @@ def choose_map(run: Run, key: str = "map") -> MapRequest | None:
         key=f"{key}_layer",
         help="Whose activations place the digits: the last hidden layer shows what the network learned.",
     )
+    # t-SNE when its map is ready, else PCA: a first visit gets a map in seconds, and t-SNE (half a minute of
+    # the map worker) only when asked for
+    has_tsne = load_map_shared(get_store().path(run.id), layer, "tsne") is not None
     method = method_col.segmented_control(
         "Method",
         METHODS,
-        default="tsne",
+        default="tsne" if has_tsne else "pca",
         format_func=METHOD_NAMES.get,
         key=f"{key}_method",
         required=True,

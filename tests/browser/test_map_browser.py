@@ -1,4 +1,4 @@
-"""The Map page in Chromium: the map worker computes the best run's t-SNE map while the page shows
+"""The Map page in Chromium: the map worker computes the best run's PCA map while the page shows
 "computing…", a click on a digit shows it, and a 1 drawn on Draw lands among the 1s."""
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ def test_map_computes_a_click_shows_the_digit_and_a_drawn_1_lands_among_the_1s(
     page, app_url, wait_until_idle, screenshots
 ):
     page.goto(f"{app_url}/map")
-    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').wait_for(timeout=300_000)  # worker: t-SNE
+    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for(
+        timeout=300_000
+    )  # worker: PCA
     wait_until_idle(page)
-    assert page.get_by_text(re.compile(r"t-SNE of layer \d")).count() == 1
+    assert page.get_by_text(re.compile(r"PCA of layer \d")).count() == 1  # PCA first, t-SNE on request
     point = page.evaluate(POINT_ON_SCREEN)
     page.mouse.move(point["x"], point["y"])
     page.mouse.click(point["x"], point["y"])
