@@ -168,3 +168,12 @@ def test_layer_by_layer_and_side_by_side_queue_the_missing_maps(mapped_run, monk
     assert at.selectbox(key="map_pair_run").value != at.selectbox(key="map_run").value
     at.button(key="map_pair_go").click().run()
     assert [(r.layer, r.method) for r in started[2:]] == [(2, "tsne")]
+
+
+def test_an_imported_run_gets_a_clear_message(model_run):
+    store, run_id, _ = model_run
+    store.update(run_id, origin="imported")
+    at = page(run=run_id).run()
+    assert not at.exception
+    assert any("imported model" in e.value for e in at.error)
+    assert not at.get("plotly_chart")

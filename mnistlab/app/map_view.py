@@ -25,8 +25,8 @@ DRAW_SAMPLE = 2000  # test digits drawn under the Draw page's marker: it redraws
 
 def choose_map(run: Run, key: str = "map") -> MapRequest | None:
     """Layer and method pickers for ``run``; the checked request, or None after a clear message."""
-    try:
-        model = cached_model(run.id)
+    try:  # the run's NumPy model: an imported run is refused here, before anything imports TensorFlow
+        model = check_request(get_store(), run.id).model
         layers = map_layers(model)
     except (StoreError, ModelFileError, MapError) as exc:
         show_error(exc, "No map for this run: ")
@@ -56,11 +56,7 @@ def choose_map(run: Run, key: str = "map") -> MapRequest | None:
         help="PCA: the two directions of largest spread (instant). t-SNE: keeps neighbours together "
         "(about half a minute), so clusters show.",
     )
-    try:
-        return check_request(get_store(), run.id, layer, method)
-    except (StoreError, MapError) as exc:
-        show_error(exc)
-        return None
+    return MapRequest(run, model, int(layer), method)
 
 
 def cached_map(request: MapRequest) -> RunMap | None:
