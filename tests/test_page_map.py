@@ -177,3 +177,22 @@ def test_an_imported_run_gets_a_clear_message(model_run):
     assert not at.exception
     assert any("imported model" in e.value for e in at.error)
     assert not at.get("plotly_chart")
+
+
+def test_inspect_opens_on_the_cell_a_map_link_names_and_links_back(finished_runs):
+    store, ids = finished_runs
+    confusion = [[50 if t == p else (4 if (t, p) == (9, 4) else 1) for p in range(10)] for t in range(10)]
+    store.save_metrics(
+        ids[0], {"confusion": confusion, "mistakes": [[11, 3, 5, 0.9]], "per_class": {}, "n": 590}
+    )
+    at = AppTest.from_file(str(ROOT / "pages" / "inspect.py"), default_timeout=60)
+    at.query_params.update({"run": ids[0], "true": "3", "pred": "5"})
+    at.run()
+    assert not at.exception
+    assert (at.selectbox(key="cell_true").value, at.selectbox(key="cell_pred").value) == (3, 5)
+    links = [str(el.proto) for el in at.get("page_link")] + [m.value for m in at.markdown]
+    assert any("Light these digits up on the map" in text for text in links)
+    plain = AppTest.from_file(str(ROOT / "pages" / "inspect.py"), default_timeout=60)
+    plain.query_params["run"] = ids[0]
+    plain.run()
+    assert (plain.selectbox(key="cell_true").value, plain.selectbox(key="cell_pred").value) == (9, 4)

@@ -14,21 +14,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HEADING = re.compile(r"Test digit #(\d+): a (\d), read as (\d)")
 LANDS = re.compile(r"lands among the (\d)s")
 
-# The screen position of the 0 (first trace) farthest from any other point, so that a click picks it alone.
+# The screen position of the 0 (first trace; _fullData holds the decoded arrays, data the base64 ones) farthest from any other point, so that a click picks it alone.
 POINT_ON_SCREEN = """() => {
     const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
     const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
     const px = (t, i) => [xa._offset + xa.l2p(t.x[i]), ya._offset + ya.l2p(t.y[i])];
-    const all = gd.data.flatMap(t => Array.from(t.x, (_, i) => px(t, i)));
+    const all = gd._fullData.flatMap(t => Array.from(t.x, (_, i) => px(t, i)));
     let best = null;
-    for (let i = 0; i < gd.data[0].x.length; i++) {
-        const [x, y] = px(gd.data[0], i);
+    for (let i = 0; i < gd._fullData[0].x.length; i++) {
+        const [x, y] = px(gd._fullData[0], i);
         let nearest = Infinity;
         for (const [u, v] of all) {
             const d = (u - x) ** 2 + (v - y) ** 2;
             if (d > 0 && d < nearest) nearest = d;
         }
-        if (!best || nearest > best.gap) best = {x, y, gap: nearest, index: gd.data[0].customdata[i]};
+        if (!best || nearest > best.gap) best = {x, y, gap: nearest, index: gd._fullData[0].customdata[i]};
     }
     return {x: box.left + best.x, y: box.top + best.y, index: best.index};
 }"""
