@@ -28,9 +28,10 @@ POINT_ON_SCREEN = """() => {
             const d = (u - x) ** 2 + (v - y) ** 2;
             if (d > 0 && d < nearest) nearest = d;
         }
-        if (!best || nearest > best.gap) best = {x, y, gap: nearest, index: gd._fullData[0].customdata[i]};
+        if (!best || nearest > best.gap) best = {x, y, gap: nearest, row: gd._fullData[0].customdata[i]};
     }
-    return {x: box.left + best.x, y: box.top + best.y, index: best.index};
+    const index = best.row.length === undefined ? best.row : best.row[0];  // customdata: (index, true, pred)
+    return {x: box.left + best.x, y: box.top + best.y, index: Number(index)};
 }"""
 
 
