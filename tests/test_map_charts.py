@@ -28,9 +28,9 @@ def test_every_digit_once_coloured_by_true_label_with_the_mistakes_on_top(run_ma
     fig = map_figure(run_map, "true")
     digits = [t for t in fig.data if t.name in [str(d) for d in range(10)]]
     assert len(digits) == 10 and sum(len(t.x) for t in digits) == N
-    assert all(set(run_map.labels[np.asarray(t.customdata)[:, 0]]) == {int(t.name)} for t in digits)
+    assert all(set(run_map.labels[np.asarray(t.customdata)]) == {int(t.name)} for t in digits)
     mistakes = next(t for t in fig.data if t.name == "mistakes")
-    assert sorted(np.asarray(mistakes.customdata)[:, 0]) == list(range(7))
+    assert sorted(np.asarray(mistakes.customdata)) == list(range(7))
     assert all(t.type == "scattergl" for t in fig.data)
 
 

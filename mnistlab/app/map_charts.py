@@ -1,6 +1,6 @@
 """The Map page's figures: the test digits as a Plotly WebGL scatter, coloured by digit or by right/wrong.
 
-Each point carries its test-set index (then its true and predicted digit) as ``customdata``, so a click (Streamlit's selection event) says which
+Each point carries its test-set index as ``customdata``, so a click (Streamlit's selection event) says which
 digit it was whatever trace it belongs to (``clicked_index``).
 """
 
@@ -17,16 +17,15 @@ COLOUR_BY = {"true": "True digit", "predicted": "Predicted digit", "right": "Rig
 
 def _points(run_map: RunMap, idx: np.ndarray, name: str, **marker) -> go.Scattergl:
     xy = run_map.coords[idx]
-    # customdata (index, true, predicted) with a hovertemplate: a list of 10,000 hover strings would take
-    # Plotly's validators over a second to check
-    data = np.column_stack([idx, run_map.labels[idx], run_map.predicted[idx]]).astype(np.int32)
+    text = [f"#{i}: {run_map.labels[i]} read as {run_map.predicted[i]}" for i in idx]
     return go.Scattergl(
         x=xy[:, 0],
         y=xy[:, 1],
         mode="markers",
         name=name,
-        customdata=data,
-        hovertemplate="#%{customdata[0]}: %{customdata[1]} read as %{customdata[2]}<extra></extra>",
+        customdata=idx,
+        text=text,
+        hoverinfo="text",
         marker=marker,
     )
 
