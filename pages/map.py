@@ -15,7 +15,7 @@ POINT = "map_point"
 st.title("Map")
 st.caption(
     "Every test digit placed by what the network makes of it: digits it sees as alike land close together. "
-    "Red crosses are its mistakes. Click a digit to see it."
+    "Crosses mark its mistakes. Click a digit to see it."
 )
 store = get_store()
 runs = [run for run in list_runs_safely(store) if run.has_model]
