@@ -10,6 +10,7 @@ from mnistlab.app.identity import current_person
 from mnistlab.app.inside_view import show_inside
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
+from mnistlab.app.map_view import drawing_on_map
 from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store
 from mnistlab.app.widgets import (
     list_runs_safely,
@@ -207,6 +208,8 @@ with result_col:
                         delta_arrow="off",
                     )
                     col.caption(by_id[run_id].spec.summary())
+        with st.expander("Where it lands on the map", icon=":material/scatter_plot:", expanded=True):
+            drawing_on_map(run, image28)  # a marker among the test digits, if the run's map is cached
         digit, _ = top_prediction(reading.probabilities)
         keep_drawing(picture, image28, digit, key=draw_view.KEEP, on_kept=draw_view.clear_canvas)
     # Always on the page, so it stays on through Clear; switched off, it costs nothing on each stroke.

@@ -83,6 +83,10 @@ else:
         if picked != st.session_state.get("cm_last_click"):
             st.session_state["cm_last_click"] = picked
             st.session_state["cell_true"], st.session_state["cell_pred"] = picked
+    cell_query = (st.query_params.get("true"), st.query_params.get("pred"))  # links from the Map page
+    if all(v in list("0123456789") for v in cell_query) and cell_query != st.session_state.get("cm_query"):
+        st.session_state["cm_query"] = cell_query
+        st.session_state["cell_true"], st.session_state["cell_pred"] = map(int, cell_query)
     if "cell_true" not in st.session_state:  # start on the most frequent confusion
         st.session_state["cell_true"], st.session_state["cell_pred"] = top_confusion(metrics["confusion"])
     with cell_col:
@@ -108,6 +112,12 @@ else:
                     digit_gallery(images, [f"{m.confidence:.0%} sure" for m in found[:MAX_SHOWN]])
             else:
                 st.caption("No mistakes in this cell.")
+        link(
+            "map",
+            "Light these digits up on the map",
+            icon=":material/scatter_plot:",
+            query_params={"run": run.id, "true": true, "pred": pred},
+        )
 
     scores_col, worst_col = st.columns([4, 5], gap="large")
     with scores_col:

@@ -32,6 +32,7 @@ PAGES = (
     PageInfo("compare", "Compare", ":material/bar_chart:"),
     PageInfo("inspect", "Inspect", ":material/search:"),
     PageInfo("draw", "Draw", ":material/draw:"),
+    PageInfo("map", "Map", ":material/scatter_plot:"),
     PageInfo("sweep", "Sweep", ":material/tune:"),
     PageInfo("learn", "Learn", ":material/school:"),
 )
