@@ -69,11 +69,11 @@ def test_compare_figure_labels_do_not_overlap(
         page.goto(f"{app_url}/compare")
         page.get_by_text("Download table as CSV").wait_for(timeout=60_000)
         page.get_by_text("Accuracy vs size").wait_for(timeout=60_000)
-        wait_until_idle(page, settle_s=1.5)  # Plotly lays its labels out after the page has run
+        wait_until_idle(page, quiet_ms=1500)  # Plotly lays its labels out after the page has run
         assert page.locator(".js-plotly-plot").count() >= 3  # curves, accuracy bars, accuracy vs size
         for name in ("sweep notebook-mlp trial 17", "tuned with a long custom na"):  # long names are cut
             page.locator(".js-plotly-plot svg text").filter(has_text=name).first.wait_for(timeout=30_000)
-        wait_until_idle(page, settle_s=1.0)
+        wait_until_idle(page, quiet_ms=1000)
         assert page.evaluate(OVERLAPPING_LABELS) == []
     finally:
         context.close()
