@@ -118,7 +118,7 @@ class FakeRunner:
     def jobs(self, owner=None):
         return []
 
-    def submit(self, spec, config, name=None, preset=None, owner="local", limit=None):
+    def submit(self, spec, config, name=None, preset=None, owner="local", limit=None, actor=None):
         from mnistlab.runs.jobs import JobError
 
         if len(self.submitted) >= self.cap:

@@ -29,6 +29,7 @@ from mnistlab.handwriting import (
     read_folder,
     score_drawings,
 )
+from mnistlab.people import MACHINE
 from mnistlab.runs.run import check_run_id
 from mnistlab.runs.store import RunStore
 from mnistlab.text import percent
@@ -194,6 +195,6 @@ def cmd_sets_delete(args, out: TextIO, err: TextIO) -> int:
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             out.write("Nothing deleted.\n")
             return EXIT_OK
-    store.delete(args.name)
+    store.delete(args.name, actor=MACHINE)
     out.write(f"Deleted {args.name} ({count} drawings)\n")
     return EXIT_OK

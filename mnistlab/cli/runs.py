@@ -24,6 +24,7 @@ from mnistlab.cli.args import (
 )
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
 from mnistlab.data import load_mnist
+from mnistlab.people import MACHINE
 from mnistlab.recipes import recommended_config
 from mnistlab.runs.run import Run, check_run_id, check_run_name
 from mnistlab.runs.store import RunStore
@@ -295,7 +296,7 @@ def cmd_rename(args, out: TextIO, err: TextIO) -> int:
     store = RunStore()
     run = _existing_run(store, args.run_id)
     name = check_run_name(args.name)
-    store.rename(run.id, name)
+    store.rename(run.id, name, actor=MACHINE)
     out.write(f"Renamed {run.id}: {run.name} -> {name}\n")
     return EXIT_OK
 
@@ -312,7 +313,7 @@ def cmd_delete(args, out: TextIO, err: TextIO) -> int:
         if stdin.readline().strip().lower() not in ("y", "yes"):
             out.write("Nothing deleted.\n")
             return EXIT_OK
-    store.delete(run.id)
+    store.delete(run.id, actor=MACHINE)
     out.write(f"Deleted {run.id} ({run.name})\n")
     return EXIT_OK
 

@@ -3,6 +3,7 @@
     labels.csv          file,label,time (UTC, ISO 8601): one row per drawing
     0001.png            the drawing as it was made (the canvas, or the uploaded picture)
     seen/0001.png       the 28x28 image the model saw (``canvas_to_mnist``), greyscale
+    owner.json          {"owner": person id}: who may rename or delete the set (none: this machine)
 
 Every file is written atomically (temporary file + rename) and ``labels.csv`` last, so a crash leaves a set
 that lists only complete drawings. Set names are checked against a strict pattern, so no name can lead outside
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import secrets
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnistlab.files import artifacts_dir, atomic_write_bytes
+from mnistlab.files import artifacts_dir, atomic_write_bytes, atomic_write_json
 from mnistlab.handwriting.folder import (
     LABELS,
     SEEN,
@@ -37,12 +39,14 @@ from mnistlab.handwriting.folder import (
     read_folder,
     seen_png,
 )
+from mnistlab.people.person import MACHINE_ID, Person, check_may_change
 
 try:
     import fcntl
 except ImportError:  # Windows: the in-process lock still serialises a single server
     fcntl = None
 
+OWNER_FILE = "owner.json"
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 _LOCK = threading.Lock()
 
@@ -71,6 +75,7 @@ class HandwritingSet:
     per_digit: list[int]
     updated: float
     problem: str | None = None  # why the set cannot be read, if it cannot
+    owner: str = MACHINE_ID  # who made it (sets from before owners: this machine)
 
 
 class HandwritingStore:
@@ -105,12 +110,14 @@ class HandwritingStore:
 
     # --------------------------------------------------------------------------------------------- sets
 
-    def create(self, name: str) -> str:
+    def create(self, name: str, owner: str = MACHINE_ID) -> str:
+        """A new, empty set belonging to ``owner`` (a person id)."""
         path = self.path(name)
         with self._locked():
             if path.exists():
                 raise HandwritingError(f"A handwriting set named {name!r} already exists.")
             staging = self._staging()
+            atomic_write_json(staging / OWNER_FILE, {"owner": owner or MACHINE_ID})
             atomic_write_bytes(staging / LABELS, format_labels([]))
             os.rename(staging, path)
         return name
@@ -136,7 +143,7 @@ class HandwritingStore:
                 found.append(HandwritingSet(path.name, 0, [0] * 10, updated, problem=str(exc)))
                 continue
             per_digit = np.bincount([row["label"] for row in rows], minlength=10).tolist()
-            found.append(HandwritingSet(path.name, len(rows), per_digit, updated))
+            found.append(HandwritingSet(path.name, len(rows), per_digit, updated, owner=_owner(path)))
         return sorted(found, key=lambda s: (-s.updated, s.name))
 
     def version(self, name: str) -> int:
@@ -146,15 +153,23 @@ class HandwritingStore:
     def rows(self, name: str) -> list[dict]:
         return parse_labels((self._existing(name) / LABELS).read_bytes())
 
-    def rename(self, name: str, new_name: str) -> None:
+    def owner(self, name: str) -> str:
+        """The id of the person the set belongs to (this machine for sets made before owners)."""
+        return _owner(self._existing(name))
+
+    def rename(self, name: str, new_name: str, actor: Person | None = None) -> None:
+        """Rename a set; ``actor`` (None: this process) must be allowed to (``NotAllowed``, nothing changed)."""
         old, new = self._existing(name), self.path(new_name)
+        check_may_change(actor, _owner(old), f"rename the handwriting set '{name}'")
         with self._locked():
             if new.exists():
                 raise HandwritingError(f"A handwriting set named {new_name!r} already exists.")
             os.rename(old, new)
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, actor: Person | None = None) -> None:
+        """Delete a set; ``actor`` (None: this process) must be allowed to (``NotAllowed``, nothing deleted)."""
         path = self._existing(name)
+        check_may_change(actor, _owner(path), f"delete the handwriting set '{name}'")
         with self._locked():
             trash = self.root / f".deleted-{secrets.token_hex(4)}"
             os.rename(path, trash)  # gone from listings at once, even if removing the files is slow
@@ -195,6 +210,14 @@ class HandwritingStore:
             n += 1
             name = f"{base}-{n}"
         return name
+
+
+def _owner(path: Path) -> str:
+    try:
+        owner = json.loads((path / OWNER_FILE).read_text()).get("owner")
+    except (OSError, ValueError, AttributeError):  # no file (an older set) or a damaged one
+        return MACHINE_ID
+    return str(owner) if owner else MACHINE_ID
 
 
 def _number(file: str) -> int:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from mnistlab.data import Mnist, load_mnist
+from mnistlab.people.person import MACHINE_ID
 from mnistlab.runs.executors import InProcessExecutor
 from mnistlab.runs.store import RunStore
 from mnistlab.runs.task import TaskFailed, TrainTask
@@ -40,15 +41,17 @@ def train_run(
     run_id: str | None = None,
     on_created: Callable[[str], None] | None = None,
     executor=None,
+    owner: str = MACHINE_ID,
 ) -> str:
     """Train ``spec`` with ``config`` on ``executor`` (default: in this thread) and save it as a run.
 
-    Returns the run id. Raises for a bad name or a damaged dataset before anything is written; a failure
-    during training is recorded in the run (status 'failed' with the error) and re-raised.
+    The run belongs to ``owner`` (a person id). Returns the run id. Raises for a bad name or a damaged
+    dataset before anything is written; a failure during training is recorded in the run (status 'failed'
+    with the error) and re-raised.
     """
     data = data or load_mnist()  # a damaged dataset fails here, before any run folder exists
     executor = executor or InProcessExecutor(data=data)
-    run_id = store.create(spec, config.to_dict(), name=name, preset=preset, run_id=run_id)
+    run_id = store.create(spec, config.to_dict(), name=name, preset=preset, run_id=run_id, owner=owner)
     if on_created:
         on_created(run_id)
     started = time.time()
@@ -100,5 +103,6 @@ def train_job(job, context) -> str:
         should_stop=context.should_stop,
         on_created=context.set_run,
         executor=context.runner.executor,
+        owner=job.owner,
     )
     return context.store.load(run_id).status

@@ -4,18 +4,20 @@ The dashboard submits a training as a job and returns at once; the training goes
 page or closes the tab, and any page can read its state again later. Many users may share one server, so
 
 - at most ``workers`` jobs train at once, each in the executor (by default a warm worker process, never the
-  server itself; see ``mnistlab.runs.executors``); the others wait in a first-in, first-out queue and know
-  their place in it;
-- each owner (a browser session) may have only a few jobs queued or running, and the whole queue is bounded;
-- bad specs and configs are refused at submit time, before anything is queued.
+  server itself; see ``mnistlab.runs.executors``); the others wait in a round-robin queue between owners
+  (``mnistlab.runs.fair_queue``) and know their place in it and roughly how long they will wait;
+- each owner (a person id) may have only a few jobs queued or running, and the whole queue is bounded; a
+  pupil's trainings also keep to the class's limits (``mnistlab.runs.job_policy``);
+- bad specs and configs are refused at submit time, before anything is queued;
+- only a job's owner, the teacher or a local user may stop or cancel it (``actor``; None: this process).
 
 Every status change is written to ``<artifacts>/jobs/<job_id>.json`` (atomically), so after a restart the
 runner lists past jobs and marks those cut short as 'interrupted'; ``resubmit`` queues them again.
 
     runner = JobRunner(RunStore())
-    job = runner.submit(PRESETS["dropout"], TrainConfig(epochs=3), owner="session-1")
+    job = runner.submit(PRESETS["dropout"], TrainConfig(epochs=3), owner=person.id, actor=person)
     runner.get(job.id).progress        # latest Progress.to_dict(), updated live by the worker
-    runner.stop(job.id)                # ends within one chunk of batches; the partial run is kept
+    runner.stop(job.id, actor=person)  # ends within one chunk of batches; the partial run is kept
 
 The work a job does is injectable (``work(job, context)``), so tests can drive the runner without TensorFlow;
 without it the runner trains with ``executor`` (default: ``make_executor()``, started on the first job or by
@@ -28,12 +30,14 @@ import logging
 import threading
 import time
 import weakref
-from collections import deque
 from pathlib import Path
 
 from mnistlab.files import StoreError
+from mnistlab.people.person import Person, check_may_change
+from mnistlab.runs import job_policy, renames
 from mnistlab.runs.executors import default_workers, env_whole, make_executor
 from mnistlab.runs.experiment import train_job
+from mnistlab.runs.fair_queue import FairQueue
 from mnistlab.runs.job import (
     Job,
     JobContext,
@@ -45,6 +49,7 @@ from mnistlab.runs.job import (
     snapshot_of,
 )
 from mnistlab.runs.job_records import JobRecords
+from mnistlab.runs.job_views import JobViews
 from mnistlab.runs.store import RunStore
 from mnistlab.specs import ArchitectureSpec
 from mnistlab.training import TrainConfig
@@ -65,8 +70,8 @@ def default_per_owner() -> int:
 # ---------------------------------------------------------------------------------------- runner
 
 
-class JobRunner:
-    """Run training jobs on ``workers`` daemon threads, with a FIFO queue, caps and records on disk."""
+class JobRunner(JobViews):
+    """Run training jobs on ``workers`` daemon threads, with a fair queue, caps and records on disk."""
 
     def __init__(
         self,
@@ -94,7 +99,7 @@ class JobRunner:
         self._work = work or train_job
         self._cond = threading.Condition()  # guards everything below; notified on every status change
         self._jobs: dict[str, Job] = {}
-        self._queue: deque[str] = deque()
+        self._queue = FairQueue()
         self._stops: dict[str, threading.Event] = {}
         self._closed = False
         self._persist_lock = threading.Lock()
@@ -102,6 +107,7 @@ class JobRunner:
             siblings = [r for r in _live_runners if r.jobs_dir == self.jobs_dir and not r.closed]
             _live_runners.add(self)
         self._recover(siblings)
+        renames.watch(store.root, self._run_renamed)
         self._threads = [
             threading.Thread(target=self._worker, name=f"mnistlab-job-worker-{i + 1}", daemon=True)
             for i in range(self.workers)
@@ -133,23 +139,27 @@ class JobRunner:
         config: TrainConfig | dict | None = None,
         name: str | None = None,
         preset: str | None = None,
-        owner: str = "local",
+        owner: str | None = None,
         limit: int | None = None,
         tag: str | None = None,
+        actor: Person | None = None,
         _resubmitted_from: str | None = None,
     ) -> Job:
-        """Queue a training; returns the queued job. Raises ``JobError`` for bad input or a full queue.
+        """Queue a training for ``owner`` (default: the actor's id, else "local"); returns the queued job.
 
-        ``limit`` replaces the per-owner cap for one deliberate batch (the study queues 4 presets x seeds at
-        once); the server-wide queue bound still applies. ``tag`` marks what the job is for, so code can find
-        it again without relying on its name.
+        Raises ``JobError`` for bad input, a full queue or an owner at their cap, and ``NotAllowed`` when the
+        actor is a pupil asking past the class's limits. ``limit`` replaces the per-owner cap for one
+        deliberate batch (the study, a sweep), except for pupils; the server-wide queue bound still applies.
+        ``tag`` marks what the job is for, so code can find it again without relying on its name.
         """
+        owner = owner if owner is not None else (actor.id if actor is not None else "local")
         spec, config, name, owner = checked_request(spec, config, name, owner)
+        cap = job_policy.job_cap(actor, owner, config, self.store.root, self.max_queued_per_owner, limit)
         with self._cond:
             if self._closed:
                 raise JobError("The job runner has shut down; restart the server to train again.")
             mine = sum(1 for j in self._jobs.values() if j.owner == owner and j.is_active)
-            if mine >= (self.max_queued_per_owner if limit is None else limit):
+            if mine >= cap:
                 raise JobError(
                     f"You already have {mine} trainings queued or running; wait for one to finish "
                     "or stop one."
@@ -175,15 +185,16 @@ class JobRunner:
             )
             self._jobs[job_id] = job
             self._stops[job_id] = threading.Event()
-            self._queue.append(job_id)
+            self._queue.push(job_id, owner)
             snapshot = snapshot_of(job)
             self._cond.notify_all()
         self._persist(job_id)
         log.info("queued job %s (%s) for %s", job_id, spec.name, owner)
         return snapshot
 
-    def resubmit(self, job_id: str, owner: str | None = None) -> Job:
-        """Queue a stopped, failed or interrupted job's spec and config again, as a new job."""
+    def resubmit(self, job_id: str, owner: str | None = None, actor: Person | None = None) -> Job:
+        """Queue a stopped, failed or interrupted job's spec and config again, as a new job of ``owner``
+        (default: the actor, else the old job's owner)."""
         with self._cond:
             old = self._jobs.get(job_id)
             if old is None:
@@ -194,20 +205,40 @@ class JobRunner:
                     "resubmitted."
                 )
             spec, config, name, preset, tag = old.spec, old.config, old.name, old.preset, old.tag
-            owner = owner or old.owner
+            owner = owner or (actor.id if actor is not None else old.owner)
         return self.submit(
-            spec, config, name=name, preset=preset, owner=owner, tag=tag, _resubmitted_from=job_id
+            spec,
+            config,
+            name=name,
+            preset=preset,
+            owner=owner,
+            tag=tag,
+            actor=actor,
+            _resubmitted_from=job_id,
         )
 
-    def stop(self, job_id: str) -> bool:
+    def stop(self, job_id: str, actor: Person | None = None) -> bool:
         """Stop a queued job (it never trains) or a running one (ends within a chunk of batches).
 
-        Returns False if there is no such job or it had already finished.
+        Returns False if there is no such job or it had already finished. Raises ``NotAllowed`` (nothing
+        changed) unless ``actor`` (None: this process) may change the owner's jobs.
         """
+        return self._stop(job_id, actor, queued_only=False)
+
+    def cancel(self, job_id: str, actor: Person | None = None) -> bool:
+        """Take a queued job out of the queue: it ends 'stopped' without training, like a queued job stopped.
+
+        Returns False if the job is not queued (already running, finished or unknown); ``NotAllowed`` as
+        for ``stop``."""
+        return self._stop(job_id, actor, queued_only=True)
+
+    def _stop(self, job_id: str, actor: Person | None, queued_only: bool) -> bool:
         with self._cond:
             job = self._jobs.get(job_id)
-            if job is None or job.is_finished:
+            if job is None or job.is_finished or (queued_only and job.status != "queued"):
                 return False
+            verb = "cancel" if queued_only else "stop"
+            check_may_change(actor, job.owner, f"{verb} the training '{job.name or job.spec.name}'")
             job.stop_requested = True
             self._stops[job_id].set()
             if job.status == "queued":
@@ -217,54 +248,6 @@ class JobRunner:
         self._persist(job_id)
         return True
 
-    # -- reading
-    def get(self, job_id: str) -> Job | None:
-        """A snapshot of the job, or None if this runner does not know it."""
-        with self._cond:
-            job = self._jobs.get(job_id)
-            return snapshot_of(job) if job else None
-
-    def jobs(self, owner: str | None = None, curves: bool = True) -> list[Job]:
-        """Snapshots of all known jobs (of ``owner`` if given), newest first; ``curves=False`` leaves out each
-        job's batch curve (what a table of jobs needs: many watching tabs list the jobs every second)."""
-        with self._cond:
-            found = [snapshot_of(j, curves) for j in self._jobs.values() if owner is None or j.owner == owner]
-        return sorted(found, key=lambda j: (j.submitted, j.id), reverse=True)
-
-    def position(self, job_id: str) -> int | None:
-        """1-based place of a queued job in the queue (1 = next to start); None if it is not queued."""
-        with self._cond:
-            try:
-                return self._queue.index(job_id) + 1
-            except ValueError:
-                return None
-
-    def queue_length(self) -> int:
-        with self._cond:
-            return len(self._queue)
-
-    def active_jobs(self, owner: str | None = None) -> list[Job]:
-        """Snapshots of the queued and running jobs (of ``owner`` if given, without batch curves), newest
-        first."""
-        return [job for job in self.jobs(owner, curves=False) if job.is_active]
-
-    def running(self) -> list[Job]:
-        with self._cond:
-            return [snapshot_of(j) for j in self._jobs.values() if j.status == "running"]
-
-    def wait(self, job_id: str, timeout: float | None = None) -> Job:
-        """Block until the job has finished or ``timeout`` seconds passed; returns its snapshot either way."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while True:
-                job = self._jobs.get(job_id)
-                if job is None:
-                    raise JobError(f"No job with id {job_id!r}.")
-                left = None if deadline is None else deadline - time.monotonic()
-                if job.is_finished or (left is not None and left <= 0):
-                    return snapshot_of(job)
-                self._cond.wait(left)
-
     # -- ending
     def shutdown(self, wait: bool = True, timeout: float | None = 30.0) -> None:
         """Stop the workers: running jobs get their stop switch, queued ones are marked interrupted."""
@@ -273,10 +256,9 @@ class JobRunner:
                 return
             self._closed = True
             ended = list(self._queue)
-            self._queue.clear()
             for job_id in ended:
-                job = self._jobs[job_id]
-                self._end(job, "interrupted", error=SHUTDOWN_QUEUED)
+                self._queue.remove(job_id)
+                self._end(self._jobs[job_id], "interrupted", error=SHUTDOWN_QUEUED)
             for job in self._jobs.values():
                 if job.status == "running":
                     job.stop_requested = True
@@ -300,7 +282,7 @@ class JobRunner:
                     self._cond.wait()
                 if self._closed:
                     return
-                job_id = self._queue.popleft()
+                job_id = self._queue.pop(self._running_counts())
                 job = self._jobs[job_id]
                 job.status, job.started = "running", time.time()
                 stop_event = self._stops[job_id]
@@ -333,6 +315,16 @@ class JobRunner:
             if job is not None:
                 job.record(progress)
                 self._cond.notify_all()
+
+    def _run_renamed(self, run_id: str, name: str) -> None:
+        """The store renamed a run: the job training it (or that trained it) shows the new name."""
+        with self._cond:
+            found = [j.id for j in self._jobs.values() if j.run_id == run_id]
+            for job_id in found:
+                self._jobs[job_id].name = name
+            self._cond.notify_all()
+        for job_id in found:
+            self._persist(job_id)
 
     def _set_run(self, job_id: str, run_id: str) -> None:
         with self._cond:

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 from mnistlab.files import StoreError
-from mnistlab.specs import ArchitectureSpec, has_control_characters
+from mnistlab.people.person import MACHINE_ID
+from mnistlab.specs import ArchitectureSpec, count_params, has_control_characters
 
 RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,95}$")
 NAME_MAX = 80
@@ -66,6 +67,30 @@ class Run:
     preset: str | None = None
     history: dict = field(default_factory=dict, repr=False)
     origin: str = "trained"  # or "imported": a model file brought in, with no training of ours behind it
+    owner: str = MACHINE_ID  # the id of the person who made it (runs from before owners: this machine)
+
+    @classmethod
+    def from_meta(cls, run_id: str, meta: dict, spec: ArchitectureSpec, config, history) -> Run:
+        """A run from its run.json (``meta``), spec, config and history as read from disk."""
+        return cls(
+            id=run_id,
+            name=str(meta.get("name", run_id)),
+            status=str(meta.get("status", "failed")),
+            spec=spec,
+            config=config if isinstance(config, dict) else {},
+            created=float(meta.get("created", 0)),
+            updated=float(meta.get("updated", 0)),
+            params=int(meta.get("params", count_params(spec))),
+            test_accuracy=meta.get("test_accuracy"),
+            test_loss=meta.get("test_loss"),
+            duration_s=meta.get("duration_s"),
+            epochs_done=int(meta.get("epochs_done", 0)),
+            error=meta.get("error"),
+            preset=meta.get("preset"),
+            history=history if isinstance(history, dict) else {},
+            origin=str(meta.get("origin", "trained")),
+            owner=str(meta.get("owner") or MACHINE_ID),
+        )
 
     @property
     def imported(self) -> bool:
@@ -88,6 +113,7 @@ class Run:
             "name": self.name,
             "status": self.status,
             "origin": self.origin,
+            "owner": self.owner,
             "preset": self.preset,
             "params": self.params,
             "epochs_done": self.epochs_done,

@@ -31,6 +31,8 @@ from mnistlab.files import (
     process_alive,
     read_json,
 )
+from mnistlab.people.person import MACHINE_ID, NotAllowed, Person, check_may_change
+from mnistlab.runs import renames
 from mnistlab.runs.run import RUN_ID, STATUSES, Run, check_run_id, check_run_name, new_run_id
 from mnistlab.specs import ArchitectureSpec, SpecError, count_params, from_dict
 
@@ -77,8 +79,10 @@ class RunStore:
         preset: str | None = None,
         run_id: str | None = None,
         origin: str = "trained",
+        owner: str = MACHINE_ID,
     ) -> str:
-        """Start a run folder with status 'running'; returns its id. ``origin`` is "trained" or "imported"."""
+        """Start a run folder with status 'running'; returns its id. ``origin`` is "trained" or "imported";
+        ``owner`` is the id of the person it belongs to."""
         name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
@@ -94,6 +98,7 @@ class RunStore:
             "epochs_done": 0,
             "pid": os.getpid(),
             "origin": origin,
+            "owner": owner or MACHINE_ID,
         }
         try:
             folder.mkdir(parents=True, exist_ok=False)
@@ -158,11 +163,32 @@ class RunStore:
             raise ValueError(f"unknown status {status!r}")
         self.update(run_id, status=status, **fields)
 
-    def rename(self, run_id: str, new_name: str) -> None:
-        self.update(run_id, name=check_run_name(new_name))
+    def rename(self, run_id: str, new_name: str, actor: Person | None = None) -> None:
+        """Rename a run. ``actor`` (None: this process) must be allowed to change it (``NotAllowed`` if not,
+        nothing written); a pupil must also wait until it has finished training. A job training the run takes
+        the new name too."""
+        name = check_run_name(new_name)
+        run = self.load(run_id)
+        check_may_change(actor, run.owner, f"rename the run '{run.name}'")
+        if actor is not None and actor.is_pupil and run.status == "running":
+            raise NotAllowed(f"The run '{run.name}' is still training; wait until it finishes to rename it.")
+        self.update(run_id, name=name)
+        renames.announce(self.root, run_id, name)
 
-    def delete(self, run_id: str) -> None:
+    def delete(self, run_id: str, actor: Person | None = None) -> None:
+        """Delete a run; ``actor`` (None: this process) must be allowed to (``NotAllowed``, nothing deleted)."""
         folder = self._existing(run_id)
+        if actor is not None:
+            try:
+                meta = read_json(folder / "run.json")
+                owner, name = meta.get("owner"), meta.get("name", run_id)
+            except (
+                OSError,
+                ValueError,
+                AttributeError,
+            ):  # a damaged run: the teacher or a local user clears it
+                owner, name = MACHINE_ID, run_id
+            check_may_change(actor, owner, f"delete the run '{name}'")
         # Rename first so a half-deleted folder never looks like a run.
         trash = folder.with_name(f".deleted-{run_id}-{secrets.token_hex(2)}")
         try:
@@ -184,24 +210,7 @@ class RunStore:
             config = read_json(folder / "config.json")
             history_path = folder / "history.json"
             history = read_json(history_path) if history_path.exists() else {}
-            return Run(
-                id=run_id,
-                name=str(meta.get("name", run_id)),
-                status=str(meta.get("status", "failed")),
-                spec=spec,
-                config=config if isinstance(config, dict) else {},
-                created=float(meta.get("created", 0)),
-                updated=float(meta.get("updated", 0)),
-                params=int(meta.get("params", count_params(spec))),
-                test_accuracy=meta.get("test_accuracy"),
-                test_loss=meta.get("test_loss"),
-                duration_s=meta.get("duration_s"),
-                epochs_done=int(meta.get("epochs_done", 0)),
-                error=meta.get("error"),
-                preset=meta.get("preset"),
-                history=history if isinstance(history, dict) else {},
-                origin=str(meta.get("origin", "trained")),
-            )
+            return Run.from_meta(run_id, meta, spec, config, history)
         except (OSError, ValueError, TypeError, SpecError, AttributeError) as exc:
             raise StoreError(f"Run {run_id} is damaged ({type(exc).__name__}: {exc}).") from None
 

@@ -14,14 +14,16 @@ import math
 from dataclasses import dataclass, field
 
 from mnistlab.naming import study_run_name
+from mnistlab.people.person import NotAllowed, Person, check_may_change
 from mnistlab.specs import NOTEBOOK_PRESETS
 from mnistlab.study import stats
 from mnistlab.study.groups import Group
 from mnistlab.training import TrainConfig
 
 MIN_SEEDS = 3
-STUDY_OWNER = "study"  # one shared owner: two visitors clicking never queue the same run twice
-STUDY_LIMIT = 40  # the most study jobs queued or running at once (4 presets x 10 seeds)
+STUDY_OWNER = "study"  # the owner of study jobs queued by no one in particular (this machine)
+STUDY_PER_CLICK = 12  # the most study jobs one click queues, and one person may have queued or running
+STUDY_LIMIT = STUDY_PER_CLICK
 STANDARD_EPOCHS = TrainConfig().epochs
 BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
 
@@ -227,9 +229,26 @@ def active_pairs(jobs) -> set[tuple[str, int]]:
     return pairs
 
 
-def active_study_jobs(runner) -> list:
-    """The study's jobs that are queued or running, newest first."""
-    return runner.active_jobs(owner=STUDY_OWNER)
+def is_study_job(job) -> bool:
+    """Whether a job was queued by the study: a notebook preset named like "baseline seed 0"."""
+    return job.owner == STUDY_OWNER or (
+        job.preset in NOTEBOOK_PRESETS and job.name == study_run_name(job.preset, job.config.seed)
+    )
+
+
+def active_study_jobs(runner, owner: str | None = None) -> list:
+    """The study's jobs that are queued or running (everyone's, or ``owner``'s), newest first."""
+    return [job for job in runner.active_jobs(owner=owner) if is_study_job(job)]
+
+
+def stop_study(runner, actor: Person | None = None, owner: str | None = None) -> int:
+    """Stop the study jobs of ``owner`` (default: the actor's own; with neither, every study job); returns
+    how many were stopped. Raises ``NotAllowed``, stopping none, if the actor may not stop one of them."""
+    owner = owner if owner is not None else (actor.id if actor is not None else None)
+    jobs = active_study_jobs(runner, owner)
+    for job in jobs:
+        check_may_change(actor, job.owner, "stop these study runs")
+    return sum(1 for job in jobs if runner.stop(job.id, actor=actor))
 
 
 def group_rows(groups: dict[str, Group]) -> list[dict]:
@@ -256,18 +275,27 @@ class Submission:
     message: str
 
 
-def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNER) -> Submission:
-    """Queue, as background jobs of ``owner``, every run missing for each preset to have ``seeds`` seeds.
+def submit_missing(
+    runner, runs, seeds: int = MIN_SEEDS, owner: str | None = None, actor: Person | None = None
+) -> Submission:
+    """Queue, as background jobs of ``owner`` (default: the actor who pressed the button, else
+    ``STUDY_OWNER``), the runs missing for each preset to have ``seeds`` seeds: at most ``STUDY_PER_CLICK``
+    per click, and no more than that many study jobs of one person queued or running at once.
 
     This is the notebook's study: Home's button and the claim check both use it. Jobs already queued or
-    running for a (preset, seed) are not submitted twice; completed runs are not trained again.
+    running for a (preset, seed), anyone's, are not submitted twice; completed runs are not trained again.
+    Raises ``NotAllowed`` for a pupil: in class mode the study is the teacher's.
     """
     from mnistlab.runs.jobs import JobError
     from mnistlab.specs import PRESETS
 
+    if actor is not None and actor.is_pupil:
+        raise NotAllowed("In a class only the teacher runs the notebook's study; the results show here.")
+    owner = owner or (actor.id if actor is not None else STUDY_OWNER)
     todo = missing_runs(runs, active=active_pairs(runner.jobs()), seeds=seeds)
+    others = sum(1 for job in runner.jobs(owner=owner) if job.is_active and not is_study_job(job))
     submitted, reason = [], ""
-    for preset, seed in todo:
+    for preset, seed in todo[:STUDY_PER_CLICK]:
         try:
             runner.submit(
                 PRESETS[preset],
@@ -275,7 +303,8 @@ def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNE
                 name=study_run_name(preset, seed),
                 preset=preset,
                 owner=owner,
-                limit=STUDY_LIMIT,
+                limit=others + STUDY_LIMIT,
+                **({} if actor is None else {"actor": actor}),  # runners that know no people still work
             )
         except JobError as exc:
             reason = str(exc)
@@ -286,6 +315,11 @@ def submit_missing(runner, runs, seeds: int = MIN_SEEDS, owner: str = STUDY_OWNE
         message = f"Nothing to run: every preset has {seeds} seed(s), done or queued."
     elif not remaining:
         message = f"Queued {len(submitted)} run(s); that is all that was missing."
-    else:
+    elif reason:
         message = f"Queued {len(submitted)} run(s); {len(remaining)} could not be queued now: {reason}"
+    else:
+        message = (
+            f"Queued {len(submitted)} run(s), the most one click queues ({STUDY_PER_CLICK}); "
+            f"{len(remaining)} more are missing: press again once these have finished."
+        )
     return Submission(submitted, remaining, message.strip())

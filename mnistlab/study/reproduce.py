@@ -21,6 +21,7 @@ import numpy as np
 from mnistlab.data import Mnist, load_mnist
 from mnistlab.files import artifacts_dir, atomic_write_bytes, atomic_write_json
 from mnistlab.naming import study_run_name
+from mnistlab.people.person import MACHINE_ID
 from mnistlab.runs.store import RunStore
 from mnistlab.specs import NOTEBOOK_PRESETS, NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
 from mnistlab.study import report, stats
@@ -82,13 +83,15 @@ def reproduce(
     subset: int | None = None,
     data: Mnist | None = None,
     executor=None,
+    owner: str = MACHINE_ID,
 ) -> dict:
     """Train every preset with seeds 0..seeds-1, save the runs, write the report and figures to ``out``.
 
     ``epochs`` defaults to ``TrainConfig``'s (8); ``out`` to ``artifacts/reproduce``. ``subset`` trains on that
     many training digits instead of all 60,000 (for quick checks). If ``should_stop()`` turns True the current
     run is kept as 'stopped', no further runs start, and the report covers what finished. ``executor`` trains
-    each run (default: in this process; the CLI passes the same executor the dashboard uses).
+    each run (default: in this process; the CLI passes the same executor the dashboard uses). The runs
+    belong to ``owner`` (a person id; default: this machine).
     Returns the results (the content of results.json).
     """
     presets = list(presets)
@@ -123,6 +126,7 @@ def reproduce(
             should_stop=should_stop,
             data=data,
             executor=executor,
+            owner=owner,
         )
         run = store.load(run_id)
         record = {

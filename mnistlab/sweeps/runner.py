@@ -18,7 +18,8 @@ one session trains two jobs, the session can queue (cap - 2) more trainings by h
 with ``limit = (owner's other active jobs) + parallel``, as the study button does for its batch, so trainings a
 user queued by hand never make the sweep fail; it only waits when the server's queue is full.
 
-Stop and resume. ``should_stop`` stops the trials in flight; they are told FAIL with ``interrupted`` set and,
+Stop and resume. ``should_stop``, or a stop request in the sweep's state (``SweepManager.stop``, from any
+tab or process), stops the trials in flight; they are told FAIL with ``interrupted`` set and,
 like the trials of a process that died (left RUNNING in the study), asked again with the same settings when the
 sweep resumes (``recover``). Interrupted trials do not count against the budget.
 """
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mnistlab.files import StoreError
+from mnistlab.people.person import NotAllowed, Person
 from mnistlab.runs.job import JobError
 from mnistlab.specs import count_params
 from mnistlab.sweeps.spec import SweepError
@@ -80,10 +82,12 @@ class SweepDriver:
         runner,
         owner: str = "local",
         should_stop: Callable[[], bool] | None = None,
+        actor: Person | None = None,
         on_event: Callable[[SweepEvent], None] | None = None,
         poll_s: float = POLL_S,
     ):
         self.sweeps, self.sweep_id, self.runner, self.owner = sweeps, sweep_id, runner, owner
+        self.actor = actor  # a pupil's trials keep to the class's limits and cap (see JobRunner.submit)
         self.sweep = sweeps.load_spec(sweep_id)
         self.budget = self.sweep.budget
         self.should_stop = should_stop or (lambda: False)
@@ -110,11 +114,12 @@ class SweepDriver:
             owner=self.owner,
             started=time.time(),
             message=None,
+            stop_requested=False,
         )
         status = "completed"
         try:
             while True:
-                if self.should_stop():
+                if self.should_stop() or self.sweeps.state(self.sweep_id).get("stop_requested"):
                     self._stop_all("stopped")
                     status = "stopped"
                     break
@@ -192,8 +197,18 @@ class SweepDriver:
                     preset=preset,
                     owner=self.owner,
                     limit=limit,
+                    actor=self.actor,
                 )
                 job_ids.append(job.id)
+        except NotAllowed as exc:  # past the class's limits: this trial cannot train, the next may
+            for job_id in job_ids:
+                self.runner.stop(job_id)
+            trial.set_user_attr("error", str(exc))
+            self.study.tell(trial, state=TrialState.FAIL)
+            self.on_event(
+                SweepEvent("finished", trial.number, "failed", params=trial.params, message=str(exc))
+            )
+            return True
         except JobError as exc:
             for job_id in job_ids:
                 self.runner.stop(job_id)
