@@ -400,18 +400,3 @@ def test_a_tag_marks_what_a_job_is_for_and_survives_records_and_resubmit(make_ru
     wait_until(lambda: runner.get(job.id).is_finished)
     assert runner.resubmit(job.id).tag == "quick-start"
     assert runner.submit(SPEC, CONFIG).tag is None
-
-
-def test_a_resubmitted_job_belongs_to_whoever_resubmits_it(make_runner, wait_until):
-    from mnistlab.people import Person
-
-    work = FakeWork()
-    runner = make_runner(work, workers=1, max_queued_per_owner=5)
-    job = runner.submit(SPEC, CONFIG, name="first", owner="p-ada")
-    wait_until(lambda: runner.get(job.id).status == "running")
-    assert runner.stop(job.id)
-    runner.wait(job.id, timeout=20)
-    again = runner.resubmit(job.id, actor=Person("p-bob", "Bob", "pupil"))
-    assert (again.owner, again.resubmitted_from, again.name) == ("p-bob", job.id, "first")
-    work.release.set()
-    runner.wait(again.id, timeout=20)

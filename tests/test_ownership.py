@@ -336,3 +336,16 @@ def test_a_damaged_run_can_be_deleted_by_a_local_user_not_by_a_pupil(store):
         store.delete(run_id, actor=ADA)
     store.delete(run_id, actor=MACHINE)
     assert not store.path(run_id).exists()
+
+
+def test_a_resubmitted_job_belongs_to_whoever_resubmits_it(make_runner):
+    work = Blocking()
+    runner = make_runner(work, workers=1, max_queued_per_owner=5)
+    job = runner.submit(SPEC, CONFIG, name="first", owner=ADA.id)
+    wait_until(lambda: runner.get(job.id).status == "running")
+    assert runner.stop(job.id, actor=ADA)
+    runner.wait(job.id, timeout=20)
+    again = runner.resubmit(job.id, actor=BOB)
+    assert (again.owner, again.resubmitted_from, again.name) == (BOB.id, job.id, "first")
+    work.release.set()
+    runner.wait(again.id, timeout=20)
