@@ -5,7 +5,8 @@
     uv run python benchmarks/classroom.py --watchers 0,1,5,10 # the watchers mode (below)
 
 The class (``--pupils N``, ``mnistlab.bench.classroom``): a server in class mode with one training worker, N
-headless Chromium contexts that join by name, fill the Train form (baseline, 1 epoch on 2,000 digits), press
+headless Chromium contexts that open the link one after another (over ``--arrive-over`` s, after the teacher has
+opened the pages once), join by name, fill the Train form (baseline, 1 epoch on 2,000 digits), press
 Start together (every 5th pupil twice), wait for their training, open Draw and draw a 1, while the teacher's
 Class page stays open. Reported: each pupil's wait for their first job to start (p50, max), whether the queue
 was fair (round-robin: no pupil's first job started after another pupil's second), page loads (p50, p95), the
@@ -135,6 +136,7 @@ def class_main(args) -> None:
             epochs=args.epochs,
             digits=args.digits,
             timeout_s=args.timeout,
+            arrive_over_s=args.arrive_over,
         )
     )
     out["load_after"] = load_now()
@@ -150,6 +152,7 @@ def main() -> None:
     parser.add_argument("--eager-every", type=int, default=5, help="every n-th pupil presses Start twice")
     parser.add_argument("--epochs", type=int, default=1, help="each pupil's training: epochs")
     parser.add_argument("--digits", type=int, default=2_000, help="each pupil's training: training digits")
+    parser.add_argument("--arrive-over", type=float, default=60, help="pupils open the link over this many s")
     parser.add_argument("--timeout", type=float, default=1800, help="the whole lesson's bound, in seconds")
     args = parser.parse_args()
     if not args.watchers:

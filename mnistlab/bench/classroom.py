@@ -46,6 +46,7 @@ PREDICTION = re.compile(r"^Prediction: (\d)$")
 class Pupil:
     name: str
     eager: bool  # presses Start twice
+    arrives_after_s: float = 0.0  # when the pupil opens the link, after the teacher's pages are ready
     joined_s: float | None = None  # from opening the link to "Your personal code"
     page_loads_s: list[float] = field(default_factory=list)
     prediction_s: float | None = None  # from the end of the stroke to "Prediction: d"
@@ -138,9 +139,12 @@ class Gate:
 async def pupil_lesson(browser, url: str, pupil: Pupil, gate: Gate, cfg: dict) -> None:
     """One pupil's lesson; a problem is noted on the pupil (the others carry on)."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(PAGE_MS)
+    context.set_default_navigation_timeout(PAGE_MS)
     page = await context.new_page()
     arrived = False
     try:
+        await asyncio.sleep(pupil.arrives_after_s)  # a class comes in over a minute, not in one millisecond
         began = time.perf_counter()
         await page.goto(f"{url}/train")
         await page.get_by_label("Your name").first.fill(pupil.name)
@@ -192,6 +196,8 @@ async def teacher_watch(
     room before a lesson: the very first page runs of a fresh server import the app's modules, and sessions
     doing that at the same moment have failed with an ImportError (reported as ``server_log_errors``)."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(PAGE_MS)
+    context.set_default_navigation_timeout(PAGE_MS)
     page = await context.new_page()
     try:
         await page.goto(f"{url}/?teacher={TEACHER_KEY}")
@@ -288,16 +294,20 @@ def fairness(firsts: dict[str, dict], seconds: dict[str, dict]) -> dict:
     ``strict``: no pupil's first job started after another pupil's second. ``waiting``: no first job that was
     already queued when another pupil's second started, started after it (the fair queue's promise; a first
     job submitted after someone's second had started may fairly start later)."""
-    strict, waiting = [], []
+    strict, waiting, compared = [], [], 0
     for p, first in firsts.items():
         for q, second in seconds.items():
             if p == q or not first.get("started") or not second.get("started"):
                 continue
+            compared += 1
             if first["started"] > second["started"]:
                 strict.append((p, q))
                 if first["submitted"] < second["started"]:
                     waiting.append((p, q))
+    if not compared:
+        return {"pairs_compared": 0, "strict": None, "waiting_first_jobs_went_first": None}
     return {
+        "pairs_compared": compared,
         "strict": not strict,
         "strict_violations": len(strict),
         "waiting_first_jobs_went_first": not waiting,
@@ -378,7 +388,14 @@ async def _lesson(url: str, pupils: int, eager_every: int, cfg: dict, deadline: 
     from playwright.async_api import async_playwright
 
     lesson = Lesson(
-        [Pupil(f"Pupil {i + 1:02d}", eager_every > 0 and i % eager_every == 0) for i in range(pupils)]
+        [
+            Pupil(
+                f"Pupil {i + 1:02d}",
+                eager=eager_every > 0 and i % eager_every == 0,
+                arrives_after_s=i * cfg["arrive_over_s"] / pupils,
+            )
+            for i in range(pupils)
+        ]
     )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -421,10 +438,12 @@ def run_class(
     digits: int = 2_000,
     timeout_s: float = 1800.0,
     teacher_every_s: float = 15.0,
+    arrive_over_s: float = 60.0,
 ) -> dict:
     """Play a lesson of ``pupils`` on a fresh server over ``artifacts``; return its figures (plain data).
 
-    Every ``eager_every``-th pupil presses Start twice (0: nobody). The server and the browser are stopped at
+    Pupils open the link one after another over ``arrive_over_s`` (then all press Start together); every
+    ``eager_every``-th pupil presses Start twice (0: nobody). The server and the browser are stopped at
     the end, whatever happened; after ``timeout_s`` the pupils still busy are reported as ran out of time."""
     from mnistlab.people.roster import Roster
 
@@ -434,6 +453,7 @@ def run_class(
         "digits": digits,
         "job_ms": int(timeout_s * 1000),
         "teacher_every_s": teacher_every_s,
+        "arrive_over_s": arrive_over_s,
     }
     # A class code in the caller's environment would stop every pupil at the door: none here.
     env = {"MNISTLAB_TEACHER_KEY": TEACHER_KEY, "MNISTLAB_WORKERS": "1", "MNISTLAB_CLASS_CODE": ""}
@@ -449,6 +469,7 @@ def run_class(
     out = summarize(lesson, artifacts, names)
     out["server_log_errors"] = log_errors(artifacts.parent / "streamlit.log")
     out["training"] = {"preset": "baseline", "epochs": epochs, "training_digits": digits, "workers": 1}
+    out["pupils_arrived_over_s"] = arrive_over_s
     out["memory"] = sampler.summary()
     out["wall_s"] = round(time.monotonic() - began, 1)
     return out
