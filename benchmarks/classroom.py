@@ -1,8 +1,19 @@
-"""A classroom watching live trainings, with real browsers: what each watching tab costs the server.
+"""A classroom in real browsers: a whole class on one server (the default), or tabs watching a training.
 
-    uv run python benchmarks/classroom.py                     # 0, 1, 5 and 10 watchers
-    uv run python benchmarks/classroom.py --watchers 0,30
+    uv run python benchmarks/classroom.py                     # a class of 25 pupils (about 5-15 minutes)
+    uv run python benchmarks/classroom.py --pupils 5          # a small class, while developing
+    uv run python benchmarks/classroom.py --watchers 0,1,5,10 # the watchers mode (below)
 
+The class (``--pupils N``, ``mnistlab.bench.classroom``): a server in class mode with one training worker, N
+headless Chromium contexts that open the link one after another (over ``--arrive-over`` s, after the teacher has
+opened the pages once), join by name, fill the Train form (baseline, 1 epoch on 2,000 digits), press
+Start together (every 5th pupil twice), wait for their training, open Draw and draw a 1, while the teacher's
+Class page stays open. Reported: each pupil's wait for their first job to start (p50, max), whether the queue
+was fair (round-robin: no pupil's first job started after another pupil's second), page loads (p50, p95), the
+memory of the server and of the training workers, and whether anything was lost (every job completed, every
+drawing read), with the CPU and the load average. Bounded by ``--timeout``.
+
+The watchers mode:
 Starts ``streamlit run app.py`` (its own artifacts folder, one training worker) and headless Chromium. For each
 number of watchers N: N tabs open the Train page and stay there (their live view refreshes while any job is
 active), one more tab starts a training (the baseline preset, default settings) and watches it. While it trains,
@@ -26,7 +37,7 @@ from pathlib import Path
 
 import psutil
 
-from mnistlab.bench import dashboard
+from mnistlab.bench import classroom, dashboard
 from mnistlab.bench.machine import cpu_info
 from mnistlab.runs.store import RunStore
 from mnistlab.study.stats import percentile
@@ -98,10 +109,55 @@ def cli_reference(artifacts: Path) -> float | None:
     return run_samples_per_s(RunStore(artifacts / "runs"), run_id)
 
 
+def load_now() -> dict:
+    """The load average (1, 5, 15 min) and ``uptime``'s own line: a figure taken on a busy machine says so."""
+    one, five, fifteen = os.getloadavg()
+    try:
+        line = subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        line = None
+    return {"1m": round(one, 2), "5m": round(five, 2), "15m": round(fifteen, 2), "uptime": line}
+
+
+def class_main(args) -> None:
+    out = {
+        "benchmark": "classroom",
+        "mode": "pupils",
+        "cpu": cpu_info(),
+        "load_before": load_now(),
+    }
+    artifacts = Path(tempfile.mkdtemp(prefix="mnistlab-class-")) / "artifacts"
+    artifacts.mkdir()
+    out.update(
+        classroom.run_class(
+            artifacts,
+            pupils=args.pupils,
+            eager_every=args.eager_every,
+            epochs=args.epochs,
+            digits=args.digits,
+            timeout_s=args.timeout,
+            arrive_over_s=args.arrive_over,
+        )
+    )
+    out["load_after"] = load_now()
+    print(json.dumps(out, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--watchers", default="0,1,5,10", help="comma-separated watcher counts")
+    parser.add_argument(
+        "--watchers", help="comma-separated watcher counts: the watchers mode (e.g. 0,1,5,10)"
+    )
+    parser.add_argument("--pupils", type=int, default=25, help="the class's size (default 25)")
+    parser.add_argument("--eager-every", type=int, default=5, help="every n-th pupil presses Start twice")
+    parser.add_argument("--epochs", type=int, default=1, help="each pupil's training: epochs")
+    parser.add_argument("--digits", type=int, default=2_000, help="each pupil's training: training digits")
+    parser.add_argument("--arrive-over", type=float, default=60, help="pupils open the link over this many s")
+    parser.add_argument("--timeout", type=float, default=1800, help="the whole lesson's bound, in seconds")
     args = parser.parse_args()
+    if not args.watchers:
+        class_main(args)
+        return
     levels = [int(n) for n in args.watchers.split(",")]
     from playwright.sync_api import sync_playwright
 

@@ -177,9 +177,9 @@ def test_a_switched_off_page_tells_pupils_so(lesson):
 
 
 def _owned(runs, owner):
-    """Store runs as they will be once runs carry their owner (``Run.owner``, landing on another branch)."""
+    """Store runs owned by ``owner`` (``Run.owner``)."""
     return [
-        SimpleNamespace(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, owner=owner)
+        SimpleNamespace(**{**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, "owner": owner})
         for r in runs
     ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistlab.app.identity import current_person
+from mnistlab.app.identity import current_person, roster
 from mnistlab.app.widgets import as_text
 from mnistlab.files import StoreError
 from mnistlab.people import NotAllowed, acting
@@ -62,22 +62,33 @@ def manage_runs(store: RunStore, by_id: dict[str, Run]) -> None:
         problem = st.session_state.pop(PROBLEM, None)
         if problem:
             st.error(as_text(problem), icon=":material/error:")
+        # Shown only to whoever may change the run; the store refuses anyone else (the page is not the guard).
+        mine = current_person().may_change(getattr(run, "owner", None))
+        if not mine:
+            st.caption(
+                f"This run belongs to {as_text(roster().name_of(run.owner))}: only its owner or the teacher "
+                "can rename or delete it."
+            )
         rename_col, delete_col = st.columns(2, gap="large")
         with rename_col:
             key = f"rename_{target}"
-            st.text_input("New name", value=run.name, key=key)
-            st.button("Rename", key="rename_button", on_click=_rename, args=(store, target, key))
+            st.text_input("New name", value=run.name, key=key, disabled=not mine)
+            st.button(
+                "Rename", key="rename_button", disabled=not mine, on_click=_rename, args=(store, target, key)
+            )
         with delete_col:
             active = run.status == "running"
             confirm = st.checkbox(
-                f"Yes, delete **{run.name}** and its model for good", key=CONFIRM, disabled=active
+                f"Yes, delete **{run.name}** and its model for good",
+                key=CONFIRM,
+                disabled=active or not mine,
             )
             if active:
                 st.caption("A run that is still training cannot be deleted; stop it on the Train page first.")
             st.button(
                 "Delete run",
                 type="primary",
-                disabled=not confirm or active,
+                disabled=not confirm or active or not mine,
                 key="delete_button",
                 on_click=_delete,
                 args=(store, target, run.name, [i for i in by_id if i != target]),

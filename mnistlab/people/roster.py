@@ -67,12 +67,25 @@ class Member:
     last_seen: float
 
 
+_locks: dict[Path, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(root: Path) -> threading.RLock:
+    """One lock per roster folder for the whole process: each session makes its own ``Roster``, and a lock per
+    object let pupils joining together overwrite each other's records."""
+    key = root.resolve()
+    with _locks_guard:
+        return _locks.setdefault(key, threading.RLock())
+
+
 class Roster:
-    """The people of one server. Thread-safe within a process; the server is the only writer."""
+    """The people of one server. Thread-safe within a process (every ``Roster`` over a folder shares its
+    lock); the server is the only writer."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self._lock = threading.RLock()
+        self._lock = _lock_for(self.root)
 
     # -- storage
     @property
