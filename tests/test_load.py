@@ -34,7 +34,7 @@ def test_percentile(load):
 
 @pytest.mark.slow
 def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, capsys):
-    """Four sessions, one greedy, with workers=1 and jobs that sleep: bounded, FIFO, capped, all finished."""
+    """Four sessions, one greedy, with workers=1 and jobs that sleep: bounded, round-robin, capped, all finished."""
     from mnistlab.runs import jobs, runners
 
     def short_work(job, context):
@@ -61,7 +61,7 @@ def test_a_small_classroom_through_the_train_page(load, artifacts, monkeypatch, 
     report = json.loads(capsys.readouterr().out)
     assert report["checks"] == {
         "concurrency_bounded": True,
-        "fifo": True,
+        "round_robin": True,
         "every_job_finished": True,
         "cap_held": True,
         "no_page_exceptions": True,

@@ -262,6 +262,7 @@ class RayExecutor:
             ray.exceptions.NodeDiedError,
             ray.exceptions.ObjectLostError,
         ) as exc:
+            self._check_cluster()  # the head itself gone (its node ran this job): say so, not "a worker died"
             where = f" on node {handle.node['node_ip']} ({handle.node['node_id'][:8]})" if handle.node else ""
             raise WorkerDied(
                 f"The Ray worker training this job{where} stopped unexpectedly ({type(exc).__name__}): "
