@@ -81,20 +81,6 @@ class Blocking:
         return "completed"
 
 
-@pytest.fixture
-def make_runner(store):
-    runners = []
-
-    def make(work, **options) -> JobRunner:
-        runner = JobRunner(store, work=work, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown(wait=True, timeout=10)
-
-
 def a_run(store, owner: str, name: str = "mine") -> str:
     run_id = store.create(SPEC, CONFIG.to_dict(), name=name, owner=owner)
     store.finish(run_id, "completed")
@@ -280,7 +266,7 @@ def test_wait_estimates_follow_the_fair_order_and_past_durations(store, artifact
     assert runner.position(bob.id) == 1 and runner.position(ada_next.id) == 2
     first, second = runner.wait_estimate(bob.id), runner.wait_estimate(ada_next.id)
     assert 0 < first <= 60  # what is left of the running job (expected 60 s)
-    assert second == pytest.approx(first + 120)  # ... then Bob's, twice as many epochs
+    assert second == pytest.approx(first + 120, abs=1.0)  # ... then Bob's (the clock moves between calls)
     work.release.set()
     for job in (running, ada_next, bob):
         runner.wait(job.id, timeout=20)

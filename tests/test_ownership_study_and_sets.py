@@ -20,13 +20,9 @@ from tests.test_ownership import (
     TEACHER,
     Blocking,
     fingerprint,
-    make_runner,
     settled,
     wait_until,
 )
-
-__all__ = ["make_runner"]  # the fixture, shared with test_ownership
-
 
 # ------------------------------------------------------------------------------------------------ study
 

@@ -26,14 +26,7 @@ from mnistlab.bench.classroom_report import MemorySampler, log_errors, summarize
 
 TEACHER_KEY = "bench-teacher-key"
 PAGE_MS = 180_000  # a page on a server with 25 busy pupils and a loaded CPU: generous
-IDLE_NOW = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return Boolean(app)
-        && app.dataset.testScriptState === 'notRunning'
-        && app.dataset.testConnectionState === 'CONNECTED'
-        && !document.querySelector('[data-testid="stStatusWidget"]')
-        && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
+IDLE_NOW = dashboard.IDLE_NOW
 ONE = [(0.52, 0.17), (0.51, 0.5), (0.5, 0.83)]  # a 1, in canvas units
 PREDICTION = re.compile(r"^Prediction: (\d)$")
 

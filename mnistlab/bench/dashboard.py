@@ -20,6 +20,16 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]  # where app.py is
 CHROMIUM = "/usr/bin/chromium"
+# Streamlit marks its app root with the script's state and the connection's; the status widget shows while a
+# script runs. Idle (a JavaScript predicate for the page): connected, not running, no status widget, no skeleton.
+IDLE_NOW = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return Boolean(app)
+        && app.dataset.testScriptState === 'notRunning'
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stStatusWidget"]')
+        && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

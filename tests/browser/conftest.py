@@ -19,16 +19,7 @@ from mnistlab.bench import dashboard
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
-# Streamlit marks its app root with the script's state and the connection's; the status widget shows while a
-# script runs. Idle: connected, not running, no status widget and no loading skeleton.
-IDLE_NOW = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return Boolean(app)
-        && app.dataset.testScriptState === 'notRunning'
-        && app.dataset.testConnectionState === 'CONNECTED'
-        && !document.querySelector('[data-testid="stStatusWidget"]')
-        && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
+IDLE_NOW = dashboard.IDLE_NOW  # connected, not running, no status widget, no skeleton
 
 
 def _in_ci() -> bool:
