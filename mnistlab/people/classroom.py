@@ -21,7 +21,7 @@ from mnistlab.people.person import NotAllowed, Person
 
 TEACHER_KEY_ENV = "MNISTLAB_TEACHER_KEY"
 CLASS_CODE_ENV = "MNISTLAB_CLASS_CODE"
-PAGES = ("train", "compare", "inspect", "draw", "sweep", "learn", "leaderboard")
+PAGES = ("train", "compare", "inspect", "draw", "map", "sweep", "learn", "leaderboard")
 
 
 def teacher_key() -> str:
