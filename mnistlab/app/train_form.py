@@ -13,7 +13,7 @@ import streamlit as st
 
 from mnistlab.app import state  # called through the module: tests replace its functions
 from mnistlab.app import train_settings as keys
-from mnistlab.app.identity import class_settings, current_person
+from mnistlab.app.identity import current_person
 from mnistlab.app.widgets import as_text, show_error
 from mnistlab.files import StoreError
 from mnistlab.labels import SETTING_LABELS, user_words
@@ -165,9 +165,7 @@ def start_training(settings: Settings, spec: ArchitectureSpec | None, spec_error
     if problems:
         return
     try:
-        job = acting.submit_job(
-            state.get_runner(), spec, config, current_person(), class_settings(), name=name, preset=preset
-        )
+        job = acting.submit_job(state.get_runner(), spec, config, current_person(), name=name, preset=preset)
     except (JobError, NotAllowed) as exc:
         show_error(exc)
     else:

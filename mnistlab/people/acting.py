@@ -33,9 +33,8 @@ def delete_run(store, run, actor: Person) -> None:
     store.delete(run.id, actor=actor)
 
 
-def submit_job(runner, spec, config, actor: Person, settings=None, **kwargs):
-    """Queue a training owned by ``actor``; the runner applies the class's limits and the person's cap.
-    (``settings`` is accepted for callers that have them at hand; the runner reads the class's own.)"""
+def submit_job(runner, spec, config, actor: Person, **kwargs):
+    """Queue a training owned by ``actor``; the runner applies the class's limits and the person's cap."""
     return runner.submit(spec, config, owner=actor.id, actor=actor, **kwargs)
 
 
