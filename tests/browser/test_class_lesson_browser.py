@@ -18,17 +18,20 @@ from __future__ import annotations
 import json
 import re
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
+import ui
 from conftest import VIEWPORT, serve
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 KEY = "lesson-teacher-key"
 TRAINING_S = 600  # the first job also waits for the worker to import TensorFlow, on a loaded machine
 PAGE_MS = 120_000
+set_number = partial(ui.set_number, timeout_ms=PAGE_MS)
+choose = partial(ui.choose, timeout_ms=PAGE_MS)
 
 
 @pytest.fixture
@@ -51,30 +54,6 @@ def join(page, url: str, name: str, wait_until_idle) -> None:
     page.get_by_label("Your name").first.fill(name)
     page.get_by_role("button", name="Join").click()
     page.get_by_text("Your personal code is").wait_for(timeout=PAGE_MS)
-    wait_until_idle(page, timeout_ms=PAGE_MS)
-
-
-def set_number(page, label: str, value: int, wait_until_idle) -> None:
-    field = page.get_by_role("spinbutton", name=label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_until_idle(page, timeout_ms=PAGE_MS)
-
-
-def choose(page, label: str, option: str, wait_until_idle, tries: int = 4) -> None:
-    """Pick ``option`` in the select box ``label``. A rerun that lands while the list is open closes it: then
-    the list is opened again (a few times at most)."""
-    wait_until_idle(page, timeout_ms=PAGE_MS)
-    for attempt in range(tries):
-        page.get_by_label(label, exact=True).click()
-        try:
-            page.get_by_role("option", name=option).first.click(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == tries - 1:
-                raise
-            page.keyboard.press("Escape")
-            wait_until_idle(page, timeout_ms=PAGE_MS)
     wait_until_idle(page, timeout_ms=PAGE_MS)
 
 

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from test_draw_browser import STROKES, draw, prediction
+from ui import choose
 
 pytestmark = pytest.mark.browser
 
@@ -149,8 +150,6 @@ def test_picking_the_same_preset_again_resets_edits(page, app_url, wait_until_id
     units.press("Enter")
     wait_until_idle(page)
     page.get_by_text("Custom architecture: Dense(77)").wait_for(timeout=10_000)
-    page.get_by_label("Start from a preset", exact=True).click()
-    page.get_by_role("option", name="baseline —").click()
-    wait_until_idle(page)
+    choose(page, "Start from a preset", "baseline —", wait_until_idle)
     assert page.get_by_role("spinbutton", name="Units", exact=True).input_value() == "128"
     assert page.get_by_text("Preset 'baseline': Dense(128)").is_visible()

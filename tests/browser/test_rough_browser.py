@@ -8,6 +8,7 @@ import re
 
 import pytest
 from test_draw_browser import STROKES, draw, prediction
+from ui import choose
 
 pytestmark = pytest.mark.browser
 
@@ -136,9 +137,7 @@ def test_normal_use_of_every_page_leaves_no_streamlit_warning(page, app_url, app
     page.goto(f"{app_url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     wait_until_idle(page)
-    page.get_by_label("Start from a preset", exact=True).click()
-    page.get_by_role("option", name="dropout —").click()
-    wait_until_idle(page)
+    choose(page, "Start from a preset", "dropout —", wait_until_idle)
     epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
     epochs.fill("20")  # long enough to be stopped while it runs
     epochs.press("Enter")

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ui import set_number
 
 pytestmark = pytest.mark.browser
-
-
-def set_number(page, label: str, value: int, wait_until_idle) -> None:
-    field = page.get_by_role("spinbutton", name=label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_until_idle(page)
 
 
 def test_a_tiny_sweep_trains_and_draws_parallel_coordinates(

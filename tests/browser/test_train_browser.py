@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from ui import choose, set_number
 
 pytestmark = pytest.mark.browser
 
@@ -15,13 +16,6 @@ BATCH_CURVE_POINTS = (
 )
 
 
-def set_number(page, label: str, value: int, wait_until_idle) -> None:
-    field = page.get_by_role("spinbutton", name=label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_until_idle(page)
-
-
 def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_until_idle, screenshots):
     page.set_viewport_size({"width": 1400, "height": 2200})  # tall: the screenshots show the live section
     page.goto(f"{app_url}/train")
@@ -29,9 +23,7 @@ def test_live_chart_and_progress_during_a_tiny_training(page, app_url, wait_unti
     wait_until_idle(page)
     # Long enough to watch (all 60,000 digits, small batches): the test stops it once it has seen it move.
     set_number(page, "Epochs", 10, wait_until_idle)
-    page.get_by_label("Batch size", exact=True).click()
-    page.get_by_role("option", name="64", exact=True).click()
-    wait_until_idle(page)
+    choose(page, "Batch size", "64", wait_until_idle, exact=True)
     name = page.get_by_role("textbox", name="Run name", exact=True)
     name.fill("browser tiny")
     name.press("Enter")
@@ -81,9 +73,7 @@ def test_switching_presets_shows_the_new_presets_settings(page, app_url, wait_un
         ("dropout", ["256", "128"], "235,146"),
         ("tuned", ["512", "256", "128"], "567,434"),
     ):
-        page.get_by_label("Start from a preset", exact=True).click()
-        page.get_by_role("option", name=f"{preset} —").click()
-        wait_until_idle(page)
+        choose(page, "Start from a preset", f"{preset} —", wait_until_idle)
         assert units() == expected
         page.get_by_text(params, exact=True).wait_for(timeout=10_000)
         time.sleep(1)  # a stale value would come back from the browser on the next rerun
