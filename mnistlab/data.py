@@ -1,8 +1,9 @@
-"""MNIST arrays from the bundled, checksummed IDX files (or a directory / Keras ``mnist.npz`` you point at).
+"""Image sets from checksummed IDX files: MNIST bundled with the package, or any folder of the four files.
 
 ``load_mnist()`` returns uint8 images of shape (N, 28, 28) and uint8 labels of shape (N,), the 60,000 training
 and 10,000 test digits. Nothing is downloaded: the four original IDX .gz files ship inside the package and are
-verified against ``SHA256SUMS`` before use.
+verified against ``SHA256SUMS`` before use. ``load_idx_folder`` reads another set in the same format (see
+``mnistlab.datasets`` for the sets the lab knows by name).
 """
 
 from __future__ import annotations
@@ -36,25 +37,39 @@ RAW_SHA256 = {
 EXPECTED_COUNTS = {"x_train": 60000, "y_train": 60000, "x_test": 10000, "y_test": 10000}
 
 
+DIGITS = tuple(str(d) for d in range(10))
+
+
 class DataError(Exception):
-    """The MNIST files are missing, damaged or not MNIST. The message says which file and what to do."""
+    """A dataset's files are missing, damaged or not what they claim. The message says which file and what
+    to do."""
 
 
 @dataclass(frozen=True)
-class Mnist:
-    """The four MNIST arrays. Images are uint8 (N, 28, 28) with 0 = background; labels uint8 (N,)."""
+class ImageSet:
+    """The four arrays of a 28x28 image set. Images are uint8 (N, 28, 28) with 0 = background; labels uint8
+    (N,) in [0, number of classes)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+    name: str = "mnist"
+    class_names: tuple[str, ...] = DIGITS
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
 
     def __iter__(self):  # allows ``x_train, y_train, x_test, y_test = load_mnist()``
         return iter((self.x_train, self.y_train, self.x_test, self.y_test))
 
 
-_cache: dict[str, Mnist] = {}
+Mnist = ImageSet  # MNIST is the set every older call site means
+
+
+_cache: dict[tuple, ImageSet] = {}
 _lock = threading.Lock()
 
 
@@ -65,7 +80,7 @@ def load_mnist(source: str | os.PathLike | None = None) -> Mnist:
     four IDX files (``.gz`` or raw), or a Keras ``mnist.npz`` file.
     """
     source = source if source is not None else os.environ.get(ENV_VAR) or BUNDLED_DIR
-    key = str(Path(source).resolve())
+    key = ("mnist", str(Path(source).resolve()))
     with _lock:
         if key not in _cache:
             _cache[key] = _load_uncached(Path(source))
@@ -84,6 +99,41 @@ def _load_uncached(path: Path) -> Mnist:
 
 
 def _load_idx_dir(folder: Path) -> Mnist:
+    arrays = _read_idx_folder(folder, RAW_SHA256, "MNIST", _mnist_missing, _damaged)
+    return _checked(Mnist(**arrays, source=str(folder)))
+
+
+def load_idx_folder(
+    folder: Path,
+    raw_sha256: dict[str, str] | None,
+    name: str,
+    class_names: tuple[str, ...],
+    title: str | None = None,
+    missing_hint: str = "",
+) -> ImageSet:
+    """Read the four IDX files of set ``name`` from ``folder`` (``.gz`` or raw), cached per folder.
+
+    ``raw_sha256`` maps each file's stem to the SHA-256 of its decompressed bytes; None skips that check.
+    Shapes, equal counts and labels in ``[0, len(class_names))`` are always checked.
+    """
+    title = title or name
+    key = (name, str(Path(folder).resolve()), tuple(class_names))
+    with _lock:
+        if key not in _cache:
+
+            def missing(stem: str, where: Path) -> str:
+                return f"{title} file {stem}(.gz) is missing from {where}. {missing_hint}".strip()
+
+            def damaged(path: Path, why: str) -> str:
+                return f"{title} file {path.name} in {path.parent} is damaged: {why}. {missing_hint}".strip()
+
+            arrays = _read_idx_folder(Path(folder), raw_sha256, title, missing, damaged)
+            found = ImageSet(**arrays, source=str(folder), name=name, class_names=tuple(class_names))
+            _cache[key] = check_image_set(found, title)
+        return _cache[key]
+
+
+def _read_idx_folder(folder: Path, raw_sha256, title: str, missing, damaged) -> dict[str, np.ndarray]:
     sums = _read_sums(folder / "SHA256SUMS")
     arrays = {}
     for key, stem in FILES.items():
@@ -92,24 +142,41 @@ def _load_idx_dir(folder: Path) -> Mnist:
             blob = gz.read_bytes()
             expected = sums.get(gz.name)
             if expected and hashlib.sha256(blob).hexdigest() != expected:
-                raise DataError(_damaged(gz, "its SHA-256 sum does not match SHA256SUMS"))
+                raise DataError(damaged(gz, "its SHA-256 sum does not match SHA256SUMS"))
             try:
                 data = gzip.decompress(blob)
             except (OSError, EOFError) as exc:
-                raise DataError(_damaged(gz, f"it is not a complete gzip file ({exc})")) from None
+                raise DataError(damaged(gz, f"it is not a complete gzip file ({exc})")) from None
         elif raw.exists():
             data = raw.read_bytes()
         else:
+            raise DataError(missing(stem, folder))
+        if raw_sha256 and hashlib.sha256(data).hexdigest() != raw_sha256[stem]:
             raise DataError(
-                f"MNIST file {stem}(.gz) is missing from {folder}. "
-                "Put the four original IDX files there, or unset MNISTLAB_DATA to use the bundled copy."
-            )
-        if hashlib.sha256(data).hexdigest() != RAW_SHA256[stem]:
-            raise DataError(
-                _damaged(gz if gz.exists() else raw, "its content is not the original MNIST file")
+                damaged(gz if gz.exists() else raw, f"its content is not the original {title} file")
             )
         arrays[key] = _parse_idx(data, stem)
-    return _checked(Mnist(**arrays, source=str(folder)))
+    return arrays
+
+
+def idx_sums(folder: Path) -> dict[str, str]:
+    """SHA-256 of each of the four decompressed IDX files in ``folder`` (to pin a set a user adds)."""
+    out = {}
+    for stem in FILES.values():
+        gz, raw = Path(folder) / f"{stem}.gz", Path(folder) / stem
+        try:
+            data = gzip.decompress(gz.read_bytes()) if gz.exists() else raw.read_bytes()
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{stem} in {folder} cannot be read: {exc}") from None
+        out[stem] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def _mnist_missing(stem: str, folder: Path) -> str:
+    return (
+        f"MNIST file {stem}(.gz) is missing from {folder}. "
+        "Put the four original IDX files there, or unset MNISTLAB_DATA to use the bundled copy."
+    )
 
 
 def _load_npz(path: Path) -> Mnist:
@@ -145,6 +212,24 @@ def _parse_idx(data: bytes, name: str) -> np.ndarray:
     if body.size != int(np.prod(dims)):
         raise DataError(f"{name} is truncated: expected {int(np.prod(dims))} values, found {body.size}.")
     return body.reshape(dims).copy()
+
+
+def check_image_set(found: ImageSet, title: str) -> ImageSet:
+    """Shapes (N, 28, 28) / (N,), as many labels as images, labels within the class names."""
+    for part in ("train", "test"):
+        x, y = getattr(found, f"x_{part}"), getattr(found, f"y_{part}")
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise DataError(f"{title}'s {part} images have shape {x.shape}; the lab needs 28x28 images.")
+        if y.ndim != 1 or len(y) != len(x):
+            raise DataError(
+                f"{title}'s {part} labels have shape {y.shape} for {len(x)} images: one label per image."
+            )
+        if len(y) and int(y.max()) >= found.num_classes:
+            raise DataError(
+                f"{title}'s {part} labels go up to {int(y.max())}, but it has {found.num_classes} class "
+                f"names: labels must be 0..{found.num_classes - 1}."
+            )
+    return found
 
 
 def _checked(m: Mnist) -> Mnist:

@@ -68,6 +68,7 @@ class Run:
     history: dict = field(default_factory=dict, repr=False)
     origin: str = "trained"  # or "imported": a model file brought in, with no training of ours behind it
     owner: str = MACHINE_ID  # the id of the person who made it (runs from before owners: this machine)
+    dataset: str = "mnist"  # the name of the image set it was trained and scored on (mnistlab.datasets)
 
     @classmethod
     def from_meta(cls, run_id: str, meta: dict, spec: ArchitectureSpec, config, history) -> Run:
@@ -90,6 +91,7 @@ class Run:
             history=history if isinstance(history, dict) else {},
             origin=str(meta.get("origin", "trained")),
             owner=str(meta.get("owner") or MACHINE_ID),
+            dataset=str(meta.get("dataset") or "mnist"),
         )
 
     @property
@@ -114,6 +116,7 @@ class Run:
             "status": self.status,
             "origin": self.origin,
             "owner": self.owner,
+            "dataset": self.dataset,
             "preset": self.preset,
             "params": self.params,
             "epochs_done": self.epochs_done,
