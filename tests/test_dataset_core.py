@@ -112,3 +112,13 @@ def test_a_fashion_run_records_its_dataset_and_is_scored_on_fashion(store):
     assert run.dataset == "fashion-mnist" and run.status == "completed"
     metrics = store.metrics(run.id)
     assert metrics["per_class"]["support"] == [1000] * 10  # Fashion-MNIST's test set, not MNIST's
+
+
+def test_recipes_per_dataset():
+    from mnistlab.recipes import recommended_config
+
+    assert recommended_config("cnn").epochs == 4
+    fashion = recommended_config("cnn", dataset="fashion-mnist")
+    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (8, 256, "fashion-mnist")
+    assert recommended_config("tuned", dataset="fashion-mnist").epochs == TrainConfig().epochs
+    assert recommended_config("cnn", dataset="fashion-mnist", epochs=2).batch_size == 256

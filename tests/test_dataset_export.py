@@ -80,6 +80,7 @@ def _save_model(path, outputs: int):
     return path
 
 
+@pytest.mark.slow  # saves and loads Keras models: seconds of TensorFlow on a quiet machine, more on a busy one
 def test_import_checks_the_outputs_against_the_dataset(store, tiny, tmp_path):
     from mnistlab.export.importing import import_model_file
 
