@@ -220,7 +220,9 @@ def add_dataset(
         load_idx_folder(folder, builtin.raw_sha256 or None, name, builtin.class_names, builtin.title)
         record = {"folder": str(folder)}
     else:
-        probe = load_idx_folder(folder, None, name, tuple(str(i) for i in range(256)), title or name)
+        probe = load_idx_folder(
+            folder, None, name, tuple(str(i) for i in range(256)), title or name, cache=False
+        )
         count = int(max(probe.y_train.max(initial=0), probe.y_test.max(initial=0))) + 1
         names = list(class_names) if class_names else [str(i) for i in range(count)]
         if len(names) != count or any(not str(c).strip() for c in names):
