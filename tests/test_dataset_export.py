@@ -85,14 +85,14 @@ def test_import_checks_the_outputs_against_the_dataset(store, tiny, tmp_path):
     from mnistlab.export.importing import import_model_file
 
     three = _save_model(tmp_path / "three.keras", 3)
-    with pytest.raises(ModelFileError, match="returns 3 class scores, but MNIST has 10 classes"):
+    with pytest.raises(ModelFileError, match="each of 3 classes, but MNIST has 10 classes"):
         import_model_file(three, store)
     assert store.list_runs() == []  # nothing written
     run_id = import_model_file(three, store, dataset="tiny")
     run = store.load(run_id)
     assert run.dataset == "tiny" and run.imported and run.params == 784 * 3 + 3
     assert store.metrics(run_id)["n"] == 90  # scored on tiny's own test images
-    with pytest.raises(ModelFileError, match="returns 10 class scores, but Three bars has 3 classes"):
+    with pytest.raises(ModelFileError, match="each of 10 classes, but Three bars has 3 classes"):
         import_model_file(_save_model(tmp_path / "ten.keras", 10), store, dataset="tiny")
 
 

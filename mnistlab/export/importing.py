@@ -151,7 +151,8 @@ def _check_classes(model, shown: str, data: ImageSet) -> None:
     outputs = model.output_shape[-1]
     if outputs != data.num_classes:
         raise ModelFileError(
-            f"{shown} returns {outputs} class scores, but {_title(data)} has {data.num_classes} classes "
+            f"{shown} returns ({outputs},), a score for each of {outputs} classes, but {_title(data)} has "
+            f"{data.num_classes} classes "
             f"({', '.join(data.class_names[:4])}{', ...' if data.num_classes > 4 else ''}). Import it for the "
             "dataset it was trained on (mnistlab data list shows them)."
         )
