@@ -140,6 +140,17 @@ def sample_rows(images: np.ndarray, labels: np.ndarray, num_classes: int, rows: 
     return out
 
 
+def samples_caption(name: str | None, train: int, test: int) -> str:
+    """The caption under the sample rows: which class is where, and how many images the set has."""
+    ds = dataset_of(name)
+    if ds.class_names == DIGITS:
+        order = "0 to 9 in each row"
+    else:
+        order = "left to right: " + ", ".join(ds.class_names)
+    where = "bundled with mnistlab" if ds.name == DEFAULT else f"{ds.title}, read from this machine"
+    return f"Two test {ds.item}s per class, {order}. {train:,} training and {test:,} test images, {where}."
+
+
 def framing_note(name: str | None) -> str:
     """How a drawing is prepared for a model of this set, in one sentence for the Draw page."""
     ds = dataset_of(name)
