@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from mnistlab.dataset_choice import title as dataset_title
 from mnistlab.export.importing import architecture_text
 from mnistlab.labels import setting_label
 from mnistlab.runs.run import Run
@@ -30,6 +31,7 @@ def run_row(run: Run) -> dict:
     config = run.config or {}
     return {
         "Name": run.name,
+        "Dataset": dataset_title(run.dataset),
         "Architecture": architecture_text(run),
         "Parameters": run.params,
         "Epochs": run.epochs_done,
@@ -59,10 +61,10 @@ def csv_bytes(rows: list[dict]) -> bytes:
 
 
 def group_key(run: Run) -> str:
-    """Runs with equal keys differ only by seed: same layers, same training config otherwise."""
-    config = {k: v for k, v in (run.config or {}).items() if k != "seed"}
+    """Runs with equal keys differ only by seed: same dataset, same layers, same training config otherwise."""
+    config = {k: v for k, v in (run.config or {}).items() if k not in ("seed", "dataset")}
     layers = [layer.to_dict() for layer in run.spec.layers]
-    return json.dumps({"layers": layers, "config": config}, sort_keys=True)
+    return json.dumps({"dataset": run.dataset, "layers": layers, "config": config}, sort_keys=True)
 
 
 def seed_groups(runs: list[Run]) -> list[Group]:
@@ -96,6 +98,8 @@ def notebook_references(groups: list[Group]) -> dict[str, float]:
     references = {}
     for group in groups:
         presets = {run.preset for run in group.runs}
+        if any(run.dataset != "mnist" for run in group.runs):
+            continue  # the notebook's figures are MNIST's
         if len(presets) == 1 and (preset := presets.pop()) in NOTEBOOK_RESULTS:
             references[group.label] = NOTEBOOK_RESULTS[preset][2]
     return references
