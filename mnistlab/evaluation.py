@@ -10,24 +10,34 @@ from typing import NamedTuple
 
 import numpy as np
 
-CLASSES = list(range(10))
+CLASSES = list(range(10))  # MNIST's; other sets have as many classes as their model has outputs
+
+
+def output_units(model) -> int:
+    """How many classes ``model`` scores (its last output dimension; 10 when it does not say)."""
+    shape = getattr(model, "output_shape", None)
+    try:
+        return int(shape[-1])
+    except (TypeError, ValueError, IndexError):
+        return len(CLASSES)
 
 
 def predict_proba(model, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
-    """(N, 28, 28) float32 images in [0, 1] -> (N, 10) float32 probabilities."""
+    """(N, 28, 28) float32 images in [0, 1] -> (N, number of classes) float32 probabilities."""
     images = np.asarray(images, dtype=np.float32)
     out = [
         np.asarray(model(images[i : i + batch_size], training=False))
         for i in range(0, len(images), batch_size)
     ]
-    return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, output_units(model)), np.float32)
 
 
 def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
     """Metrics as JSON-ready plain data.
 
-    Returns ``accuracy``, ``loss`` (mean cross-entropy), ``confusion`` (10x10 counts, rows = true digit),
-    ``per_class`` (precision, recall, f1, support: lists of 10), and ``mistakes``: one
+    ``probs`` is (N, C): C classes (10 for MNIST). Returns ``accuracy``, ``loss`` (mean cross-entropy),
+    ``confusion`` (CxC counts, rows = true class), ``per_class`` (precision, recall, f1, support: lists of C),
+    and ``mistakes``: one
     ``[test index, true, predicted, confidence]`` row per misclassified digit, most confident first.
     """
     # Imported here, not at the top: scikit-learn takes seconds to import, and the pages that only read
@@ -36,11 +46,12 @@ def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
 
     y_true = np.asarray(y_true).astype(int)
     probs = np.asarray(probs, dtype=np.float64)
+    classes = list(range(probs.shape[1])) if probs.ndim == 2 and probs.shape[1] else CLASSES
     pred = probs.argmax(axis=1)
     conf = probs.max(axis=1)
     picked = np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0)
     precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, pred, labels=CLASSES, zero_division=0
+        y_true, pred, labels=classes, zero_division=0
     )
     wrong = np.flatnonzero(pred != y_true)
     wrong = wrong[np.argsort(-conf[wrong], kind="stable")]
@@ -48,7 +59,7 @@ def score(y_true: np.ndarray, probs: np.ndarray) -> dict:
         "accuracy": float((pred == y_true).mean()) if len(y_true) else 0.0,
         "loss": float(-np.log(picked).mean()) if len(y_true) else 0.0,
         "n": len(y_true),
-        "confusion": confusion_matrix(y_true, pred, labels=CLASSES).tolist(),
+        "confusion": confusion_matrix(y_true, pred, labels=classes).tolist(),
         "per_class": {
             "precision": [round(float(v), 6) for v in precision],
             "recall": [round(float(v), 6) for v in recall],

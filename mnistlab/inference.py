@@ -39,9 +39,9 @@ class UnsupportedModel(ModelFileError):
 
 
 class NumpyModel:
-    """A saved MNIST classifier as NumPy arrays.
+    """A saved classifier of 28x28 images (MNIST, Fashion-MNIST, ...) as NumPy arrays.
 
-    Called like a Keras model: ``model(images)`` with images (N, 28, 28) float32 in [0, 1] returns (N, 10)
+    Called like a Keras model: ``model(images)`` with images (N, 28, 28) float32 in [0, 1] returns (N, classes)
     float32 probabilities; ``training`` is accepted and ignored (dropout is the identity at inference).
     """
 
@@ -282,7 +282,10 @@ def _compile_layers(layers: list[dict], weights) -> tuple[list[tuple], list[str]
             raise UnsupportedModel(f"{where}: not a layer class the NumPy forward pass knows")
         if cls not in ("InputLayer", "Dense", "Conv2D") and arrays:
             raise UnsupportedModel(f"{where} carries weights")
-    _require(last_dense == (10, "softmax"), "the model does not end in Dense(10, softmax)")
+    _require(
+        last_dense is not None and last_dense[0] >= 2 and last_dense[1] == "softmax",
+        "the model does not end in a Dense(classes, softmax) layer",
+    )
     return ops, [layer["name"] for layer in layers]
 
 

@@ -20,6 +20,7 @@ SETTING_LABELS = {
     "seed": "Seed",
     "train_subset": "Training digits",
     "augment": "Augment",
+    "dataset": "Dataset",
 }
 # Layer settings and kinds, as the architecture builder labels them.
 LAYER_PARAM_LABELS = {

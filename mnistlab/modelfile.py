@@ -1,4 +1,4 @@
-"""Load a ``.keras`` model file safely and check that it is an MNIST classifier.
+"""Load a ``.keras`` model file safely and check that it classifies 28x28 images (MNIST or another set).
 
 Keras ``safe_mode=True`` refuses to deserialize Lambda layers and arbitrary Python; we also refuse unknown
 custom objects, oversized files and files that are not zip archives, before Keras sees them.
@@ -46,11 +46,16 @@ def check_model_archive(path: Path, max_bytes: int = MAX_MODEL_BYTES) -> None:
 
 
 def check_mnist_model(model, name: str = "the model") -> None:
-    """Raise ``ModelFileError`` unless the model maps (batch, 28, 28[, 1]) images to 10 probabilities."""
+    """Raise ``ModelFileError`` unless the model maps (batch, 28, 28[, 1]) images to one score per class (two
+    or more classes; whether they match a dataset is checked where a dataset is chosen)."""
     in_shape = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
     out_shape = tuple(model.output_shape[1:]) if not isinstance(model.output_shape, list) else None
-    if in_shape not in ((28, 28), (28, 28, 1), (784,)) or out_shape != (10,):
+    if in_shape not in ((28, 28), (28, 28, 1), (784,)) or out_shape is None or len(out_shape) != 1:
         raise ModelFileError(
             f"{name} takes {in_shape} and returns {out_shape}; an MNIST model takes 28x28 images "
-            "and returns 10 class scores."
+            "and returns 10 class scores (a model of another 28x28 set, one score per class)."
+        )
+    if out_shape[0] is None or out_shape[0] < 2:
+        raise ModelFileError(
+            f"{name} returns {out_shape[0]} class score(s); a classifier needs at least two."
         )

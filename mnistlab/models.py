@@ -1,6 +1,7 @@
 """Build a Keras model from an ``ArchitectureSpec``.
 
-The model takes float32 images of shape (batch, 28, 28) in [0, 1] and returns (batch, 10) class probabilities.
+The model takes float32 images of shape (batch, 28, 28) in [0, 1] and returns (batch, num_classes) class
+probabilities (10 for MNIST; the dataset's number of classes).
 Hidden layers are named ``<kind>_<n>`` after their position in the spec (``dense_1``, ``dropout_2``...), so
 views inside the network can map a Keras layer back to the spec line that made it.
 """
@@ -16,8 +17,11 @@ def layer_name(kind: str, index: int) -> str:
     return f"{kind}_{index + 1}"
 
 
-def build_model(spec: ArchitectureSpec, seed: int | None = None) -> keras.Model:
-    """A fresh, uncompiled ``keras.Model`` for ``spec``. ``seed`` fixes the initial weights."""
+def build_model(
+    spec: ArchitectureSpec, seed: int | None = None, num_classes: int = NUM_CLASSES
+) -> keras.Model:
+    """A fresh, uncompiled ``keras.Model`` for ``spec`` with ``num_classes`` outputs. ``seed`` fixes the initial
+    weights."""
     layers = keras.layers
     init = {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed)} if seed is not None else {}
     x = inputs = keras.Input(shape=INPUT_SHAPE, name="image")
@@ -43,7 +47,7 @@ def build_model(spec: ArchitectureSpec, seed: int | None = None) -> keras.Model:
     if not flat:
         x = layers.Flatten(name="flatten_out")(x)
     outputs = layers.Dense(
-        NUM_CLASSES, activation="softmax", name="output", **_seeded(init, len(spec.layers))
+        num_classes, activation="softmax", name="output", **_seeded(init, len(spec.layers))
     )(x)
     return keras.Model(inputs, outputs, name=_model_name(spec.name))
 

@@ -294,8 +294,8 @@ def layer_shapes(spec: ArchitectureSpec) -> list[tuple[int, ...]]:
     return shapes
 
 
-def layer_params(spec: ArchitectureSpec) -> list[int]:
-    """Trainable parameters of each hidden layer, then of the Dense(10) output (last entry)."""
+def layer_params(spec: ArchitectureSpec, num_classes: int = NUM_CLASSES) -> list[int]:
+    """Trainable parameters of each hidden layer, then of the Dense(num_classes) output (last entry)."""
     h, w, c = INPUT_SHAPE[0], INPUT_SHAPE[1], 1
     width: int | None = None  # features once flattened
     counts = []
@@ -315,13 +315,13 @@ def layer_params(spec: ArchitectureSpec) -> list[int]:
             if layer.kind == "flatten" and width is None:
                 width = h * w * c
     fan_in = width if width is not None else h * w * c
-    counts.append((fan_in + 1) * NUM_CLASSES)
+    counts.append((fan_in + 1) * num_classes)
     return counts
 
 
-def count_params(spec: ArchitectureSpec) -> int:
-    """Total trainable parameters, output layer included (baseline: 101,770)."""
-    return sum(layer_params(spec))
+def count_params(spec: ArchitectureSpec, num_classes: int = NUM_CLASSES) -> int:
+    """Total trainable parameters, output layer of ``num_classes`` units included (baseline, 10: 101,770)."""
+    return sum(layer_params(spec, num_classes))
 
 
 def is_convolutional(spec: ArchitectureSpec) -> bool:

@@ -1,4 +1,4 @@
-"""Train a spec on MNIST with live progress and a stop switch.
+"""Train a spec on an image set (MNIST by default, ``TrainConfig.dataset``) with live progress and a stop switch.
 
     result = train(PRESETS["dropout"], TrainConfig(epochs=8), on_progress=print, should_stop=lambda: False)
 
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from mnistlab.data import Mnist, load_mnist, subset, to_float, validation_split
+from mnistlab.data import DataError, ImageSet, subset, to_float, validation_split
 from mnistlab.progress import Progress, Tracker
 from mnistlab.specs import ArchitectureSpec
 
@@ -93,6 +93,7 @@ class TrainConfig:
     seed: int = 0
     train_subset: int | None = None
     augment: bool = False  # random tilts, slants, sizes, shifts and pens during training (mnistlab.augment)
+    dataset: str = "mnist"  # the image set to train and score on, by name (mnistlab.datasets)
 
     def __post_init__(self) -> None:
         for name, value in _checked(self).items():
@@ -170,6 +171,7 @@ def _checked(config: TrainConfig) -> dict:
         )
     if not isinstance(config.augment, bool):
         raise ConfigError(f"augment must be true or false, got {config.augment!r}.")
+    _check_dataset(config.dataset)
     return {
         "epochs": epochs,
         "batch_size": batch,
@@ -178,6 +180,20 @@ def _checked(config: TrainConfig) -> dict:
         "seed": seed,
         "train_subset": None if sub == FULL_TRAIN_SET else sub,
     }
+
+
+def _check_dataset(name) -> None:
+    """Raise ``ConfigError`` unless ``name`` is a dataset the lab knows (its files need not be here yet)."""
+    from mnistlab.datasets.registry import BUILTIN_NAMES, get_dataset
+
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"dataset must be a dataset's name, like 'mnist' or 'fashion-mnist', got {name!r}.")
+    if name in BUILTIN_NAMES:  # no file to read for the common case
+        return
+    try:
+        get_dataset(name)
+    except DataError as exc:
+        raise ConfigError(f"dataset: {exc}") from None
 
 
 @dataclass
@@ -192,9 +208,18 @@ class TrainResult:
     compute: str = "float32"  # the precision of the hidden layers while training: "float32" or "bfloat16"
 
 
-def prepare_data(config: TrainConfig, data: Mnist | None = None):
+def dataset_for(config: TrainConfig, data: ImageSet | None = None) -> ImageSet:
+    """``data`` when it is the config's dataset, else the config's dataset loaded (verified, cached)."""
+    if data is not None and data.name == config.dataset:
+        return data
+    from mnistlab.datasets import load_dataset
+
+    return load_dataset(config.dataset)
+
+
+def prepare_data(config: TrainConfig, data: ImageSet | None = None):
     """Float32 fit/validation arrays for ``config``: (x_fit, y_fit, x_val, y_val)."""
-    data = data or load_mnist()
+    data = dataset_for(config, data)
     x, y = subset(data.x_train, data.y_train, config.train_subset, config.seed)
     x_fit, y_fit, x_val, y_val = validation_split(x, y, config.validation_split, config.seed)
     return to_float(x_fit), y_fit.astype(np.int32), to_float(x_val), y_val.astype(np.int32)
@@ -226,7 +251,7 @@ def train(
     config: TrainConfig | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    data: Mnist | None = None,
+    data: ImageSet | None = None,
     on_epoch_end: Callable[[dict, object], None] | None = None,
     compute: str | None = None,
 ) -> TrainResult:
@@ -245,9 +270,10 @@ def train(
     from mnistlab.tf import keras
 
     precision = choose_compute(spec, config, compute)
+    data = dataset_for(config, data)
     x_fit, y_fit, x_val, y_val = prepare_data(config, data)
     keras.utils.set_random_seed(config.seed)
-    model = build_model(spec, seed=config.seed)
+    model = build_model(spec, seed=config.seed, num_classes=data.num_classes)
     trainee = bfloat16_twin(model, keras) if precision == "bfloat16" else model
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs

@@ -20,6 +20,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 DATASETS_ENV = "MNISTLAB_DATASETS"  # a folder of sets, one sub-folder per name
 SYSTEM_DIRS = (Path("/usr/share/datasets"), Path("/usr/local/share/datasets"))
 FRAMINGS = ("centred", "filled")
+BUILTIN_NAMES = ("mnist", "fashion-mnist")
 
 
 @dataclass(frozen=True)

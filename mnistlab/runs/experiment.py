@@ -18,13 +18,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from mnistlab.data import Mnist, load_mnist
+from mnistlab.data import ImageSet
 from mnistlab.people.person import MACHINE_ID
 from mnistlab.runs.executors import InProcessExecutor
 from mnistlab.runs.store import RunStore
 from mnistlab.runs.task import TaskFailed, TrainTask
 from mnistlab.specs import ArchitectureSpec
-from mnistlab.training import Progress, TrainConfig
+from mnistlab.training import Progress, TrainConfig, dataset_for
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def train_run(
     preset: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    data: Mnist | None = None,
+    data: ImageSet | None = None,
     run_id: str | None = None,
     on_created: Callable[[str], None] | None = None,
     executor=None,
@@ -49,7 +49,7 @@ def train_run(
     dataset before anything is written; a failure during training is recorded in the run (status 'failed'
     with the error) and re-raised.
     """
-    data = data or load_mnist()  # a damaged dataset fails here, before any run folder exists
+    data = dataset_for(config, data)  # a missing or damaged dataset fails here, before any run folder exists
     executor = executor or InProcessExecutor(data=data)
     run_id = store.create(spec, config.to_dict(), name=name, preset=preset, run_id=run_id, owner=owner)
     if on_created:

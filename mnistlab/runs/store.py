@@ -22,6 +22,9 @@ import threading
 import time
 from pathlib import Path
 
+from mnistlab.data import DataError
+from mnistlab.datasets.registry import DEFAULT as DEFAULT_DATASET
+from mnistlab.datasets.registry import get_dataset
 from mnistlab.files import (
     StoreError,
     artifacts_dir,
@@ -80,25 +83,29 @@ class RunStore:
         run_id: str | None = None,
         origin: str = "trained",
         owner: str = MACHINE_ID,
+        num_classes: int | None = None,
     ) -> str:
         """Start a run folder with status 'running'; returns its id. ``origin`` is "trained" or "imported";
-        ``owner`` is the id of the person it belongs to."""
+        ``owner`` is the id of the person it belongs to. The run's dataset is ``config["dataset"]`` (MNIST when
+        absent); ``num_classes`` (default: that dataset's) sizes the output layer in the parameter count."""
         name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
         now = time.time()
+        dataset = str(config.get("dataset") or DEFAULT_DATASET)
         meta = {
             "id": run_id,
             "name": name,
             "status": "running",
             "created": now,
             "updated": now,
-            "params": count_params(spec),
+            "params": count_params(spec, num_classes or _num_classes(dataset)),
             "preset": preset,
             "epochs_done": 0,
             "pid": os.getpid(),
             "origin": origin,
             "owner": owner or MACHINE_ID,
+            "dataset": dataset,
         }
         try:
             folder.mkdir(parents=True, exist_ok=False)
@@ -305,3 +312,11 @@ def _owner_alive(meta: dict) -> bool:
     """Whether the process that is training this run is still alive (True when unknown)."""
     pid = meta.get("pid")
     return not isinstance(pid, int) or process_alive(pid)
+
+
+def _num_classes(dataset: str) -> int:
+    """The dataset's number of classes; 10 for a set this machine no longer knows (the count is a display)."""
+    try:
+        return get_dataset(dataset).num_classes
+    except DataError:
+        return 10

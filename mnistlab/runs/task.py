@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.data import ImageSet, to_float
 from mnistlab.specs import from_dict as spec_from_dict
-from mnistlab.training import TrainConfig, train
+from mnistlab.training import TrainConfig, dataset_for, train
 
 
 class TaskFailed(Exception):
@@ -51,11 +51,12 @@ class TaskResult:
 
 
 def run_task(
-    task: TrainTask, emit: Emit, should_stop: Callable[[], bool] | None = None, data: Mnist | None = None
+    task: TrainTask, emit: Emit, should_stop: Callable[[], bool] | None = None, data: ImageSet | None = None
 ) -> TaskResult:
-    """Train, score and serialize one run (the worker's half). Raises whatever training raises."""
+    """Train, score and serialize one run (the worker's half) on the config's dataset, scored on that set's
+    test images. ``data`` is used only when it is that dataset. Raises whatever training raises."""
     spec, config = spec_from_dict(task.spec), TrainConfig.from_dict(task.config)
-    data = data or load_mnist()
+    data = dataset_for(config, data)
     result = train(
         spec,
         config,
