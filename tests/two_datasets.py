@@ -6,22 +6,12 @@ except in CI (``CI=true``), where ``.ci/run`` installs it and its absence is a f
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-
 
 def needs_fashion() -> None:
-    """Skip the calling test when Fashion-MNIST is not installed (fail in CI)."""
-    if FASHION_DIR.is_dir() or os.environ.get("MNISTLAB_DATASETS"):
-        return
-    message = f"Fashion-MNIST is not installed ({FASHION_DIR}): sudo apt-get install dataset-fashion-mnist"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    """Skip the calling test when Fashion-MNIST is not installed (fail in CI): ``tests.idx_sets``' check."""
+    from tests.idx_sets import fashion_folder
+
+    fashion_folder()
 
 
 def finished_run(
@@ -31,11 +21,9 @@ def finished_run(
     from mnistlab.specs import PRESETS
     from mnistlab.training import TrainConfig
 
-    fields = {"dataset": dataset} if "dataset" in TrainConfig.__dataclass_fields__ else {}
-    config = TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed, **fields).to_dict()
+    config = TrainConfig(epochs=2, train_subset=6000, batch_size=128, seed=seed, dataset=dataset).to_dict()
     run_id = store.create(PRESETS[preset], config, name=name or f"{preset} {dataset}", preset=preset)
     store.save_history(run_id, {"loss": [0.6, 0.3], "accuracy": [0.85, 0.92]})
-    store.update(run_id, dataset=dataset)
     store.finish(run_id, "completed", test_accuracy=accuracy, epochs_done=2)
     return run_id
 
@@ -51,8 +39,7 @@ def train_both(store) -> dict[str, str]:
 
     ids = {}
     for dataset in ("mnist", "fashion-mnist"):
-        fields = {"dataset": dataset} if "dataset" in TrainConfig.__dataclass_fields__ else {}
-        config = TrainConfig(epochs=1, train_subset=600, batch_size=64, seed=0, **fields)
+        config = TrainConfig(epochs=1, train_subset=600, batch_size=64, seed=0, dataset=dataset)
         run_id = train_run(
             PRESETS["baseline"],
             config,
@@ -61,6 +48,5 @@ def train_both(store) -> dict[str, str]:
             preset="baseline",
             data=load_dataset(dataset),
         )
-        store.update(run_id, dataset=dataset)  # recorded by the run itself once TrainConfig names the dataset
         ids[dataset] = run_id
     return ids
