@@ -151,6 +151,13 @@ def samples_caption(name: str | None, train: int, test: int) -> str:
     return f"Two test {ds.item}s per class, {order}. {train:,} training and {test:,} test images, {where}."
 
 
+def training_note(name: str | None) -> str:
+    """What the Train page trains on, in one line."""
+    ds = dataset_of(name)
+    classes = ", ".join(ds.class_names) if ds.class_names != DIGITS else "the digits 0 to 9"
+    return f"Training on **{ds.title}**: 28×28 grey images in {ds.num_classes} classes ({classes})."
+
+
 def framing_note(name: str | None) -> str:
     """How a drawing is prepared for a model of this set, in one sentence for the Draw page."""
     ds = dataset_of(name)

@@ -41,3 +41,55 @@ def test_compare_with_one_dataset_shows_no_filter(store):
     assert not at.exception
     assert not [w for w in at.get("button_group") if getattr(w, "key", None) == "compare_dataset"]
     assert set(at.dataframe[0].value["Dataset"]) == {"MNIST"}
+
+
+def test_train_picks_fashion_mnist_and_the_job_trains_on_it(artifacts, monkeypatch):
+    import threading
+
+    import mnistlab.app.state
+    from mnistlab.runs.jobs import JobRunner
+
+    release = threading.Event()
+    runner = JobRunner(store_of(artifacts), workers=1, work=lambda job, ctx: release.wait(10))
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
+    try:
+        at = page("train").run()
+        assert at.selectbox(key="train_dataset").value == "mnist"  # MNIST stays the default
+        assert any("Training on **MNIST**" in c.value for c in at.caption)
+        at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+        assert not at.exception
+        assert any("Training on **Fashion-MNIST**" in c.value and "Ankle boot" in c.value for c in at.caption)
+        assert list(at.dataframe[0].value["Layer"])[-1] == "Dense(10, softmax)"
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        [job] = runner.jobs()
+        assert job.config.dataset == "fashion-mnist"
+    finally:
+        release.set()
+        runner.shutdown()
+
+
+def test_train_names_a_missing_dataset_and_starts_nothing(artifacts, monkeypatch):
+    import mnistlab.app.state
+    from mnistlab.runs.jobs import JobRunner
+
+    monkeypatch.setenv("MNISTLAB_DATASETS", str(artifacts / "no-sets"))
+    monkeypatch.setattr("mnistlab.datasets.registry.SYSTEM_DIRS", ())
+    runner = JobRunner(store_of(artifacts), workers=1, work=lambda job, ctx: "completed")
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
+    try:
+        at = page("train").run()
+        at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+        assert any("apt-get install dataset-fashion-mnist" in w.value for w in at.warning)
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        assert any(e.value.startswith("Dataset: Fashion-MNIST is not on this machine") for e in at.error)
+        assert runner.jobs() == []
+    finally:
+        runner.shutdown()
+
+
+def store_of(artifacts):
+    from mnistlab.runs.store import RunStore
+
+    return RunStore(artifacts / "runs")
