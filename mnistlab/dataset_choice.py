@@ -115,6 +115,12 @@ def default_dataset(runs: list, wanted_run: str | None = None) -> str:
     return DEFAULT
 
 
+def run_label(run) -> str:
+    """A run in a picker that spans datasets: its label, and its dataset's title when that is not MNIST."""
+    name = run_dataset(run)
+    return run.label if name == DEFAULT else f"{run.label} · {title(name)}"
+
+
 def dataset_note(name: str | None, count: int) -> str:
     """A short line for a table caption: "3 runs on Fashion-MNIST"."""
     noun = "run" if count == 1 else "runs"
@@ -156,6 +162,17 @@ def training_note(name: str | None) -> str:
     ds = dataset_of(name)
     classes = ", ".join(ds.class_names) if ds.class_names != DIGITS else "the digits 0 to 9"
     return f"Training on **{ds.title}**: 28×28 grey images in {ds.num_classes} classes ({classes})."
+
+
+def draw_hint(name: str | None) -> str:
+    """What to draw for a model of a set that is not digits."""
+    ds = dataset_of(name)
+    return (
+        f"This model knows {ds.title}: {', '.join(ds.class_names)}. Draw one {ds.item} large (a closed outline "
+        "is filled in), or upload a photo of one on a plain background."
+        if ds.framing == "filled"
+        else f"This model knows {ds.title}: {', '.join(ds.class_names)}. Draw one {ds.item}, large."
+    )
 
 
 def framing_note(name: str | None) -> str:

@@ -101,3 +101,36 @@ def test_read_drawing_prepares_for_the_sets_framing():
     seen = []
     reading = read_drawing(outline(), model, framing="filled", item="item")
     assert reading.judgement.verdict == OK and np.array_equal(seen[0], canvas_to_filled(outline()))
+
+
+def test_charts_name_the_classes_of_a_fashion_run():
+    from mnistlab.app import charts
+
+    names = choice.class_names("fashion-mnist")
+    cm = np.diag([5] * 10)
+    fig = charts.confusion_heatmap(cm, class_names=names)
+    assert list(fig.layout.xaxis.ticktext)[9] == "Ankle boot" and fig.layout.yaxis.title.text == "true"
+    assert fig.data[1].hovertemplate[1].startswith("true T-shirt/top → predicted Trouser")
+    assert fig.data[1].x[1] == "1"  # cells stay addressed by class number: clicks pick the same selectboxes
+    bars = charts.probability_bars(np.eye(10)[1], class_names=names)
+    assert list(bars.data[0].x)[:2] == ["T-shirt/top", "Trouser"] and bars.layout.xaxis.title.text == "class"
+
+
+def test_the_claims_are_checked_per_dataset():
+    from mnistlab.study import claims
+
+    def counted(preset, seed, accuracy, dataset):
+        config = {"epochs": claims.STANDARD_EPOCHS, "train_subset": None, "seed": seed}
+        return SimpleNamespace(
+            preset=preset, config=config, status="completed", test_accuracy=accuracy, created=seed, dataset=dataset
+        )
+
+    runs = [counted("baseline", s, 0.975, "mnist") for s in range(3)]
+    runs += [counted("baseline", s, 0.86, "fashion-mnist") for s in range(3)]
+    assert claims.group_runs(runs)["baseline"].n == 3  # MNIST unless named
+    assert claims.check_claims(runs)[0].verdict == claims.HOLDS
+    assert claims.check_claims(runs, dataset="fashion-mnist")[0].verdict == claims.FAILS  # ~97 % is MNIST's
+    assert ("baseline", 0) not in claims.missing_runs(runs, dataset="fashion-mnist")
+    assert claims.missing_runs([], dataset="fashion-mnist")[0] == ("baseline", 0)
+    rows = claims.verdicts_by_dataset(runs, ["mnist", "fashion-mnist"])
+    assert rows[0] == {"Claim": rows[0]["Claim"], "MNIST": claims.HOLDS, "Fashion-MNIST": claims.FAILS}

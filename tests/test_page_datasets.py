@@ -93,3 +93,29 @@ def store_of(artifacts):
     from mnistlab.runs.store import RunStore
 
     return RunStore(artifacts / "runs")
+
+
+def test_learn_checks_the_claims_per_dataset_and_queues_fashion_runs(store, monkeypatch):
+    from mnistlab.app import state as ui
+    from tests.test_claims import NOTEBOOK_LIKE, fill
+    from tests.test_page_learn import QueueOnlyRunner, open_tab
+
+    fill(store, NOTEBOOK_LIKE)  # the notebook's study on MNIST, 3 seeds each
+    finished_run(store, "baseline", "fashion-mnist", 0.87)  # a small Fashion-MNIST run: not counted
+    runner = QueueOnlyRunner()
+    monkeypatch.setattr(ui, "get_runner", lambda: runner)
+    at = open_tab("Claim check")
+    assert not at.exception
+    assert at.selectbox(key="claims_dataset").value == "mnist"
+    side_by_side = at.dataframe[1].value.set_index("Claim")
+    assert list(side_by_side.columns) == ["MNIST", "Fashion-MNIST"]
+    assert set(side_by_side["Fashion-MNIST"]) == {"not enough runs"}
+    assert "holds" in set(side_by_side["MNIST"])
+    at.selectbox(key="claims_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert "12 run(s) missing** (baseline seed 0" in "\n".join(m.value for m in at.markdown)
+    at.button(key="claims_run").click().run()
+    assert [(j.preset, j.config.seed, j.config.dataset) for j in runner.queued] == [
+        ("baseline", 0, "fashion-mnist"),
+        ("baseline", 1, "fashion-mnist"),
+    ]

@@ -301,17 +301,17 @@ def confusion_heatmap(
             y=ys,
             mode="markers",
             showlegend=False,
-            customdata=(
+            customdata=cm.flatten(),
+            marker={"symbol": "square", "size": 30, "opacity": 0.01, "color": "#000"},
+            hovertemplate=(
                 [
-                    [v, class_names[int(t)], class_names[int(d)]]
-                    for t, d, v in zip(ys, xs, cm.flatten(), strict=True)
+                    f"true {class_names[int(t)]} → predicted {class_names[int(d)]}<br>%{{customdata:.4~g}}"
+                    "<extra></extra>"
+                    for t, d in zip(ys, xs, strict=True)
                 ]
                 if named
-                else [[v, t, d] for t, d, v in zip(ys, xs, cm.flatten(), strict=True)]
+                else "true %{y} → predicted %{x}<br>%{customdata:.4~g}<extra></extra>"
             ),
-            marker={"symbol": "square", "size": 30, "opacity": 0.01, "color": "#000"},
-            hovertemplate="true %{customdata[1]} → predicted %{customdata[2]}<br>%{customdata[0]:.4~g}"
-            "<extra></extra>",
         )
     )
     ticks = {"tickvals": digits, "ticktext": [short_label(c, 12) for c in class_names]} if named else {}

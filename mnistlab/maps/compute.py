@@ -76,12 +76,12 @@ def compute_map(
     n_jobs: int = 2,
 ) -> RunMap:
     """Compute and save the map of ``request`` over the first ``limit`` test digits (all 10,000 by default)."""
-    from mnistlab.data import load_mnist
+    from mnistlab.datasets import load_dataset
 
     progress = progress or (lambda fraction, text: None)
     started = time.perf_counter()
-    progress(0.0, "Reading the test digits")
-    data = load_mnist()
+    progress(0.0, "Reading the test images")
+    data = load_dataset(request.run.dataset)  # the run's own test set, never another dataset's
     images, labels = data.x_test[:limit], data.y_test[:limit]
     progress(0.02, "Activations of the test digits")
     feats, probabilities = activations(request.model, images, request.layer)
