@@ -122,7 +122,12 @@ def test_the_claims_are_checked_per_dataset():
     def counted(preset, seed, accuracy, dataset):
         config = {"epochs": claims.STANDARD_EPOCHS, "train_subset": None, "seed": seed}
         return SimpleNamespace(
-            preset=preset, config=config, status="completed", test_accuracy=accuracy, created=seed, dataset=dataset
+            preset=preset,
+            config=config,
+            status="completed",
+            test_accuracy=accuracy,
+            created=seed,
+            dataset=dataset,
         )
 
     runs = [counted("baseline", s, 0.975, "mnist") for s in range(3)]

@@ -80,3 +80,21 @@ def test_a_three_class_set_trains_end_to_end(store, tiny):
     assert model.output_shape[-1] == 3
     numpy_model = load_numpy_model(store.model_path(run_id))
     assert numpy_model(np.zeros((2, 28, 28), np.float32)).shape == (2, 3)
+
+
+def test_a_sweep_names_its_dataset():
+    from mnistlab.sweeps.parsing import SweepError, parse_sweep
+
+    raw = {
+        "base": {"preset": "baseline"},
+        "space": {"learning_rate": [1e-3, 2e-3]},
+        "dataset": "fashion-mnist",
+    }
+    sweep = parse_sweep(raw)
+    assert sweep.config.dataset == "fashion-mnist"
+    assert parse_sweep(sweep.to_dict()).config.dataset == "fashion-mnist"
+    assert parse_sweep({**raw, "dataset": "mnist"}).config.dataset == "mnist"
+    with pytest.raises(SweepError, match="dataset"):
+        parse_sweep({**raw, "dataset": "nope"})
+    with pytest.raises(SweepError, match="twice"):
+        parse_sweep({**raw, "config": {"dataset": "mnist"}})

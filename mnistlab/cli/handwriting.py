@@ -86,6 +86,10 @@ def cmd_evaluate(args, out: TextIO, err: TextIO) -> int:
     run = store.load(check_run_id(args.run_id))
     if not run.has_model:
         raise CliError(f"run {run.id} ({run.name}) has no trained model (status: {run.status})")
+    from mnistlab.people.scoring import handwriting_note
+
+    if note := handwriting_note(run.dataset):
+        raise CliError(f"run {run.id} ({run.name}) was trained on {run.dataset}. {note}")
     if args.drawings is not None:
         drawings, source = _fail_on_bad_drawings(read_folder, Path(args.drawings)), args.drawings
     else:

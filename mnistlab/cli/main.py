@@ -19,6 +19,7 @@ import sys
 from typing import TextIO
 
 from mnistlab.cli import classroom, cluster, export, handwriting, runs, study, sweep
+from mnistlab.cli import data as data_command
 from mnistlab.cli import map as map_command
 from mnistlab.cli.args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from mnistlab.cli.study import run_bench
@@ -30,7 +31,7 @@ from mnistlab.specs import SpecError
 from mnistlab.training import ConfigError
 
 EXPECTED_ERRORS = (SpecError, ConfigError, StoreError, DataError, ModelFileError, HandwritingError, OSError)
-COMMAND_GROUPS = (runs, study, export, sweep, handwriting, classroom, cluster, map_command)
+COMMAND_GROUPS = (runs, study, export, sweep, handwriting, classroom, cluster, map_command, data_command)
 
 
 def build_parser() -> Parser:

@@ -23,7 +23,8 @@ from mnistlab.cli.args import (
     whole_number,
 )
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
-from mnistlab.data import load_mnist
+from mnistlab.data import DataError
+from mnistlab.datasets import get_dataset, load_dataset
 from mnistlab.people import MACHINE
 from mnistlab.recipes import recommended_config
 from mnistlab.runs.run import Run, check_run_id, check_run_name
@@ -59,6 +60,9 @@ def register(commands) -> None:
     train.add_argument("--validation-split", type=finite_number, help="fraction held out, 0-0.5")
     train.add_argument("--name", help="a display name for the run")
     train.add_argument(
+        "--dataset", help="the image set to train and test on (default mnist; see 'mnistlab data list')"
+    )
+    train.add_argument(
         "--augment",
         action="store_true",
         default=None,
@@ -68,6 +72,8 @@ def register(commands) -> None:
     train.set_defaults(handler=cmd_train)
 
     runs = commands.add_parser("runs", help="list saved runs")
+    runs.add_argument("action", nargs="?", choices=["list"], help="list (the default)")
+    runs.add_argument("--dataset", help="only the runs of this dataset")
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=cmd_runs)
 
@@ -104,7 +110,7 @@ def run_summary(run: Run) -> dict:
 
 def _config_from_args(args, preset_name: str | None = None) -> TrainConfig:
     changes = setting_changes(
-        args, subset="train_subset", validation_split="validation_split", augment="augment"
+        args, subset="train_subset", validation_split="validation_split", augment="augment", dataset="dataset"
     )
     # The preset's recommended settings; unset batch size and rate follow the epochs and optimizer ("auto").
     return recommended_config(preset_name, **changes)
@@ -114,13 +120,18 @@ def cmd_train(args, out: TextIO, err: TextIO) -> int:
     spec, preset_name = spec_from_args(args)
     config = _config_from_args(args, preset_name)
     name = check_run_name(args.name) if args.name is not None else None
-    data = load_mnist()  # a missing or damaged dataset is reported before any run is created
+    data = load_dataset(config.dataset)  # a missing or damaged dataset is reported before any run is created
     store = RunStore()
     if not args.json:
-        digits = int((config.train_subset or 60000) * (1 - config.validation_split))
+        examples = int(
+            min(config.train_subset or len(data.x_train), len(data.x_train)) * (1 - config.validation_split)
+        )
+        on = epochs_on_digits(config.epochs, examples)
+        if data.name != "mnist":
+            on = on.replace(" digit", f" {get_dataset(data.name).title} image")
         out.write(
-            f"Training {name or spec.name}: {spec.summary()} · {count_params(spec):,} parameters · "
-            f"{epochs_on_digits(config.epochs, digits)} · batch {config.batch_size}, "
+            f"Training {name or spec.name}: {spec.summary()} · {count_params(spec, data.num_classes):,} "
+            f"parameters · {on} · batch {config.batch_size}, "
             f"peak rate {config.learning_rate:g}\n"
         )
         out.flush()
@@ -170,6 +181,8 @@ def cmd_runs(args, out: TextIO, err: TextIO) -> int:
     store = RunStore()
     err.writelines(f"{PROG}: warning: {problem}\n" for folder, problem in store.problems())
     runs = store.list_runs()
+    if args.dataset:
+        runs = [r for r in runs if r.dataset == args.dataset]
     if args.json:
         out.write(json.dumps([run_summary(r) for r in runs], indent=2) + "\n")
         return EXIT_OK
@@ -181,6 +194,7 @@ def cmd_runs(args, out: TextIO, err: TextIO) -> int:
             r.id,
             clip(r.name, 28),
             r.status,
+            r.dataset,
             r.preset or "—",
             f"{r.params:,}",
             str(r.epochs_done),
@@ -190,9 +204,18 @@ def cmd_runs(args, out: TextIO, err: TextIO) -> int:
         ]
         for r in runs
     ]
-    headers = ["id", "name", "status", "preset", "params", "epochs", "test acc", "time", "created"]
-    out.write(table(headers, rows, right={4, 5, 6, 7}) + "\n")
+    headers = ["id", "name", "status", "dataset", "preset", "params", "epochs", "test acc", "time", "created"]
+    out.write(table(headers, rows, right={5, 6, 7, 8}) + "\n")
     return EXIT_OK
+
+
+def _class_names(dataset: str, count: int) -> list[str]:
+    """The dataset's class names for ``count`` classes (label numbers for a set this machine does not know)."""
+    try:
+        names = list(get_dataset(dataset).class_names)
+    except DataError:
+        names = []
+    return names if len(names) == count else [str(i) for i in range(count)]
 
 
 def _existing_run(store: RunStore, run_id: str) -> Run:
@@ -212,6 +235,7 @@ def cmd_show(args, out: TextIO, err: TextIO) -> int:
     lines = [
         f"{run.name}  ({run.id})",
         f"  status       {run.status}" + (f": {run.error}" if run.error else ""),
+        f"  dataset      {run.dataset}",
         f"  preset       {run.preset or '—'}",
         f"  layers       {run.spec.summary()}",
         f"  parameters   {run.params:,}",
@@ -249,8 +273,11 @@ def cmd_show(args, out: TextIO, err: TextIO) -> int:
         )
     if metrics and metrics.get("per_class"):
         recall = metrics["per_class"]["recall"]
+        names = _class_names(run.dataset, len(recall))
         out.write(
-            "\nRecall per digit: " + "  ".join(f"{d}: {100 * r:.1f}%" for d, r in enumerate(recall)) + "\n"
+            "\nRecall per class: "
+            + "  ".join(f"{names[d]}: {100 * r:.1f}%" for d, r in enumerate(recall))
+            + "\n"
         )
     return EXIT_OK
 
@@ -271,14 +298,17 @@ def cmd_predict(args, out: TextIO, err: TextIO) -> int:
         raise CliError(f"{args.image}: no digit found (the image looks blank)")
     model = store.load_model(run.id)
     probs = [float(p) for p in drawing.predict_digit(model, image)]
-    ranked = sorted(range(10), key=lambda d: probs[d], reverse=True)
+    ranked = sorted(range(len(probs)), key=lambda d: probs[d], reverse=True)
     digit = ranked[0]
+    names = _class_names(run.dataset, len(probs))
     if args.json:
         out.write(
             json.dumps(
                 {
                     "run_id": run.id,
+                    "dataset": run.dataset,
                     "digit": digit,
+                    "class_name": names[digit],
                     "confidence": probs[digit],
                     "top3": [[d, probs[d]] for d in ranked[:3]],
                     "probabilities": probs,
@@ -287,8 +317,8 @@ def cmd_predict(args, out: TextIO, err: TextIO) -> int:
             + "\n"
         )
     else:
-        out.write(f"{digit}  (confidence {100 * probs[digit]:.1f}%, model: {run.name})\n")
-        out.write("top 3: " + ", ".join(f"{d} {100 * probs[d]:.1f}%" for d in ranked[:3]) + "\n")
+        out.write(f"{names[digit]}  (confidence {100 * probs[digit]:.1f}%, model: {run.name})\n")
+        out.write("top 3: " + ", ".join(f"{names[d]} {100 * probs[d]:.1f}%" for d in ranked[:3]) + "\n")
     return EXIT_OK
 
 

@@ -28,6 +28,15 @@ def register(commands) -> None:
     repro.add_argument(
         "--presets", type=preset_list, help="comma-separated (default baseline,deeper,dropout,tuned)"
     )
+    repro.add_argument(
+        "--dataset", default="mnist", help="the image set (default mnist; see 'mnistlab data list')"
+    )
+    repro.add_argument(
+        "--no-plain-fit",
+        dest="plain_fit",
+        action="store_false",
+        help="skip training each network with plain Keras fit at the same budget (halves the time)",
+    )
     repro.add_argument("--subset", type=whole_number, help=argparse.SUPPRESS)  # quick checks only
     repro.set_defaults(handler=cmd_reproduce)
 
@@ -37,21 +46,24 @@ def register(commands) -> None:
 
 
 def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
-    from mnistlab.specs import NOTEBOOK_PRESETS
-    from mnistlab.study.reproduce import check_study
+    from mnistlab.datasets import load_dataset
+    from mnistlab.study.reproduce import check_study, study_presets
 
-    presets = args.presets or list(NOTEBOOK_PRESETS)
+    presets = args.presets or study_presets(args.dataset)
     try:
-        config = check_study(args.seeds, args.epochs, presets, args.subset)
+        config = check_study(args.seeds, args.epochs, presets, args.subset, args.dataset)
     except ValueError as exc:  # SpecError and ConfigError are ValueErrors too
         raise CliError(str(exc)) from None
+    data = load_dataset(config.dataset)  # missing or damaged: one line, before any training
     from mnistlab.files import artifacts_dir
 
     target = Path(args.out) if args.out else artifacts_dir() / "reproduce"
     target.mkdir(parents=True, exist_ok=True)  # fail now, not after minutes of training
     tasks = len(presets) * args.seeds
+    on = "" if config.dataset == "mnist" else f" on {config.dataset}"
+    versus = " (each against plain Keras fit at the same budget)" if args.plain_fit else ""
     out.write(
-        f"Reproducing the notebook study: {', '.join(presets)} x {args.seeds} seed"
+        f"Reproducing the notebook study{on}{versus}: {', '.join(presets)} x {args.seeds} seed"
         f"{'s' if args.seeds != 1 else ''} = {tasks} run{'s' if tasks != 1 else ''} of {config.epochs} "
         f"epoch{'s' if config.epochs != 1 else ''}\n"
     )
@@ -90,6 +102,9 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
             should_stop=should_stop,
             subset=args.subset,
             executor=executor,
+            data=data,
+            dataset=config.dataset,
+            plain_fit=args.plain_fit,
         )
     out.write(
         "\n"
@@ -112,12 +127,36 @@ def cmd_reproduce(args, out: TextIO, err: TextIO) -> int:
         )
         + "\n\n"
     )
+    compared = [e for e in results["experiments"] if e.get("plain_fit")]
+    if compared:
+        out.write(_fit_table(compared) + "\n\n")
     out.write("\n".join(f"- {note}" for note in results["findings"]) + "\n\n")
     out.write(
         f"Wrote {target / 'results.md'}, results.json and {len(results['figures'])} figures "
         f"in {duration(results['duration_s'])}.\n"
     )
     return EXIT_INTERRUPTED if results["stopped"] else EXIT_OK
+
+
+def _fit_table(experiments: list[dict]) -> str:
+    """mnistlab against plain fit at the same budget: final accuracies, seconds to fit's accuracy, speed-up."""
+    rows = []
+    for e in experiments:
+        c = e["plain_fit"]
+        rows.append(
+            [
+                e["title"],
+                percent(c["ours_accuracy"]),
+                percent(c["fit_accuracy"]),
+                "never" if c["ours_s"] is None else f"{c['ours_s']:.1f} s ({c['reached']}/{c['seeds']})",
+                "—" if c["fit_s"] is None else f"{c['fit_s']:.1f} s",
+                "—" if c["speedup"] is None else f"{c['speedup']:.1f}x",
+            ]
+        )
+    headers = ["experiment", "mnistlab", "plain fit", "mnistlab to fit's acc", "fit to it", "speed-up"]
+    return "Against plain Keras fit (Adam 1e-3, batch 128), same epochs:\n" + table(
+        headers, rows, right={1, 2, 3, 4, 5}
+    )
 
 
 @contextlib.contextmanager

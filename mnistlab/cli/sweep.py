@@ -75,9 +75,9 @@ def _settings(params: dict) -> str:
 def cmd_sweep(args, out: TextIO, err: TextIO) -> int:
     sweeps = SweepStore()
     sweep_id, sweep = _load(args, sweeps)
-    from mnistlab.data import load_mnist
+    from mnistlab.datasets import load_dataset
 
-    load_mnist()  # a damaged dataset is reported before a sweep is created
+    load_dataset(sweep.config.dataset)  # a missing or damaged dataset is reported before a sweep is created
     if sweep_id is None:
         sweep_id = sweeps.create(sweep, owner="cli")
     elif sweeps.status(sweep_id) == "running":

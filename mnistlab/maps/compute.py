@@ -75,13 +75,14 @@ def compute_map(
     progress: Progress | None = None,
     n_jobs: int = 2,
 ) -> RunMap:
-    """Compute and save the map of ``request`` over the first ``limit`` test digits (all 10,000 by default)."""
+    """Compute and save the map of ``request`` over the first ``limit`` test images (all by default) of the
+    run's own dataset (MNIST's 10,000 test digits for an MNIST run)."""
     from mnistlab.datasets import load_dataset
 
     progress = progress or (lambda fraction, text: None)
     started = time.perf_counter()
     progress(0.0, "Reading the test images")
-    data = load_dataset(request.run.dataset)  # the run's own test set, never another dataset's
+    data = load_dataset(request.run.dataset)
     images, labels = data.x_test[:limit], data.y_test[:limit]
     progress(0.02, "Activations of the test digits")
     feats, probabilities = activations(request.model, images, request.layer)

@@ -46,26 +46,43 @@ def check_class_code(given: str) -> None:
         raise NotAllowed("That class code is not right; it is on the teacher's screen.")
 
 
+def _check_dataset(name) -> None:
+    from mnistlab.data import DataError
+    from mnistlab.datasets.registry import BUILTIN_NAMES, get_dataset
+
+    if not isinstance(name, str) or not name:
+        raise ValueError("A challenge needs a dataset, like mnist or fashion-mnist.")
+    if name not in BUILTIN_NAMES:
+        try:
+            get_dataset(name)
+        except DataError as exc:
+            raise ValueError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Challenge:
-    """The class's challenge: best hidden-set accuracy under a parameter and epoch budget."""
+    """The class's challenge: best hidden-set accuracy under a parameter and epoch budget, on one dataset
+    (only runs trained on it are ranked, scored on its test set)."""
 
     title: str = "Best accuracy with at most 50,000 parameters and 3 epochs"
     max_params: int = 50_000
     max_epochs: int = 3
     revealed: bool = False  # the hidden scores are shown once the teacher reveals them
+    dataset: str = "mnist"
 
     def __post_init__(self):
         if not self.title.strip():
             raise ValueError("A challenge needs a title.")
+        _check_dataset(self.dataset)
         if not 1_000 <= int(self.max_params) <= 8_000_000:
             raise ValueError("The parameter budget must be between 1,000 and 8,000,000.")
         if not 1 <= int(self.max_epochs) <= 100:
             raise ValueError("The epoch budget must be between 1 and 100.")
 
-    def qualifies(self, params: int | None, epochs: int | None) -> bool:
+    def qualifies(self, params: int | None, epochs: int | None, dataset: str = "mnist") -> bool:
         return (
-            params is not None
+            dataset == self.dataset
+            and params is not None
             and epochs is not None
             and params <= self.max_params
             and epochs <= self.max_epochs

@@ -1,6 +1,7 @@
 """The class challenge's leaderboard: each pupil's best qualifying run, a public and a hidden score.
 
-Kaggle InClass style: MNIST's 10,000 test digits are split once, by a fixed permutation, into a public half
+A challenge is on one dataset (MNIST unless the teacher picks another): only runs trained on it are ranked, and
+they are scored on its test set. Kaggle InClass style: the 10,000 test images are split once, by a fixed permutation, into a public half
 (scores everyone sees while the lesson runs) and a hidden half (revealed by the teacher at the end). In class
 mode the hidden digits are never shown as pictures, so a pupil cannot tune to them.
 
@@ -77,8 +78,9 @@ def leaderboard(
 ) -> list[Row]:
     """Each owner's best qualifying finished run, ranked by public score (ties: fewer parameters, earlier).
 
-    ``runs`` are store runs (``owner``, ``params``, ``config['epochs']``); ``scores(run_id)`` gives (public,
-    hidden) or None for a run that cannot be scored; ``people`` limits the board to the current class."""
+    ``runs`` are store runs (``owner``, ``params``, ``config['epochs']``, ``dataset``); runs of another dataset
+    than the challenge's never qualify. ``scores(run_id)`` gives (public, hidden) or None for a run that cannot
+    be scored; ``people`` limits the board to the current class."""
     best: dict[str, tuple] = {}
     for run in runs:
         owner = owner_of(getattr(run, "owner", None))
@@ -87,7 +89,7 @@ def leaderboard(
         if getattr(run, "status", "completed") != "completed":
             continue
         epochs = int((run.config or {}).get("epochs", 0))
-        if not challenge.qualifies(run.params, epochs):
+        if not challenge.qualifies(run.params, epochs, getattr(run, "dataset", "mnist")):
             continue
         got = scores(run.id)
         if got is None:

@@ -1,5 +1,6 @@
-"""The leaderboard's scores for a run: (public, hidden) accuracy over MNIST's 10,000 test digits, and the
-accuracy on the class's own handwriting. NumPy only, never TensorFlow.
+"""The leaderboard's scores for a run: (public, hidden) accuracy over the test images of the run's own dataset
+(MNIST's 10,000 test digits for an MNIST run), and the accuracy on the class's own handwriting (MNIST runs
+only: the drawings are digits). NumPy only, never TensorFlow.
 
 The per-digit predictions come from the run's saved test metrics when they list every mistake over all 10,000
 digits (what ``mnistlab.evaluation.score`` writes at the end of a training), else from the run's model file run
@@ -26,6 +27,20 @@ from mnistlab.runs.run import RUN_ID
 
 log = logging.getLogger(__name__)
 TEST_DIGITS = 10_000
+
+
+def handwriting_note(dataset: str) -> str | None:
+    """None when a run of ``dataset`` can be scored on handwriting sets (MNIST); else the sentence saying why
+    it is not (the sets are drawn digits)."""
+    if dataset == "mnist":
+        return None
+    from mnistlab.datasets.registry import get_dataset
+
+    try:
+        title = get_dataset(dataset).title
+    except Exception:  # a set this machine no longer knows
+        title = dataset
+    return f"Handwriting sets are MNIST digits: a {title} run is not scored on them."
 
 
 def predictions_from_metrics(metrics: dict | None, labels: np.ndarray) -> np.ndarray | None:
@@ -121,11 +136,25 @@ class Scorer:
         except OSError:
             log.warning("could not cache the scores of run %s", run_id, exc_info=True)
 
+    def _dataset(self, run_id: str) -> str | None:
+        try:
+            return self.store.load(run_id).dataset
+        except Exception:  # a damaged run: not scored
+            return None
+
     def _compute(self, run_id: str) -> tuple[float, float] | None:
-        from mnistlab.data import load_mnist
+        from mnistlab.data import DataError
+        from mnistlab.datasets import load_dataset
         from mnistlab.modelfile import ModelFileError
 
-        mnist = load_mnist()
+        dataset = self._dataset(run_id)
+        if dataset is None:
+            return None
+        try:  # always the run's own test set: a run of one dataset is never scored on another
+            mnist = load_dataset(dataset)
+        except DataError as exc:
+            log.info("run %s cannot be scored: %s", run_id, exc)
+            return None
         labels = np.asarray(mnist.y_test, dtype=int)
         try:
             predicted = predictions_from_metrics(self.store.metrics(run_id), labels)
@@ -142,6 +171,8 @@ class Scorer:
     def handwriting(self, run_id: str, sets, name: str) -> float | None:
         """Accuracy of the run on the handwriting set ``name`` of ``sets`` (a ``HandwritingStore``), or None
         when the set does not exist, has no drawings, or the run cannot be scored."""
+        if handwriting_note(self._dataset(run_id) or "") is not None:
+            return None  # the drawings are digits: a run of another set is not scored on them
         try:
             if not sets.exists(name):
                 return None

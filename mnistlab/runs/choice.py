@@ -14,10 +14,13 @@ def _rank(run) -> tuple:
     return (bool(run.has_model), run.status == "completed", -1.0 if accuracy is None else float(accuracy))
 
 
-def best_run_id(runs: list, wanted: str | None = None) -> str | None:
+def best_run_id(runs: list, wanted: str | None = None, dataset: str | None = None) -> str | None:
     """The id of the run to open: ``wanted`` (a link's ``run`` parameter) when it is among ``runs``; else the
     completed run with the highest test accuracy (stopped runs next, then runs without a model or score; the
-    newest wins a tie); None when ``runs`` is empty."""
+    newest wins a tie); None when ``runs`` is empty. ``dataset`` limits the choice to that dataset's runs
+    (accuracies of two sets are never ranked against each other)."""
+    if dataset is not None:
+        runs = [run for run in runs if getattr(run, "dataset", "mnist") == dataset]
     if wanted is not None and any(run.id == wanted for run in runs):
         return wanted
     if not runs:

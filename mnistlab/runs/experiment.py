@@ -42,10 +42,12 @@ def train_run(
     on_created: Callable[[str], None] | None = None,
     executor=None,
     owner: str = MACHINE_ID,
+    score_test: bool = False,
 ) -> str:
     """Train ``spec`` with ``config`` on ``executor`` (default: in this thread) and save it as a run.
 
-    The run belongs to ``owner`` (a person id). Returns the run id. Raises for a bad name or a damaged
+    The run belongs to ``owner`` (a person id). ``score_test`` adds the test accuracy after every epoch to the
+    history (``test_accuracy``, scored off the clock). Returns the run id. Raises for a bad name or a damaged
     dataset before anything is written; a failure during training is recorded in the run (status 'failed'
     with the error) and re-raised.
     """
@@ -64,7 +66,9 @@ def train_run(
             store.update(run_id, epochs_done=len(payload["loss"]), duration_s=round(time.time() - started, 2))
 
     try:
-        result = executor.run(TrainTask(spec.to_dict(), config.to_dict()), on_event, should_stop)
+        result = executor.run(
+            TrainTask(spec.to_dict(), config.to_dict(), score_test=score_test), on_event, should_stop
+        )
         store.save_history(run_id, result.history)
         if result.model_bytes is not None:
             store.save_metrics(run_id, result.metrics)

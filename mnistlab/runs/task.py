@@ -35,6 +35,10 @@ class TrainTask:
     spec: dict
     config: dict
     compute: str | None = None  # None: the worker's own MNISTLAB_COMPUTE
+    score_test: bool = False  # score the test set after every epoch (off the clock): history["test_accuracy"]
+    plain_fit: bool = (
+        False  # train with plain Keras fit instead (the study's yardstick, mnistlab.runs.plain_fit)
+    )
 
 
 @dataclass
@@ -57,6 +61,22 @@ def run_task(
     test images. ``data`` is used only when it is that dataset. Raises whatever training raises."""
     spec, config = spec_from_dict(task.spec), TrainConfig.from_dict(task.config)
     data = dataset_for(config, data)
+    if task.plain_fit:
+        from mnistlab.runs.plain_fit import plain_fit
+
+        fitted = plain_fit(spec, config, data, emit, should_stop)
+        done = len(fitted["epoch_s"])
+        return TaskResult("completed", fitted, done, fitted["duration_s"], 0.0)
+    tests: list[float] = []
+
+    def checkpoint(history: dict, model) -> None:
+        if task.score_test:
+            from mnistlab.runs.plain_fit import test_accuracy
+
+            tests.append(round(test_accuracy(model, to_float(data.x_test), data.y_test), 4))
+            history = {**history, "test_accuracy": list(tests)}
+        emit("checkpoint", history)
+
     result = train(
         spec,
         config,
@@ -64,7 +84,7 @@ def run_task(
         compute=task.compute,
         should_stop=should_stop,
         on_progress=lambda progress: emit("progress", progress.to_dict()),
-        on_epoch_end=lambda history, _model: emit("checkpoint", history),
+        on_epoch_end=checkpoint,
     )
     metrics, model_bytes = {}, None
     if result.epochs_done > 0:
@@ -74,7 +94,11 @@ def run_task(
         model_bytes = model_to_bytes(result.model)
     return TaskResult(
         result.status,
-        {**result.history, "batches": result.batches},
+        {
+            **result.history,
+            "batches": result.batches,
+            **({"test_accuracy": tests} if task.score_test else {}),
+        },
         result.epochs_done,
         result.duration_s,
         result.samples_per_s,

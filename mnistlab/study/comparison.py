@@ -60,11 +60,20 @@ def csv_bytes(rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def by_dataset(runs: list[Run]) -> dict[str, list[Run]]:
+    """The runs of each dataset, in order of first appearance (runs of two sets are never one comparison)."""
+    found: dict[str, list[Run]] = {}
+    for run in runs:
+        found.setdefault(run.dataset, []).append(run)
+    return found
+
+
 def group_key(run: Run) -> str:
     """Runs with equal keys differ only by seed: same dataset, same layers, same training config otherwise."""
-    config = {k: v for k, v in (run.config or {}).items() if k not in ("seed", "dataset")}
+    config = {k: v for k, v in (run.config or {}).items() if k != "seed"}
+    config["dataset"] = run.dataset  # runs from before datasets have none in their config: MNIST
     layers = [layer.to_dict() for layer in run.spec.layers]
-    return json.dumps({"dataset": run.dataset, "layers": layers, "config": config}, sort_keys=True)
+    return json.dumps({"layers": layers, "config": config}, sort_keys=True)
 
 
 def seed_groups(runs: list[Run]) -> list[Group]:
@@ -89,6 +98,8 @@ def _group_label(members: list[Run]) -> str:
     else:
         presets = {r.preset for r in members}
         base = presets.pop() if len(presets) == 1 and None not in presets else members[0].spec.summary()
+    if members[0].dataset != "mnist" and members[0].dataset not in base:
+        base = f"{base} [{members[0].dataset}]"
     return base if len(members) == 1 else f"{base} (×{len(members)})"
 
 
@@ -97,9 +108,9 @@ def notebook_references(groups: list[Group]) -> dict[str, float]:
     preset (the red marks on Compare's accuracy chart)."""
     references = {}
     for group in groups:
-        presets = {run.preset for run in group.runs}
         if any(run.dataset != "mnist" for run in group.runs):
             continue  # the notebook's figures are MNIST's
+        presets = {run.preset for run in group.runs}
         if len(presets) == 1 and (preset := presets.pop()) in NOTEBOOK_RESULTS:
             references[group.label] = NOTEBOOK_RESULTS[preset][2]
     return references
@@ -163,6 +174,7 @@ def notebook_rows(runs: list[Run]) -> list[dict]:
     """
     from mnistlab.study.claims import counts, group_runs
 
+    runs = [run for run in runs if run.dataset == "mnist"]  # the notebook's figures are MNIST's
     groups = group_runs(runs)
     rows = []
     for preset_name, (number, title, reported) in NOTEBOOK_RESULTS.items():

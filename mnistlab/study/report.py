@@ -107,8 +107,11 @@ def render_markdown(results: dict) -> str:
     """results.md: the comparison table, per-seed accuracies, findings and figures."""
     config = results["config"]
     seeds = results["seeds"]
+    dataset = results.get("dataset") or {"name": "mnist", "title": "MNIST"}
+    on = "" if dataset["name"] == "mnist" else f" on {dataset['title']}"
+    items = "digits" if dataset["name"] == "mnist" else "images"
     lines = [
-        "# The notebook study, reproduced",
+        f"# The notebook study, reproduced{on}",
         "",
         f"Generated {results['created']} by `mnistlab reproduce` in {results['duration_s']:.0f} s.",
         "",
@@ -117,8 +120,8 @@ def render_markdown(results: dict) -> str:
             f"({', '.join(map(str, seeds))}): {config['epochs']} epochs, batches of {config['batch_size']}, "
             f"{config['optimizer']} at learning rate {config['learning_rate']:g} with a {config['schedule']} "
             f"schedule, {config['validation_split']:.0%} of the "
-            f"{config['train_subset'] or 60000:,} training digits held out for validation; "
-            "test accuracy is measured on all 10,000 test digits."
+            f"{config['train_subset'] or 60000:,} training {items} held out for validation; "
+            f"test accuracy is measured on all the test {items} of {dataset['title']}."
         ),
         "",
     ]
@@ -147,7 +150,10 @@ def render_markdown(results: dict) -> str:
             f"| {e['experiment'] or ''} | {e['title']} | {e['architecture']} | {e['params']:,} | "
             f"{_pct(e['notebook_accuracy'])} | {mine} | {per_seed} | {e['train_s']:.0f} s |"
         )
-    lines += ["", "## What this run shows", ""]
+    from mnistlab.study.fit_comparison import markdown as fit_markdown
+
+    lines += ["", *fit_markdown(results["experiments"])]
+    lines += ["## What this run shows", ""]
     lines += [f"- {note}" for note in results["findings"]]
     lines += ["", "## Figures", ""]
     captions = {

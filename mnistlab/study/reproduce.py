@@ -18,14 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.data import Mnist, load_mnist
+from mnistlab.data import ImageSet
 from mnistlab.files import artifacts_dir, atomic_write_bytes, atomic_write_json
 from mnistlab.naming import study_run_name
 from mnistlab.people.person import MACHINE_ID
+from mnistlab.recipes import recommended_config
 from mnistlab.runs.store import RunStore
 from mnistlab.specs import NOTEBOOK_PRESETS, NOTEBOOK_RESULTS, PRESETS, SpecError, count_params, preset
-from mnistlab.study import report, stats
-from mnistlab.training import Progress, TrainConfig
+from mnistlab.study import fit_comparison, report, stats
+from mnistlab.training import Progress, TrainConfig, dataset_for
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,18 @@ class StudyProgress:
     result: dict | None = None
 
 
+def study_presets(dataset: str = "mnist") -> list[str]:
+    """The presets a study trains by default: the notebook's four, and the cnn on any set but MNIST (where the
+    notebook's networks are the study; elsewhere the convnet shows how far from them the set's best is)."""
+    return list(NOTEBOOK_PRESETS) + ([] if dataset == "mnist" else ["cnn"])
+
+
 def check_study(
-    seeds: int, epochs: int | None, presets: Sequence[str], subset: int | None = None
+    seeds: int,
+    epochs: int | None,
+    presets: Sequence[str],
+    subset: int | None = None,
+    dataset: str = "mnist",
 ) -> TrainConfig:
     """Validate the study's settings without TensorFlow; returns the base training config.
 
@@ -65,10 +76,18 @@ def check_study(
         raise SpecError("Each preset may be named only once.")
     for name in presets:
         preset(name)
-    changes = {"train_subset": subset}
+    changes = {"train_subset": subset, "dataset": dataset}
     if epochs is not None:
         changes["epochs"] = epochs
     return TrainConfig(**changes)  # batch size and rate follow the epochs (see TrainConfig)
+
+
+def preset_config(base: TrainConfig, name: str, seed: int, epochs: int | None) -> TrainConfig:
+    """The config ``name`` trains with in the study: its recipe on the study's dataset, the study's seed,
+    subset and (when given) epochs."""
+    return recommended_config(
+        name, seed=seed, train_subset=base.train_subset, epochs=epochs, dataset=base.dataset
+    )
 
 
 def reproduce(
@@ -81,9 +100,11 @@ def reproduce(
     should_stop: Callable[[], bool] | None = None,
     *,
     subset: int | None = None,
-    data: Mnist | None = None,
+    data: ImageSet | None = None,
     executor=None,
     owner: str = MACHINE_ID,
+    dataset: str = "mnist",
+    plain_fit: bool = False,
 ) -> dict:
     """Train every preset with seeds 0..seeds-1, save the runs, write the report and figures to ``out``.
 
@@ -91,16 +112,21 @@ def reproduce(
     many training digits instead of all 60,000 (for quick checks). If ``should_stop()`` turns True the current
     run is kept as 'stopped', no further runs start, and the report covers what finished. ``executor`` trains
     each run (default: in this process; the CLI passes the same executor the dashboard uses). The runs
-    belong to ``owner`` (a person id; default: this machine).
+    belong to ``owner`` (a person id; default: this machine). ``dataset`` names the image set (each preset with
+    its recipe for that set). ``plain_fit`` also trains each (preset, seed) with plain Keras fit at the same
+    budget, both scored on the test set after every epoch (``mnistlab.study.fit_comparison``).
     Returns the results (the content of results.json).
     """
     presets = list(presets)
-    base = check_study(seeds, epochs, presets, subset)
+    base = check_study(seeds, epochs, presets, subset, dataset)
     store = store or RunStore()
     out = Path(out) if out is not None else artifacts_dir() / "reproduce"
     out.mkdir(parents=True, exist_ok=True)
-    data = data or load_mnist()
+    data = dataset_for(base, data)
+    from mnistlab.runs.executors import InProcessExecutor
     from mnistlab.runs.experiment import train_run
+
+    executor = executor or InProcessExecutor(data=data)
 
     tasks = [(name, seed) for name in presets for seed in range(seeds)]
     started = time.time()
@@ -116,19 +142,26 @@ def reproduce(
                 on_progress(StudyProgress(task, len(tasks), name, seed, progress))
 
         relay(None)
+        config = preset_config(base, name, seed, epochs)
+        fit_history = None
+        if plain_fit and seed % 2:  # alternate which side trains first, so a drift in load favours neither
+            fit_history = _plain_fit(name, config, executor, should_stop)
         run_id = train_run(
             PRESETS[name],
-            base.replace(seed=seed),
+            config,
             store,
-            name=study_run_name(name, seed),
+            name=study_run_name(name, seed) + ("" if dataset == "mnist" else f" ({dataset})"),
             preset=name,
             on_progress=relay,
             should_stop=should_stop,
             data=data,
             executor=executor,
             owner=owner,
+            score_test=plain_fit,
         )
         run = store.load(run_id)
+        if plain_fit and fit_history is None and run.status == "completed":
+            fit_history = _plain_fit(name, config, executor, should_stop)
         record = {
             "seed": seed,
             "run_id": run_id,
@@ -138,6 +171,9 @@ def reproduce(
             "duration_s": run.duration_s,
             "epochs_done": run.epochs_done,
         }
+        if plain_fit:
+            record["curve"] = fit_comparison.curve(run.history)
+            record["fit_curve"] = fit_comparison.curve(fit_history or {})
         runs[name].append(record)
         if on_progress:
             on_progress(StudyProgress(task, len(tasks), name, seed, result=record))
@@ -146,11 +182,32 @@ def reproduce(
             break
 
     results = summarize(runs, base, seeds, stopped, time.time() - started)
+    results["dataset"] = {"name": data.name, "title": _title(data.name), "classes": list(data.class_names)}
     results["figures"] = draw_figures(results, runs, store, data, out)
     atomic_write_json(out / "results.json", results)
     atomic_write_bytes(out / "results.md", report.render_markdown(results).encode())
     log.info("reproduce: wrote %s", out)
     return results
+
+
+def _plain_fit(name: str, config: TrainConfig, executor, should_stop) -> dict:
+    """Plain Keras fit of preset ``name`` at ``config``'s budget, on the same executor as mnistlab's run."""
+    from mnistlab.runs.task import TrainTask
+
+    task = TrainTask(PRESETS[name].to_dict(), config.to_dict(), plain_fit=True)
+    return executor.run(task, lambda kind, payload: None, should_stop).history
+
+
+def _num_classes(name: str) -> int:
+    from mnistlab.datasets import get_dataset
+
+    return get_dataset(name).num_classes
+
+
+def _title(name: str) -> str:
+    from mnistlab.datasets import get_dataset
+
+    return get_dataset(name).title
 
 
 # ------------------------------------------------------------------------------------------------ numbers
@@ -179,6 +236,8 @@ def summarize(
     for name, records in runs.items():
         spec = PRESETS[name]
         number, title, reported = NOTEBOOK_RESULTS.get(name, (None, name.capitalize(), None))
+        if config.dataset != "mnist":  # the notebook's figures are MNIST's: never a bar for another set
+            reported = None
         done = [r for r in records if r["status"] == "completed" and r["test_accuracy"] is not None]
         experiments.append(
             {
@@ -186,13 +245,17 @@ def summarize(
                 "experiment": number,
                 "title": title,
                 "architecture": spec.summary(),
-                "params": count_params(spec),
+                "params": count_params(spec, _num_classes(config.dataset)),
                 "notebook_accuracy": reported,
                 "accuracy": _stats([r["test_accuracy"] for r in done]),
                 "train_s": round(sum(r["duration_s"] or 0.0 for r in records), 2),
                 "runs": records,
             }
         )
+        if any("fit_curve" in r for r in records):
+            experiments[-1]["plain_fit"] = fit_comparison.summary(
+                [fit_comparison.seed_row(r["curve"], r["fit_curve"]) for r in records if "fit_curve" in r]
+            )
     results = {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "seeds": list(range(seeds)),
@@ -214,7 +277,9 @@ def summarize(
 # ------------------------------------------------------------------------------------------------ figures
 
 
-def draw_figures(results: dict, runs: dict[str, list[dict]], store: RunStore, data: Mnist, out: Path) -> dict:
+def draw_figures(
+    results: dict, runs: dict[str, list[dict]], store: RunStore, data: ImageSet, out: Path
+) -> dict:
     """Draw every figure into ``out``; returns {figure key: file name}."""
     from mnistlab.study import report_figures as figures
 

@@ -204,6 +204,10 @@ def parse_sweep(raw) -> SweepSpec:
     config_raw = raw.get("config", {})
     if not isinstance(config_raw, dict):
         raise SweepError('config must be an object of training settings, e.g. {"epochs": 4}.')
+    if "dataset" in raw:  # top-level "dataset": the image set every trial trains and is scored on
+        if "dataset" in config_raw and config_raw["dataset"] != raw["dataset"]:
+            raise SweepError("dataset is given twice (top level and in config), with different names.")
+        config_raw = {**config_raw, "dataset": raw["dataset"]}
     try:
         config = TrainConfig.from_dict(config_raw)
     except (ConfigError, TypeError) as exc:

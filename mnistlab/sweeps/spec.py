@@ -9,6 +9,7 @@
                "batch_size": [128, 256, 512, 1024]},
      "metric": "val_accuracy", "prune": true}
 
+``dataset`` (optional, default "mnist") names the image set every trial trains on; it is kept in ``config``.
 ``base`` is ``{"preset": NAME}`` or ``{"spec": {...architecture spec...}}`` (a bare architecture spec works too).
 A ``space`` key is a path into the base spec, ``layers.N.field`` (N counts from 0), or the name of a training
 setting. A list is a categorical choice; an object is a range (``low``, ``high``, optional ``log``, ``int``, and
@@ -34,7 +35,7 @@ METHODS = ("grid", "random", "tpe")
 METRICS = {
     "val_accuracy": ("maximize", "validation accuracy after the last epoch"),
     "val_loss": ("minimize", "validation loss after the last epoch"),
-    "test_accuracy": ("maximize", "accuracy on the 10,000 test digits"),
+    "test_accuracy": ("maximize", "accuracy on the dataset's test images"),
 }
 PRUNERS = ("median", "halving")
 # Training settings a sweep may vary. seed is varied by seeds_per_point; validation_split changes what the
@@ -63,6 +64,7 @@ KEYS = (
     "prune",
     "parallel",
     "description",
+    "dataset",
 )
 
 
