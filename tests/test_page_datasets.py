@@ -119,3 +119,28 @@ def test_learn_checks_the_claims_per_dataset_and_queues_fashion_runs(store, monk
         ("baseline", 0, "fashion-mnist"),
         ("baseline", 1, "fashion-mnist"),
     ]
+
+
+def test_a_sweep_from_the_form_trains_on_the_chosen_dataset(artifacts, monkeypatch):
+    from test_page_sweep import wait_for_sweeps
+    from test_sweep_runner import FakeTraining
+
+    from mnistlab.runs import jobs, runners
+    from mnistlab.sweeps.store import SweepStore
+
+    monkeypatch.setattr(jobs, "train_job", FakeTraining(pause_s=0, make_runs=True))
+    try:
+        at = page("sweep").run()
+        assert at.selectbox(key="sweep_dataset").value == "mnist"
+        at.selectbox(key="sweep_dataset").set_value("fashion-mnist").run()
+        at.number_input(key="sweep_trials").set_value(2)
+        at.button(key="sweep_start").click().run()
+        assert not at.exception and not at.error
+        wait_for_sweeps(artifacts)
+        at.run()
+        assert not at.exception
+        [sweep_id] = SweepStore(artifacts / "sweeps").ids()
+        assert "on **Fashion-MNIST**" in " ".join(c.value for c in at.caption)
+        assert "Fashion-MNIST" in at.selectbox(key="sweep_selected").format_func(sweep_id)
+    finally:
+        runners.shutdown(wait=True, timeout=20)
