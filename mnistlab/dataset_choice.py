@@ -78,6 +78,11 @@ def class_choice(name: str | None, label: int) -> str:
     return text if text == str(label) else f"{label} · {text}"
 
 
+def with_article(word: str) -> str:
+    """ "a 7", "an 8", "a Trouser", "an Ankle boot", "an item"."""
+    return f"an {word}" if word[:1].lower() in "aeio8" or word in ("11", "18") else f"a {word}"
+
+
 def prediction_text(name: str | None, probabilities) -> str:
     """The top class and its probability: "Trouser, 93 %" (or "7, 99 %")."""
     probabilities = np.asarray(probabilities, dtype=float)

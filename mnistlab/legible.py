@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnistlab.dataset_choice import with_article as _a
 from mnistlab.drawing import INK_LEVEL, ink_map
 
 MIN_SIZE = 0.25
@@ -118,11 +119,6 @@ def judge_drawing(
                 elongation,
             )
     return Judgement(OK, "", size, elongation)
-
-
-def _a(word: str) -> str:
-    """ "a 7", "an 8", "a Trouser", "an Ankle boot", "an item"."""
-    return f"an {word}" if word[:1].lower() in "aeio8" or word in ("11", "18") else f"a {word}"
 
 
 @dataclass(frozen=True)

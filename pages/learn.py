@@ -359,7 +359,8 @@ if inside_tab.open:
         except MODEL_ERRORS as exc:  # a damaged or missing model file
             widgets.show_error(exc, "Could not load this run's model: ")
         else:
-            st.caption(f"Test {item} #{index} is a {names[int(state.test_labels(run.dataset)[index])]}.")
+            label = names[int(state.test_labels(run.dataset)[index])]
+            st.caption(f"Test {item} #{index} is {choice.with_article(label)}.")
             show_inside(model, images[index], run.spec, key="learn_inside", class_names=names)
 
 # ------------------------------------------------------------------------------------------- handwriting

@@ -144,3 +144,106 @@ def test_a_sweep_from_the_form_trains_on_the_chosen_dataset(artifacts, monkeypat
         assert "Fashion-MNIST" in at.selectbox(key="sweep_selected").format_func(sweep_id)
     finally:
         runners.shutdown(wait=True, timeout=20)
+
+
+def test_home_shows_sample_images_of_the_chosen_dataset(artifacts):
+    from tests.two_datasets import needs_fashion
+
+    needs_fashion()
+    at = page("home").run()
+    assert at.selectbox(key="home_dataset").value == "mnist" and len(at.image) == 2
+    at.selectbox(key="home_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert len(at.image) == 2  # two rows, one item of each class
+    caption = " ".join(c.value for c in at.caption)
+    assert "left to right: T-shirt/top, Trouser" in caption and "Ankle boot" in caption
+
+
+# ------------------------------------------------------------------ with a tiny trained run on each dataset
+
+FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
+def test_inspect_scores_a_fashion_run_on_its_own_test_set_with_class_names(
+    two_dataset_artifacts, two_dataset_store
+):
+    store, ids = two_dataset_store
+    at = page("inspect")
+    at.query_params["run"] = ids["fashion-mnist"]
+    at.run()
+    assert not at.exception
+    per_class = at.dataframe[0].value
+    assert list(per_class["Class"]) == list(FASHION)
+    metrics = store.metrics(ids["fashion-mnist"])
+    assert list(per_class["Test items"]) == metrics["per_class"]["support"]
+    assert "trained on Fashion-MNIST" in " ".join(c.value for c in at.caption)
+    heatmap = at.get("plotly_chart")[0].proto.spec
+    assert "Ankle boot" in heatmap
+    assert at.selectbox(key="cell_true").format_func(1) == "1 · Trouser"
+    worst = [c for img in at.image for c in img.captions if "→" in c]
+    assert worst and all(c.split("→")[0] in FASHION for c in worst)
+    at.selectbox(key="inspect_run").set_value(ids["mnist"]).run()  # and back to digits
+    assert not at.exception
+    assert list(at.dataframe[0].value["Digit"]) == list(range(10))
+
+
+def test_draw_reads_a_fashion_picture_with_class_names_and_says_how_it_prepares_it(
+    two_dataset_artifacts, two_dataset_store, monkeypatch
+):
+    import sys
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from mnistlab.datasets import load_dataset
+
+    _, ids = two_dataset_store
+    data = load_dataset("fashion-mnist")
+    trouser = data.x_test[np.flatnonzero(data.y_test == 1)[0]]
+    picture = np.zeros((280, 280, 4), np.uint8)
+    picture[..., :3] = np.kron(trouser, np.ones((10, 10), np.uint8))[..., None]
+    picture[..., 3] = 255
+    canvas = SimpleNamespace(json_data={"objects": [{"type": "path", "path": "trouser"}]}, image_data=picture)
+    monkeypatch.setitem(
+        sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=lambda **kw: canvas)
+    )
+    at = page("draw")
+    at.query_params["run"] = ids["fashion-mnist"]
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Draw an item"
+    shown = "\n".join(m.value for m in at.markdown)
+    headline = next(
+        line for line in shown.splitlines() if "Prediction: " in line or "Not sure: maybe" in line
+    )
+    assert any(name in headline for name in FASHION)
+    assert any(
+        f"{name}, " in shown and " %** confident · model" in shown for name in FASHION
+    )  # "Trouser, 93 %"
+    assert any("fills the 28×28 frame" in c.value for c in at.caption)
+    at.query_params["run"] = ids["mnist"]
+    at.selectbox(key="draw_run").set_value(ids["mnist"]).run()
+    assert at.title[0].value == "Draw a digit"
+    assert any("centre of mass" in c.value for c in at.caption)
+
+
+def test_learn_looks_inside_a_fashion_run_with_its_own_test_items(two_dataset_artifacts, two_dataset_store):
+    _, ids = two_dataset_store
+    at = AppTest.from_file(str(PAGES / "learn.py"), default_timeout=120)
+    at.session_state["learn_tab"] = "Inside the network"
+    at.session_state["inside_run"] = ids["fashion-mnist"]
+    at.run()
+    assert not at.exception
+    assert any("Test item #0 is an Ankle boot" in c.value for c in at.caption)  # Fashion-MNIST's first
+    assert "The network says" in "\n".join(m.value for m in at.markdown)
