@@ -247,3 +247,32 @@ def test_learn_looks_inside_a_fashion_run_with_its_own_test_items(two_dataset_ar
     assert not at.exception
     assert any("Test item #0 is an Ankle boot" in c.value for c in at.caption)  # Fashion-MNIST's first
     assert "The network says" in "\n".join(m.value for m in at.markdown)
+
+
+def test_map_of_a_fashion_run_places_its_own_test_items_by_class_name(store, monkeypatch):
+    from mnistlab.maps.compute import MapRequest, compute_map
+    from tests.test_embedding import tiny_model
+    from tests.two_datasets import needs_fashion
+
+    needs_fashion()
+    model = tiny_model()
+    finished_run(store, "baseline", "mnist", 0.97)
+    run_id = finished_run(store, "baseline", "fashion-mnist", 0.85)
+    (store.path(run_id) / "model.keras").write_bytes(b"stand-in")
+    monkeypatch.setattr("mnistlab.maps.compute.load_numpy_model", lambda path: model)
+    monkeypatch.setattr("mnistlab.app.map_view.cached_model", lambda run_id: model)
+    run_map = compute_map(store, MapRequest(store.load(run_id), model, 2, "pca"), limit=500)
+    from mnistlab.datasets import load_dataset
+
+    assert list(run_map.labels) == list(load_dataset("fashion-mnist").y_test[:500])  # its own test set
+    at = page("map")
+    at.query_params["run"] = run_id
+    at.session_state["map_point_run"] = run_id
+    at.session_state["map_point"] = 0
+    at.session_state["map_method"] = "pca"
+    at.run()
+    assert not at.exception
+    assert any("500 test items of Fashion-MNIST" in c.value for c in at.caption)
+    assert '"name":"Trouser"' in at.get("plotly_chart")[0].proto.spec.replace(" ", "")
+    heading = next(m.value for m in at.markdown if "Test item #0" in m.value)
+    assert "Test item #0: an Ankle boot, read as" in heading

@@ -113,7 +113,9 @@ def point_detail(run: Run, run_map: RunMap, index: int, key: str = "map") -> Non
     names, item = choice.class_names(run.dataset), choice.item_word(run.dataset)
     true, pred = int(run_map.labels[index]), int(run_map.predicted[index])
     verdict = "right" if true == pred else "**wrong**"
-    st.markdown(f"#### Test {item} #{index}: a {names[true]}, read as {names[pred]} ({verdict})")
+    st.markdown(
+        f"#### Test {item} #{index}: {choice.with_article(names[true])}, read as {names[pred]} ({verdict})"
+    )
     big_col, bars_col = st.columns([1, 2], vertical_alignment="center")
     big_col.image(
         digit_tile(images[index], 6), caption=f"True {names[true]} · predicted {names[pred]}", width=168
