@@ -110,11 +110,13 @@ def load_idx_folder(
     class_names: tuple[str, ...],
     title: str | None = None,
     missing_hint: str = "",
+    cache: bool = True,
 ) -> ImageSet:
     """Read the four IDX files of set ``name`` from ``folder`` (``.gz`` or raw), cached per folder.
 
     ``raw_sha256`` maps each file's stem to the SHA-256 of its decompressed bytes; None skips that check.
-    Shapes, equal counts and labels in ``[0, len(class_names))`` are always checked.
+    Shapes, equal counts and labels in ``[0, len(class_names))`` are always checked. ``cache=False`` reads
+    without keeping the arrays (a one-off check).
     """
     title = title or name
     key = (name, str(Path(folder).resolve()), tuple(class_names))
@@ -129,6 +131,8 @@ def load_idx_folder(
 
             arrays = _read_idx_folder(Path(folder), raw_sha256, title, missing, damaged)
             found = ImageSet(**arrays, source=str(folder), name=name, class_names=tuple(class_names))
+            if not cache:
+                return check_image_set(found, title)
             _cache[key] = check_image_set(found, title)
         return _cache[key]
 

@@ -98,3 +98,27 @@ def test_a_sweep_names_its_dataset():
         parse_sweep({**raw, "dataset": "nope"})
     with pytest.raises(SweepError, match="twice"):
         parse_sweep({**raw, "config": {"dataset": "mnist"}})
+
+
+@pytest.mark.slow
+def test_a_fashion_run_records_its_dataset_and_is_scored_on_fashion(store):
+    from idx_sets import fashion_folder
+
+    from mnistlab.runs.experiment import train_run
+
+    fashion_folder()
+    config = TrainConfig(epochs=1, dataset="fashion-mnist", train_subset=600)
+    run = store.load(train_run(PRESETS["baseline"], config, store))
+    assert run.dataset == "fashion-mnist" and run.status == "completed"
+    metrics = store.metrics(run.id)
+    assert metrics["per_class"]["support"] == [1000] * 10  # Fashion-MNIST's test set, not MNIST's
+
+
+def test_recipes_per_dataset():
+    from mnistlab.recipes import recommended_config
+
+    assert recommended_config("cnn").epochs == 4
+    fashion = recommended_config("cnn", dataset="fashion-mnist")
+    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (8, 256, "fashion-mnist")
+    assert recommended_config("tuned", dataset="fashion-mnist").epochs == TrainConfig().epochs
+    assert recommended_config("cnn", dataset="fashion-mnist", epochs=2).batch_size == 256

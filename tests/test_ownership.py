@@ -173,7 +173,7 @@ def test_a_job_trained_for_real_code_path_writes_its_owner_into_the_run(store, m
         samples_per_s=600.0,
     )
     executor = SimpleNamespace(run=lambda task, on_event, should_stop: result, workers=1)
-    monkeypatch.setattr(experiment, "load_mnist", lambda: object())
+    monkeypatch.setattr(experiment, "dataset_for", lambda config, data: object())
     runner = JobRunner(store, executor=executor)
     try:
         job = runner.submit(SPEC, CONFIG, name="real path", actor=ADA)

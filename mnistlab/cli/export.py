@@ -39,6 +39,7 @@ def register(commands) -> None:
     code.add_argument("--optimizer", help="adam, sgd or rmsprop")
     code.add_argument("--learning-rate", type=finite_number)
     code.add_argument("--seed", type=whole_number)
+    code.add_argument("--dataset", help="the image set the script trains on (default: mnist, or the run's)")
     code.add_argument("--out", metavar="FILE.py", help="write the script here instead of printing it")
     code.set_defaults(handler=cmd_code)
 
@@ -59,10 +60,11 @@ def register(commands) -> None:
     imp = commands.add_parser(
         "import",
         help="bring in a .keras model trained elsewhere as a run marked 'imported'",
-        description="Load a .keras file safely (no Lambda layers or code), check it reads 28x28 digits into "
-        "10 classes, score it on the MNIST test set and save it as a run.",
+        description="Load a .keras file safely (no Lambda layers or code), check it reads 28x28 images into "
+        "the dataset's classes (MNIST: 10 digits), score it on that dataset's test set and save it as a run.",
     )
     imp.add_argument("file", metavar="FILE.keras")
+    imp.add_argument("--dataset", default="mnist", help="the image set it was trained on (default mnist)")
     imp.add_argument("--name", help="a display name for the run (default: the file name)")
     imp.add_argument("--json", action="store_true", help="print only a JSON summary")
     imp.set_defaults(handler=cmd_import)
@@ -71,7 +73,7 @@ def register(commands) -> None:
 def _code_source(args):
     """(spec, config) for ``mnistlab code``: a run's, or a preset's or spec file's with the recommended settings;
     flags change the settings either way."""
-    changes = setting_changes(args)
+    changes = setting_changes(args, dataset="dataset")
     if args.run_id is not None:
         run = RunStore().load(check_run_id(args.run_id))
         if run.imported:
@@ -125,13 +127,20 @@ def cmd_import(args, out: TextIO, err: TextIO) -> int:
     if not Path(args.file).is_file():
         raise CliError(f"no file {args.file}")
     store = RunStore()
-    run_id = import_model_file(args.file, store, name=name)
+    run_id = import_model_file(args.file, store, name=name, dataset=args.dataset)
     run = store.load(run_id)
     if args.json:
-        out.write(json.dumps({"id": run.id, "name": run.name, "test_accuracy": run.test_accuracy}) + "\n")
+        out.write(
+            json.dumps(
+                {"id": run.id, "name": run.name, "dataset": run.dataset, "test_accuracy": run.test_accuracy}
+            )
+            + "\n"
+        )
     else:
         out.write(
             f"Imported {Path(args.file).name} as run {run.id} ({run.name}): test accuracy "
-            f"{run.test_accuracy:.2%} on 10,000 MNIST test digits\n"
+            f"{run.test_accuracy:.2%} on "
+            + ("10,000 MNIST test digits" if run.dataset == "mnist" else f"the {run.dataset} test set")
+            + "\n"
         )
     return EXIT_OK

@@ -23,8 +23,7 @@ from mnistlab.cli.args import (
     whole_number,
 )
 from mnistlab.cli.terminal import ProgressLine, clip, created, stop_on_interrupt, table
-from mnistlab.data import DataError
-from mnistlab.datasets import get_dataset, load_dataset
+from mnistlab.datasets import class_names_for, get_dataset, load_dataset
 from mnistlab.people import MACHINE
 from mnistlab.recipes import recommended_config
 from mnistlab.runs.run import Run, check_run_id, check_run_name
@@ -209,15 +208,6 @@ def cmd_runs(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _class_names(dataset: str, count: int) -> list[str]:
-    """The dataset's class names for ``count`` classes (label numbers for a set this machine does not know)."""
-    try:
-        names = list(get_dataset(dataset).class_names)
-    except DataError:
-        names = []
-    return names if len(names) == count else [str(i) for i in range(count)]
-
-
 def _existing_run(store: RunStore, run_id: str) -> Run:
     return store.load(check_run_id(run_id))
 
@@ -273,7 +263,7 @@ def cmd_show(args, out: TextIO, err: TextIO) -> int:
         )
     if metrics and metrics.get("per_class"):
         recall = metrics["per_class"]["recall"]
-        names = _class_names(run.dataset, len(recall))
+        names = class_names_for(run.dataset, len(recall))
         out.write(
             "\nRecall per class: "
             + "  ".join(f"{names[d]}: {100 * r:.1f}%" for d, r in enumerate(recall))
@@ -300,7 +290,7 @@ def cmd_predict(args, out: TextIO, err: TextIO) -> int:
     probs = [float(p) for p in drawing.predict_digit(model, image)]
     ranked = sorted(range(len(probs)), key=lambda d: probs[d], reverse=True)
     digit = ranked[0]
-    names = _class_names(run.dataset, len(probs))
+    names = class_names_for(run.dataset, len(probs))
     if args.json:
         out.write(
             json.dumps(

@@ -159,6 +159,18 @@ def get_dataset(name: str | None) -> Dataset:
     raise DataError(f"No dataset called {name!r}. Known: {names} (add one with `mnistlab data add`).")
 
 
+def class_names_for(name: str | None, count: int | None = None) -> list[str]:
+    """The class names of dataset ``name`` (a run's ``dataset``); label numbers instead when this machine no
+    longer knows the set or ``count`` (e.g. a model's outputs) does not match it."""
+    try:
+        names = list(get_dataset(name).class_names)
+    except DataError:
+        names = []
+    if count is not None and len(names) != count:
+        return [str(i) for i in range(count)]
+    return names or [str(i) for i in range(10)]
+
+
 def dataset_missing(name: str | None) -> str | None:
     """None when the set's files are here; otherwise one sentence saying where they were looked for and how to
     get them. Cheap: looks for the files without reading them."""
@@ -208,7 +220,9 @@ def add_dataset(
         load_idx_folder(folder, builtin.raw_sha256 or None, name, builtin.class_names, builtin.title)
         record = {"folder": str(folder)}
     else:
-        probe = load_idx_folder(folder, None, name, tuple(str(i) for i in range(256)), title or name)
+        probe = load_idx_folder(
+            folder, None, name, tuple(str(i) for i in range(256)), title or name, cache=False
+        )
         count = int(max(probe.y_train.max(initial=0), probe.y_test.max(initial=0))) + 1
         names = list(class_names) if class_names else [str(i) for i in range(count)]
         if len(names) != count or any(not str(c).strip() for c in names):

@@ -6,7 +6,9 @@ The script uses only Keras and NumPy (no mnistlab import) and mirrors what ``mni
 the same layers as ``mnistlab.models.build_model``, the same optimizer, warm-up + cosine schedule, batch size,
 epochs, validation split and seed. It reads MNIST from ``--data`` (Keras' ``mnist.npz`` or a folder of the
 four IDX files, gzipped or not) and falls back to ``keras.datasets.mnist`` (which downloads) only when given
-nothing. ``--epochs`` and ``--limit`` make a quick try possible; ``--save`` writes the trained ``.keras`` file.
+nothing. For another dataset (``config.dataset``) it reads the same four IDX files mnistlab reads, from the
+folder where mnistlab found them (for Fashion-MNIST, Debian's system folder) or from ``--data``; its output
+layer has that set's number of classes and the script names them (``other_set_script``). ``--epochs`` and ``--limit`` make a quick try possible; ``--save`` writes the trained ``.keras`` file.
 
 Nothing from the spec reaches the script except through ``repr`` (strings) or validated numbers and names, so
 a spec's name cannot inject code.
@@ -65,7 +67,7 @@ def script_filename(spec_name: str) -> str:
     return f"train_{slug}.py"
 
 
-def _layer_lines(spec: ArchitectureSpec) -> list[str]:
+def _layer_lines(spec: ArchitectureSpec, num_classes: int | None = None) -> list[str]:
     """The body of ``build_model``: one commented line per layer, as mnistlab.models builds them."""
     lines = [
         'inputs = keras.Input(shape=(28, 28), name="image")  # a 28x28 grey image, values 0-1',
@@ -85,7 +87,12 @@ def _layer_lines(spec: ArchitectureSpec) -> list[str]:
             flat = True
     if not flat:
         lines.append("x = layers.Flatten()(x)")
-    lines.append('outputs = layers.Dense(10, activation="softmax")(x)  # one probability per digit 0-9')
+    if num_classes is None:  # MNIST
+        lines.append('outputs = layers.Dense(10, activation="softmax")(x)  # one probability per digit 0-9')
+    else:
+        lines.append(
+            f'outputs = layers.Dense({int(num_classes)}, activation="softmax")(x)  # one probability per class'
+        )
     lines.append(f"return keras.Model(inputs, outputs, name={_q(_model_name(spec.name))})")
     return lines
 
@@ -131,10 +138,25 @@ def _comment_text(text: str) -> str:
 
 
 def training_script(spec: ArchitectureSpec, config: TrainConfig | None = None) -> str:
-    """A standalone Python script (text) that builds ``spec`` in Keras and trains it with ``config``."""
+    """A standalone Python script (text) that builds ``spec`` in Keras and trains it with ``config`` on
+    ``config.dataset``."""
     config = config or TrainConfig()
+    if config.dataset != "mnist":
+        from mnistlab.export.code_datasets import other_set_script
+
+        return other_set_script(_mnist_script(spec, config, num_classes=_num_classes(config)), config)
+    return _mnist_script(spec, config)
+
+
+def _num_classes(config: TrainConfig) -> int:
+    from mnistlab.datasets import get_dataset
+
+    return get_dataset(config.dataset).num_classes
+
+
+def _mnist_script(spec: ArchitectureSpec, config: TrainConfig, num_classes: int | None = None) -> str:
     name = _comment_text(spec.name)
-    body = "\n".join("    " + line for line in _layer_lines(spec))
+    body = "\n".join("    " + line for line in _layer_lines(spec, num_classes))
     warm = config.schedule == "warmup_cosine"
     schedule = (
         """    # Learning rate: warm up from 0 over the first epoch (at most 10 % of training), then follow a cosine

@@ -142,22 +142,33 @@ def _cell(values: list, i: int):
     return values[i] if i < len(values) else ""
 
 
-def metrics_csv(metrics: dict | None) -> str:
-    """Per-digit test scores (precision, recall, F1, support) and a last row for all digits."""
+def metrics_csv(metrics: dict | None, class_names: list[str] | None = None) -> str:
+    """Per-class test scores (precision, recall, F1, support) and a last row for all classes. MNIST's rows are
+    headed ``digit`` 0-9; another set's ``class`` with its class names (``class_names``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["digit", "precision", "recall", "f1", "support"])
     per = (metrics or {}).get("per_class") or {}
-    for d in range(10 if per else 0):
-        writer.writerow([d, per["precision"][d], per["recall"][d], per["f1"][d], per["support"][d]])
+    count = len(per.get("precision") or [])
+    named = (
+        class_names is not None
+        and len(class_names) == count
+        and list(class_names) != [str(d) for d in range(count)]
+    )
+    writer.writerow(["class" if named else "digit", "precision", "recall", "f1", "support"])
+    for d in range(count):
+        label = class_names[d] if named else d
+        writer.writerow([label, per["precision"][d], per["recall"][d], per["f1"][d], per["support"][d]])
     if metrics:
         writer.writerow(["all (accuracy)", metrics.get("accuracy"), "", "", metrics.get("n")])
     return out.getvalue()
 
 
 def run_record(run: Run, metrics: dict | None) -> dict:
-    """Everything known about a run as JSON-ready data: who, architecture, settings, history, test metrics."""
-    return {**run.to_dict(history=True), "metrics": metrics}
+    """Everything known about a run as JSON-ready data: who, architecture, dataset and its class names,
+    settings, history, test metrics."""
+    from mnistlab.datasets import class_names_for
+
+    return {**run.to_dict(history=True), "class_names": class_names_for(run.dataset), "metrics": metrics}
 
 
 def json_bytes(run: Run, metrics: dict | None) -> bytes:
@@ -194,7 +205,7 @@ def export_run(store: RunStore, run_id: str, fmt: str, out_dir: Path) -> list[Pa
     if fmt == "csv":
         return [
             _write(out_dir / f"{run.id}-history.csv", history_csv(run.history).encode()),
-            _write(out_dir / f"{run.id}-metrics.csv", metrics_csv(metrics).encode()),
+            _write(out_dir / f"{run.id}-metrics.csv", metrics_csv(metrics, _class_names(run)).encode()),
         ]
     if fmt == "json":
         return [_write(base.with_suffix(".json"), json_bytes(run, metrics))]
@@ -202,6 +213,12 @@ def export_run(store: RunStore, run_id: str, fmt: str, out_dir: Path) -> list[Pa
 
     model = store.load_model(run_id) if run.has_model else None
     return [write_run_logs(run, metrics, out_dir, model=model)]
+
+
+def _class_names(run: Run) -> list[str]:
+    from mnistlab.datasets import class_names_for
+
+    return class_names_for(run.dataset)
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -4,8 +4,8 @@
 
 The file is checked before the store is touched: its size (from the file system, before reading), that it is
 a zip archive, that Keras loads it with ``safe_mode`` (no Lambda layers, no code), that it takes 28x28, 28x28x1
-or 784 inputs and gives 10 outputs, and that its outputs on test digits are finite. Then it is scored on the
-10,000 MNIST test digits and saved. Any refusal raises ``ModelFileError`` (or ``StoreError`` for a bad name)
+or 784 inputs and gives one output per class of the chosen dataset (10 for MNIST, the default), and that its
+outputs on test images are finite. Then it is scored on that dataset's test images and saved as a run of it. Any refusal raises ``ModelFileError`` (or ``StoreError`` for a bad name)
 and leaves the store exactly as it was.
 
 The saved model always takes (batch, 28, 28) images and returns probabilities, as every page expects: a model
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.data import Mnist, load_mnist, to_float
+from mnistlab.data import ImageSet, to_float
 from mnistlab.modelfile import MAX_MODEL_BYTES, ModelFileError, load_model_file
 from mnistlab.runs.run import Run, check_run_name
 from mnistlab.runs.store import RunStore
@@ -62,29 +62,38 @@ def import_model_file(
     path: str | os.PathLike,
     store: RunStore,
     name: str | None = None,
-    data: Mnist | None = None,
+    data: ImageSet | None = None,
     max_bytes: int = MAX_MODEL_BYTES,
     display_name: str | None = None,
+    dataset: str = "mnist",
 ) -> str:
     """Check, score and save the model in ``path`` as an imported run; returns the new run id.
 
     ``name`` is the run's display name (default: the file name without .keras); ``display_name`` is the file
-    name shown in messages and in the spec (for uploads, whose temporary path says nothing).
+    name shown in messages and in the spec (for uploads, whose temporary path says nothing). ``dataset`` is
+    the image set the model was trained on: its outputs must match that set's classes.
     """
     path = Path(path)
     shown = check_upload_name(display_name or path.name)
     run_name = check_run_name(name if name is not None else shown[: -len(SUFFIX)] or "imported")
-    data = data or load_mnist()
-    model = _as_lab_model(load_model_file(path, max_bytes=max_bytes), shown, data)
+    if data is None or data.name != dataset:
+        from mnistlab.datasets import load_dataset
+
+        data = load_dataset(dataset)  # a missing or damaged set: DataError, nothing written
+    loaded = load_model_file(path, max_bytes=max_bytes)
+    _check_classes(loaded, shown, data)
+    model = _as_lab_model(loaded, shown, data)
     images = to_float(data.x_test)
     from mnistlab.evaluation import predict_proba, score
 
     probs = predict_proba(model, images)
     if not np.isfinite(probs).all():
-        raise ModelFileError(f"{shown} gives NaN or infinite outputs on MNIST test digits.")
+        raise ModelFileError(f"{shown} gives NaN or infinite outputs on the {_title(data)} test images.")
     metrics = score(data.y_test, probs)
     spec = spec_from_model(model, shown)
-    run_id = store.create(spec, {}, name=run_name, origin=ORIGIN)
+    run_id = store.create(
+        spec, {}, name=run_name, origin=ORIGIN, num_classes=data.num_classes, dataset=data.name
+    )
     try:
         store.save_metrics(run_id, metrics)
         store.save_model(run_id, model)
@@ -107,8 +116,9 @@ def import_model_bytes(
     filename: str,
     store: RunStore,
     name: str | None = None,
-    data: Mnist | None = None,
+    data: ImageSet | None = None,
     max_bytes: int = MAX_MODEL_BYTES,
+    dataset: str = "mnist",
 ) -> str:
     """Import an uploaded file's ``content``; same checks as ``import_model_file``, size first."""
     shown = check_upload_name(filename)
@@ -119,13 +129,35 @@ def import_model_bytes(
     with tempfile.TemporaryDirectory(prefix="mnistlab-import-") as tmp:
         path = Path(tmp) / "upload.keras"
         path.write_bytes(content)
-        return import_model_file(path, store, name=name, data=data, max_bytes=max_bytes, display_name=shown)
+        return import_model_file(
+            path, store, name=name, data=data, max_bytes=max_bytes, display_name=shown, dataset=dataset
+        )
 
 
 # ------------------------------------------------------------------------------------- the model's shape
 
 
-def _as_lab_model(model, shown: str, data: Mnist):
+def _title(data: ImageSet) -> str:
+    from mnistlab.datasets import get_dataset
+
+    try:
+        return get_dataset(data.name).title
+    except Exception:
+        return data.name
+
+
+def _check_classes(model, shown: str, data: ImageSet) -> None:
+    """Raise ``ModelFileError`` unless the model has one output per class of ``data``."""
+    outputs = model.output_shape[-1]
+    if outputs != data.num_classes:
+        raise ModelFileError(
+            f"{shown} returns {outputs} class scores, but {_title(data)} has {data.num_classes} classes "
+            f"({', '.join(data.class_names[:4])}{', ...' if data.num_classes > 4 else ''}). Import it for the "
+            "dataset it was trained on (mnistlab data list shows them)."
+        )
+
+
+def _as_lab_model(model, shown: str, data: ImageSet):
     """``model`` as one that takes (batch, 28, 28) images and returns probabilities (see the module doc)."""
     from mnistlab.tf import keras
 

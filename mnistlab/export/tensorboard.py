@@ -45,6 +45,7 @@ def hparams(run: Run) -> dict:
         "layers": run.spec.summary(),
         "params": int(run.params or count_params(run.spec)),
         "origin": run.origin,
+        "dataset": run.dataset,
     }
     for key, value in (run.config or {}).items():
         if isinstance(value, (bool, int, float, str)):
@@ -55,7 +56,8 @@ def hparams(run: Run) -> dict:
 
 
 def confusion_png(confusion: list[list[int]]) -> bytes:
-    """A 10x10 confusion matrix as a PNG (rows: true digit, columns: predicted), counts in the cells."""
+    """A CxC confusion matrix (10x10 for MNIST) as a PNG (rows: true class, columns: predicted), counts in the
+    cells."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -67,8 +69,8 @@ def confusion_png(confusion: list[list[int]]) -> bytes:
     ax.imshow(np.log1p(matrix), cmap="Blues")
     for (i, j), value in np.ndenumerate(matrix):
         ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color="white" if i == j else "black")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
+    ax.set_xticks(range(len(matrix)))
+    ax.set_yticks(range(len(matrix)))
     ax.set_xlabel("Predicted digit")
     ax.set_ylabel("True digit")
     ax.set_title("Confusion matrix (test set)")

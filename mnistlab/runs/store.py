@@ -84,15 +84,16 @@ class RunStore:
         origin: str = "trained",
         owner: str = MACHINE_ID,
         num_classes: int | None = None,
+        dataset: str | None = None,
     ) -> str:
         """Start a run folder with status 'running'; returns its id. ``origin`` is "trained" or "imported";
-        ``owner`` is the id of the person it belongs to. The run's dataset is ``config["dataset"]`` (MNIST when
-        absent); ``num_classes`` (default: that dataset's) sizes the output layer in the parameter count."""
+        ``owner`` is the id of the person it belongs to. The run's dataset is ``dataset``, else ``config["dataset"]``
+        (MNIST when absent); ``num_classes`` (default: that dataset's) sizes the output layer in the parameter count."""
         name = check_run_name(spec.name if name is None else name)
         run_id = check_run_id(run_id) if run_id else new_run_id(spec.name)
         folder = self.path(run_id)
         now = time.time()
-        dataset = str(config.get("dataset") or DEFAULT_DATASET)
+        dataset = str(dataset or config.get("dataset") or DEFAULT_DATASET)
         meta = {
             "id": run_id,
             "name": name,
