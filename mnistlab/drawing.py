@@ -100,6 +100,49 @@ def canvas_to_mnist(image: np.ndarray, normalize: bool = True) -> np.ndarray | N
     return _place_by_centre_of_mass(scaled.astype(np.float32))
 
 
+FILL_LEVEL = (
+    0.6  # the grey a closed outline is filled with for a "filled" set (a sketch becomes a solid item)
+)
+
+
+def canvas_to_filled(image: np.ndarray, normalize: bool = True, fill: bool = True) -> np.ndarray | None:
+    """Prepare a drawing the way Fashion-MNIST items were prepared; return 28x28 float32 in [0, 1] or None.
+
+    Fashion-MNIST's product photos were trimmed to the item, scaled so the longer side is 28 px and centred:
+    the item fills the frame (unlike MNIST's 20 px box placed by centre of mass). A sketch is an outline
+    while the photos are solid shapes, so with ``fill`` the inside of every closed outline is filled with
+    ``FILL_LEVEL`` grey. Returns None when there is no ink (as ``canvas_to_mnist``).
+    """
+    from scipy import ndimage
+
+    ink = ink_map(image)
+    mask = ink > INK_LEVEL
+    if mask.sum() < max(MIN_INK_PIXELS, MIN_INK_SHARE * ink.size):
+        return None
+    if fill:
+        inside = ndimage.binary_fill_holes(mask) & ~mask
+        ink = np.where(inside, np.maximum(ink, FILL_LEVEL), ink).astype(np.float32)
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    factor = FIELD / max(height, width)
+    size = (max(1, min(FIELD, round(width * factor))), max(1, min(FIELD, round(height * factor))))
+    scaled = np.clip(np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    if normalize and scaled.max() > 0:
+        scaled = scaled / scaled.max()
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    top, left = (FIELD - size[1]) // 2, (FIELD - size[0]) // 2
+    field[top : top + size[1], left : left + size[0]] = scaled
+    return field
+
+
+def prepare_drawing(image: np.ndarray, framing: str = "centred") -> np.ndarray | None:
+    """The 28x28 image a model of a set with this ``framing`` expects (see ``mnistlab.datasets.Dataset``):
+    ``centred`` is MNIST's (``canvas_to_mnist``), ``filled`` Fashion-MNIST's (``canvas_to_filled``)."""
+    return canvas_to_filled(image) if framing == "filled" else canvas_to_mnist(image)
+
+
 def _place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
     """Put ``digit`` in a 28x28 field with its centre of mass at the field centre (clipped at the edges)."""
     total = float(digit.sum())
@@ -162,7 +205,7 @@ def read_image(
 
 
 def predict_digit(model, image28: np.ndarray) -> np.ndarray:
-    """Return the model's ten class probabilities (float32, shape (10,)) for one 28x28 image in [0, 1].
+    """Return the model's class probabilities (float32, shape (classes,), ten for MNIST) for one 28x28 image in [0, 1].
 
     ``model`` is a Keras model or a ``mnistlab.inference.NumpyModel`` (the Draw page's, no TensorFlow): both are
     called directly as ``model(batch, training=False)``, never through ``predict`` and its per-call overhead."""

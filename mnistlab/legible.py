@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnistlab.dataset_choice import with_article as _a
 from mnistlab.drawing import INK_LEVEL, ink_map
 
 MIN_SIZE = 0.25
@@ -70,28 +71,38 @@ def measure_ink(image: np.ndarray) -> tuple[float, float] | None:
     return extent / max(mask.shape), extent / max(stroke, 1.0)
 
 
-def judge_drawing(image: np.ndarray, probabilities: np.ndarray | None = None) -> Judgement:
+def judge_drawing(
+    image: np.ndarray,
+    probabilities: np.ndarray | None = None,
+    item: str = "digit",
+    class_names: tuple[str, ...] | None = None,
+    framing: str = "centred",
+) -> Judgement:
     """Judge a raw drawing (canvas RGBA, upload, or a 28x28 digit) and, if given, the model's ten probabilities.
 
     Ink first: nothing, or too little to read (a dot, a short stray line, a tiny digit) gives ``too little ink``
     and no prediction should be shown. Ink that is a blob rather than strokes, or a top probability under
     ``MIN_CONFIDENCE``, gives ``unsure``: show the best guesses as guesses. Otherwise ``ok``.
+
+    ``item`` names one example in the messages ("digit", "item"); ``class_names`` names the classes (default:
+    their numbers). For a ``filled`` set (Fashion-MNIST) a solid shape is what an item looks like, so the
+    blob check is skipped.
     """
     measured = measure_ink(image)
     if measured is None:
-        return Judgement(EMPTY, "Nothing to read yet: draw a digit.")
+        return Judgement(EMPTY, f"Nothing to read yet: draw {_a(item)}.")
     size, elongation = measured
     if size < MIN_SIZE:
         return Judgement(
             TOO_LITTLE,
-            "Too little ink to read: draw a bigger digit, using most of the square.",
+            f"Too little ink to read: draw a bigger {item}, using most of the square.",
             size,
             elongation,
         )
-    if elongation < MIN_ELONGATION:
+    if elongation < MIN_ELONGATION and framing != "filled":
         return Judgement(
             UNSURE,
-            "This looks like a dot or a blob rather than a digit: draw the digit's strokes.",
+            f"This looks like a dot or a blob rather than {_a(item)}: draw the {item}'s strokes.",
             size,
             elongation,
         )
@@ -99,10 +110,11 @@ def judge_drawing(image: np.ndarray, probabilities: np.ndarray | None = None) ->
         probabilities = np.asarray(probabilities, dtype=float)
         first, second = (int(d) for d in np.argsort(probabilities)[::-1][:2])
         if probabilities[first] < MIN_CONFIDENCE:
+            name = lambda c: class_names[c] if class_names and c < len(class_names) else str(c)  # noqa: E731
             return Judgement(
                 UNSURE,
-                f"The model is not sure: {probabilities[first]:.0%} for a {first}, "
-                f"{probabilities[second]:.0%} for a {second}. Try drawing it more clearly.",
+                f"The model is not sure: {probabilities[first]:.0%} for {_a(name(first))}, "
+                f"{probabilities[second]:.0%} for {_a(name(second))}. Try drawing it more clearly.",
                 size,
                 elongation,
             )
@@ -119,18 +131,29 @@ class Reading:
     probabilities: np.ndarray | None = None
 
 
-def read_drawing(picture: np.ndarray, model) -> Reading:
-    """Judge the ink of ``picture``; when it is readable, prepare it like MNIST and ask ``model`` (called
-    directly, see ``mnistlab.drawing.predict_digit``), then judge the model's confidence too."""
-    from mnistlab.drawing import canvas_to_mnist, predict_digit
+def read_drawing(
+    picture: np.ndarray,
+    model,
+    framing: str = "centred",
+    item: str = "digit",
+    class_names: tuple[str, ...] | None = None,
+) -> Reading:
+    """Judge the ink of ``picture``; when it is readable, prepare it for the model's dataset (``framing``:
+    MNIST's ``centred`` or Fashion-MNIST's ``filled``, see ``mnistlab.drawing.prepare_drawing``) and ask
+    ``model`` (called directly, see ``mnistlab.drawing.predict_digit``), then judge the model's confidence too.
+    ``item`` and ``class_names`` word the messages."""
+    from mnistlab.drawing import predict_digit, prepare_drawing
 
-    judgement = judge_drawing(picture)
+    words = {"item": item, "class_names": class_names, "framing": framing}
+    judgement = judge_drawing(picture, **words)
     if not judgement.readable:
         return Reading(judgement)
-    image28 = canvas_to_mnist(picture)
+    image28 = prepare_drawing(picture, framing)
     if image28 is None:  # a hairline too faint to prepare: nothing the model could read either
-        return Reading(Judgement(TOO_LITTLE, "Too little ink to read: draw a bigger digit.", judgement.size))
+        return Reading(
+            Judgement(TOO_LITTLE, f"Too little ink to read: draw a bigger {item}.", judgement.size)
+        )
     probabilities = predict_digit(model, image28)
     if judgement.verdict == OK:
-        judgement = judge_drawing(picture, probabilities)
+        judgement = judge_drawing(picture, probabilities, **words)
     return Reading(judgement, image28, probabilities)

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import class_view
 from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curves
+from mnistlab.app.dataset_view import dataset_filter
 from mnistlab.app.handwriting_view import compare_on_set
 from mnistlab.app.manage_runs import manage_runs
 from mnistlab.app.state import get_store
@@ -15,8 +17,13 @@ st.title("Compare")
 store = get_store()
 runs = runs_or_stop(store, "Nothing to compare yet")
 runs = class_view.scope_switch(runs, "compare_scope", keep=query_run(runs))  # class mode: mine / class
+all_by_id = {run.id: run for run in runs}  # housekeeping (rename, delete) covers every dataset
+dataset, runs = dataset_filter(runs, "compare_dataset", wanted_run=query_run(runs))  # never ranked together
 
 by_id = {run.id: run for run in runs}
+if st.session_state.get("compare_runs_dataset") != dataset:  # another dataset: start its own selection
+    st.session_state.pop("compare_runs", None)
+    st.session_state["compare_runs_dataset"] = dataset
 if "compare_runs" in st.session_state:  # drop runs deleted since they were picked
     st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
 if "compare_runs" not in st.session_state:  # a link (e.g. a sweep's best trial) may name a run to include
@@ -28,8 +35,9 @@ chosen_ids = st.multiselect(
     list(by_id),
     key="compare_runs",
     format_func=lambda run_id: by_id[run_id].label,
-    help="Starts with your best run and the latest completed run of each preset.",
+    help="Starts with your best run and the latest completed run of each preset, all on one dataset.",
 )
+st.caption(f"Runs on **{choice.title(dataset)}**: test accuracies are scored on its own test set.")
 chosen = [by_id[i] for i in chosen_ids]
 if not chosen:
     st.info("Pick one or more runs above.")
@@ -72,7 +80,7 @@ with bars_col:
     st.subheader("Test accuracy")
     st.caption(
         "Runs that differ only by seed are grouped: bar = mean, whisker = ± standard deviation. "
-        "Red marks: the notebook's reported accuracy."
+        + ("Red marks: the notebook's reported accuracy." if dataset == "mnist" else "")
     )
     if groups:
         reference = comparison.notebook_references(groups)
@@ -120,6 +128,6 @@ with diff_col:
 compare_on_set(chosen, key="compare_hw")
 
 st.divider()
-manage_runs(store, by_id)
+manage_runs(store, all_by_id)
 
 show_problems(store)

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import class_view, draw_view
 from mnistlab.app.export_view import import_uploader
 from mnistlab.app.handwriting_view import keep_drawing, manage_sets
@@ -33,7 +34,8 @@ CANVAS_SIZE = 280
 QUICK_JOB = "draw_quick_job"
 QUICK_NAME, QUICK_TAG = "quick start", "draw-quick-start"
 
-st.title("Draw a digit")
+title_slot = st.empty()  # "Draw a digit", or "Draw an item" once the model's dataset is known
+title_slot.title("Draw a digit")
 store = get_store()
 runs = [run for run in list_runs_safely(store) if run.has_model]
 
@@ -123,6 +125,10 @@ with draw_col:
     )
     if st.query_params.get("run") != run.id:
         st.query_params["run"] = run.id  # the address names the model, so the page can be shared
+    data = choice.dataset_of(run.dataset)  # classes, words and how a drawing is prepared: the model's set
+    if data.item != "digit":
+        title_slot.title(f"Draw {'an' if data.item[0] in 'aeiou' else 'a'} {data.item}")
+        st.caption(choice.draw_hint(run.dataset))
     canvas = st_canvas(
         stroke_width=st.session_state.get("draw_stroke", 18),
         stroke_color="#FFFFFF",
@@ -141,7 +147,10 @@ with draw_col:
 
 with more:
     upload = st.file_uploader(
-        "…or upload a picture of a digit (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="draw_upload"
+        f"…or upload a picture of {'a digit' if data.item == 'digit' else 'one ' + data.item} (PNG or JPEG)"
+        + (", on a plain background" if data.item != "digit" else ""),
+        type=["png", "jpg", "jpeg"],
+        key="draw_upload",
     )
     import_uploader(store, key="draw_import")
 
@@ -167,21 +176,25 @@ with result_col:
     except (StoreError, ModelFileError) as exc:
         model = None
         show_error(exc, "This model cannot be used: ")
-    reading = read_drawing(picture, model) if picture is not None and model is not None else None
+    reading = (
+        read_drawing(picture, model, data.framing, data.item, data.class_names)
+        if picture is not None and model is not None
+        else None
+    )
     if reading is None or reading.judgement.verdict == EMPTY:
         keep_drawing(None, None, None, key=draw_view.KEEP)  # the last "kept" confirmation, if any
         st.info(
-            "The uploaded picture looks empty: no digit found."
+            f"The uploaded picture looks empty: no {data.item} found."
             if source == "upload"
-            else "Nothing to classify yet: draw one digit, large, with white strokes on the black square. "
+            else f"Nothing to classify yet: draw one {data.item}, large, with white strokes on the black square. "
             "The prediction updates when you lift the pen.",
             icon=":material/draw:",
         )
     else:
-        draw_view.show_reading(reading, run.name, from_upload=source == "upload")
+        draw_view.show_reading(reading, run.name, from_upload=source == "upload", dataset=run.dataset)
     if reading is not None and reading.probabilities is not None:
         image28 = reading.image28
-        others = [r for r in runs if r.id != run.id]
+        others = [r for r in runs if r.id != run.id and r.dataset == run.dataset]  # same classes only
         if others:
             with st.expander("Compare models", icon=":material/compare:"):
                 by_id = {r.id: r for r in others}
@@ -202,7 +215,7 @@ with result_col:
                     other_digit, other_confidence = top_prediction(predict_digit(other, image28))
                     col.metric(
                         by_id[run_id].name,
-                        f"{other_digit}",
+                        choice.class_label(run.dataset, other_digit),
                         f"{other_confidence:.1%} confident",
                         delta_color="off",
                         delta_arrow="off",
@@ -210,8 +223,9 @@ with result_col:
                     col.caption(by_id[run_id].spec.summary())
         with st.expander("Where it lands on the map", icon=":material/scatter_plot:", expanded=True):
             drawing_on_map(run, image28)  # a marker among the test digits, if the run's map is cached
-        digit, _ = top_prediction(reading.probabilities)
-        keep_drawing(picture, image28, digit, key=draw_view.KEEP, on_kept=draw_view.clear_canvas)
+        if run.dataset == "mnist":  # handwriting sets are digits
+            digit, _ = top_prediction(reading.probabilities)
+            keep_drawing(picture, image28, digit, key=draw_view.KEEP, on_kept=draw_view.clear_canvas)
     # Always on the page, so it stays on through Clear; switched off, it costs nothing on each stroke.
     inside_on = st.toggle(
         "Inside the network: activations, saliency, first-layer weights", key="draw_inside_on"
@@ -220,7 +234,13 @@ with result_col:
 if inside_on and reading is not None and reading.probabilities is not None:
     st.subheader("Inside the network", anchor=False)
     try:  # layers and gradients need Keras: loaded (TensorFlow imported) only once the toggle is on
-        show_inside(cached_keras_model(run.id), reading.image28, run.spec, key="draw_inside")
+        show_inside(
+            cached_keras_model(run.id),
+            reading.image28,
+            run.spec,
+            key="draw_inside",
+            class_names=data.class_names,
+        )
     except (StoreError, ModelFileError) as exc:
         show_error(exc, "This model cannot be shown inside: ")
 

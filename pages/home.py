@@ -1,14 +1,16 @@
 """Home: what mnistlab is, sample digits, the notebook's study beside the runs saved here, and the way in."""
 
-import numpy as np
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import study_view
+from mnistlab.app.dataset_view import dataset_picker
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import get_runner, get_store
 from mnistlab.app.widgets import digit_strip, link, list_runs_safely, show_problems
-from mnistlab.data import DataError, load_mnist
+from mnistlab.data import DataError
+from mnistlab.datasets import DEFAULT, load_dataset
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs
 from mnistlab.study.comparison import notebook_rows
@@ -19,7 +21,8 @@ st.markdown(
     "**mnistlab** is a hands-on lab for handwritten-digit recognition: design a neural network, train it live "
     "on MNIST's 60,000 digits, and see what it gets right and wrong.  \n"
     "It grew from a notebook study of four small networks — rerun that study here, compare your own "
-    "architectures against it, or draw a digit and watch a model read it."
+    "architectures against it, or draw a digit and watch a model read it. Fashion-MNIST (clothes, the same "
+    "28×28 size, and harder) trains through the same pages: pick it on Train."
 )
 
 with flow():  # wraps onto two lines on a narrow window
@@ -35,7 +38,8 @@ store = get_store()
 runs = list_runs_safely(store)
 
 st.subheader("The notebook's study, and your runs")
-rows = notebook_rows(runs)
+mnist_runs = choice.runs_on(runs, DEFAULT)  # the notebook's study was on MNIST: other sets' runs never count
+rows = notebook_rows(mnist_runs)
 st.dataframe(
     [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
     hide_index=True,
@@ -52,26 +56,32 @@ if not runs:
 else:
     st.caption(
         f"{len(runs)} run(s) saved here. *Runs here*: completed runs of each preset with the study's "
-        "settings (all digits, standard epochs), mean ± standard deviation over seeds."
+        "settings (all digits, standard epochs) on MNIST, mean ± standard deviation over seeds."
+        + (
+            f" {len(runs) - len(mnist_runs)} run(s) on other datasets are not counted here: see Compare."
+            if len(mnist_runs) < len(runs)
+            else ""
+        )
     )
 
 left, right = st.columns(2, gap="large")
 
 with left:
-    st.subheader("The data: 28×28 grey-scale digits")
-    try:
-        with st.spinner("Loading the sample digits…"):  # the first visit after a start reads the data set
-            mnist = load_mnist()
-    except DataError as exc:
-        st.error(f"The MNIST data could not be loaded: {exc}")
-    else:
-        for k in range(2):  # two rows of ten: 0 to 9, then 0 to 9 again
-            row = [mnist.x_test[np.flatnonzero(mnist.y_test == digit)[k]] for digit in range(10)]
-            st.image(digit_strip(row, scale=2), width=28 * 2 * 10 + 4 * 9)
-        st.caption(
-            "Two test digits per class, 0 to 9 in each row. 60,000 training and 10,000 test images, bundled "
-            "with mnistlab."
-        )
+    st.subheader("The data: 28×28 grey-scale images")
+    name, missing = dataset_picker(
+        "home_dataset", help="MNIST's handwritten digits, or Fashion-MNIST's clothes (the same size, harder)."
+    )
+    if not missing:
+        try:
+            with st.spinner("Loading the sample images…"):  # the first visit after a start reads the data set
+                data = load_dataset(name)
+        except DataError as exc:
+            st.error(f"{choice.title(name)} could not be loaded: {exc}")
+        else:
+            n = data.num_classes
+            for row in choice.sample_rows(data.x_test, data.y_test, n):  # two rows, class 0 first in each
+                st.image(digit_strip(row, scale=2), width=28 * 2 * len(row) + 4 * (len(row) - 1))
+            st.caption(choice.samples_caption(name, len(data.y_train), len(data.y_test)))
 
 with right:
     with st.container(border=True):
@@ -90,7 +100,7 @@ with right:
             type="primary",
             key="start_study",
         ):
-            st.session_state["study_message"] = study_view.queue_study(runs, seeds)
+            st.session_state["study_message"] = study_view.queue_study(mnist_runs, seeds)
         if st.session_state.get("study_message"):
             st.info(st.session_state["study_message"])
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import class_view
 from mnistlab.app.builder import summary_rows
 from mnistlab.app.charts import confusion_heatmap, epoch_curves
@@ -27,7 +28,6 @@ from mnistlab.people.classroom import class_mode
 from mnistlab.people.leaderboard import shown_to
 from mnistlab.runs.choice import best_run_id
 
-DIGITS = list(range(10))
 MAX_SHOWN = 24
 
 st.title("Inspect")
@@ -39,6 +39,10 @@ run = run_picker("Run", runs, default=best_run_id(runs, query_run(runs)), key="i
 if st.query_params.get("run") != run.id:
     st.query_params["run"] = run.id  # the address names the run, so it can be shared or reloaded
 run_header(run)
+names = choice.class_names(run.dataset)  # the run's own classes, scored on its own test set
+classes = list(range(len(names)))
+item = choice.item_word(run.dataset)
+cls = "digit" if item == "digit" else "class"
 
 try:
     metrics = store.metrics(run.id)
@@ -49,9 +53,9 @@ except StoreError as exc:
 
 def _images(indices):
     try:
-        x_test = test_images()
+        x_test = test_images(run.dataset)
     except DataError as exc:
-        show_error(exc, "The MNIST test images could not be loaded: ")
+        show_error(exc, f"The {choice.title(run.dataset)} test images could not be loaded: ")
         return None
     return [x_test[i] for i in indices]
 
@@ -70,13 +74,13 @@ else:
             "Show", ["Counts", "Row-normalized"], default="Counts", key="cm_scale", required=True
         )
         event = st.plotly_chart(
-            confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized"),
+            confusion_heatmap(metrics["confusion"], normalized=scale == "Row-normalized", class_names=names),
             key="cm_chart",
             on_select="rerun",
             selection_mode="points",
             config={"displayModeBar": False},
         )
-        st.caption("Rows: the true digit; columns: what the model said. Click a cell to see its digits.")
+        st.caption(f"Rows: the true {cls}; columns: what the model said. Click a cell to see its {item}s.")
     points = (event.selection.points if event and event.selection else None) or []
     if points:  # a click on the heatmap picks the cell for the selectboxes below
         picked = (int(points[0]["y"]), int(points[0]["x"]))
@@ -84,26 +88,32 @@ else:
             st.session_state["cm_last_click"] = picked
             st.session_state["cell_true"], st.session_state["cell_pred"] = picked
     cell_query = (st.query_params.get("true"), st.query_params.get("pred"))  # links from the Map page
-    if all(v in list("0123456789") for v in cell_query) and cell_query != st.session_state.get("cm_query"):
+    if all(v in [str(c) for c in classes] for v in cell_query) and cell_query != st.session_state.get(
+        "cm_query"
+    ):
         st.session_state["cm_query"] = cell_query
         st.session_state["cell_true"], st.session_state["cell_pred"] = map(int, cell_query)
     if "cell_true" not in st.session_state:  # start on the most frequent confusion
         st.session_state["cell_true"], st.session_state["cell_pred"] = top_confusion(metrics["confusion"])
     with cell_col:
-        st.subheader("Digits in a cell")
+        st.subheader(f"{item.capitalize()}s in a cell")
+        for cell_key in ("cell_true", "cell_pred"):  # another run may have fewer classes
+            if st.session_state.get(cell_key) not in classes:
+                st.session_state[cell_key] = 0
         t_col, p_col = st.columns(2)
-        true = t_col.selectbox("True digit", DIGITS, key="cell_true")
-        pred = p_col.selectbox("Predicted digit", DIGITS, key="cell_pred")
+        label = lambda c: choice.class_choice(run.dataset, c)  # noqa: E731
+        true = t_col.selectbox(f"True {cls}", classes, key="cell_true", format_func=label)
+        pred = p_col.selectbox(f"Predicted {cls}", classes, key="cell_pred", format_func=label)
         count = metrics["confusion"][true][pred]
         if true == pred:
             st.caption(
-                f"{count} test digit(s) of {true} were read correctly. Pick an off-diagonal cell to see "
+                f"{count} test {item}(s) of {names[true]} were read correctly. Pick an off-diagonal cell to see "
                 "mistakes."
             )
         else:
             found = shown_to(current_person(), cell_mistakes(metrics, true, pred), class_mode())
             st.markdown(
-                f"**{len(found)}** test digit(s) of **{true}** read as **{pred}**"
+                f"**{len(found)}** test {item}(s) of **{names[true]}** read as **{names[pred]}**"
                 + (f" (showing the {MAX_SHOWN} most confident)" if len(found) > MAX_SHOWN else "")
             )
             if found:
@@ -114,7 +124,7 @@ else:
                 st.caption("No mistakes in this cell.")
         link(
             "map",
-            "Light these digits up on the map",
+            f"Light these {item}s up on the map",
             icon=":material/scatter_plot:",
             query_params={"run": run.id, "true": true, "pred": pred},
         )
@@ -126,13 +136,13 @@ else:
         st.dataframe(
             [
                 {
-                    "Digit": d,
+                    cls.capitalize(): d if names[d] == str(d) else names[d],
                     "Precision": per["precision"][d],
                     "Recall": per["recall"][d],
                     "F1": per["f1"][d],
-                    "Test digits": per["support"][d],
+                    f"Test {item}s": per["support"][d],
                 }
-                for d in DIGITS
+                for d in classes
             ]
             if per
             else [],
@@ -142,7 +152,7 @@ else:
             },
         )
         st.caption(
-            "Precision: of the digits it called d, how many were d. Recall: of the real d's, how many it "
+            f"Precision: of the {item}s it called c, how many were c. Recall: of the real c's, how many it "
             "found."
         )
     with worst_col:
@@ -151,10 +161,12 @@ else:
         if worst:
             images = _images([m.index for m in worst])
             if images is not None:
-                digit_gallery(images, [f"{m.true}→{m.predicted} · {m.confidence:.0%}" for m in worst])
+                digit_gallery(
+                    images, [f"{names[m.true]}→{names[m.predicted]} · {m.confidence:.0%}" for m in worst]
+                )
             st.caption(
                 f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "
-                f"out of {metrics.get('n', 10000):,} test digits."
+                f"out of {metrics.get('n', 10000):,} test {item}s of {choice.title(run.dataset)}."
             )
         else:
             st.caption("No mistakes at all.")
@@ -186,7 +198,12 @@ with spec_col:
             [{"Setting": setting_label(k), "Value": str(v)} for k, v in run.config.items()], hide_index=True
         )
     if run.has_model:
-        link("draw", "Draw a digit for this model", icon=":material/draw:", query_params={"run": run.id})
+        link(
+            "draw",
+            f"Draw {'a digit' if item == 'digit' else 'an ' + item} for this model",
+            icon=":material/draw:",
+            query_params={"run": run.id},
+        )
 
 take_it_with_you(store, run)
 show_problems(store)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app.map_charts import COLOUR_BY, clicked_index, map_figure
 from mnistlab.app.map_compare import layer_by_layer, side_by_side
 from mnistlab.app.map_view import choose_map, map_or_progress, point_detail, query_cell
@@ -14,8 +15,8 @@ POINT = "map_point"
 
 st.title("Map")
 st.caption(
-    "Every test digit placed by what the network makes of it: digits it sees as alike land close together. "
-    "Crosses mark its mistakes. Click a digit to see it."
+    "Every test image placed by what the network makes of it: images it sees as alike land close together. "
+    "Crosses mark its mistakes. Click a point to see it."
 )
 store = get_store()
 runs = [run for run in list_runs_safely(store) if run.has_model]
@@ -25,6 +26,7 @@ if not runs:
 
 default = query_run(runs) or max(runs, key=lambda run: run.test_accuracy or 0).id
 run = run_picker("Run", runs, default=default, key="map_run")
+names, item = choice.class_names(run.dataset), choice.item_word(run.dataset)
 if st.query_params.get("run") != run.id:
     st.query_params["run"] = run.id
 if st.session_state.get("map_point_run") != run.id:  # a digit picked on another run's map
@@ -40,11 +42,11 @@ if run_map is None:
 colour_by = st.segmented_control(
     "Colour by", list(COLOUR_BY), default="true", format_func=COLOUR_BY.get, key="map_colour", required=True
 )
-cell = query_cell()
+cell = query_cell(len(names))
 highlight = cell_indices(run_map, *cell) if cell else None
 if cell:
     st.info(
-        f"Ringed: the **{len(highlight)}** test digits of **{cell[0]}** read as **{cell[1]}** "
+        f"Ringed: the **{len(highlight)}** test {item}s of **{names[cell[0]]}** read as **{names[cell[1]]}** "
         "(from Inspect's confusion matrix).",
         icon=":material/radio_button_unchecked:",
     )
@@ -56,8 +58,9 @@ with map_col:
             run_map,
             colour_by,
             highlight=highlight,
-            highlight_name=f"{cell[0]}→{cell[1]}" if cell else "",
+            highlight_name=f"{names[cell[0]]}→{names[cell[1]]}" if cell else "",
             selected=st.session_state.get(POINT),
+            class_names=names,
         ),
         key="map_chart",
         on_select="rerun",
@@ -67,7 +70,8 @@ with map_col:
     info = run_map.info
     st.caption(
         f"{METHOD_NAMES[info['method']]} of layer {info['layer']} ({info['values_per_digit']:,} values per digit) · "
-        f"{info['points']:,} test digits · {int(run_map.wrong.sum())} mistakes · computed in "
+        f"{info['points']:,} test {item}s of {choice.title(run.dataset)} · {int(run_map.wrong.sum())} mistakes · "
+        "computed in "
         f"{info['seconds']:.1f} s."
     )
 picked = clicked_index(event.selection.points if event and event.selection else [])
@@ -77,7 +81,7 @@ if picked is not None and picked != st.session_state.get(POINT):
 with detail_col:
     if st.session_state.get(POINT) is None:
         st.info(
-            "Click any digit on the map to see it, its probabilities and its neighbours.",
+            f"Click any {item} on the map to see it, its probabilities and its neighbours.",
             icon=":material/touch_app:",
         )
     else:
@@ -90,6 +94,6 @@ st.caption(
 )
 layer_by_layer(run, request.method)
 st.subheader("Two runs side by side")
-side_by_side(runs, run, request.method)
+side_by_side([r for r in runs if r.dataset == run.dataset], run, request.method)  # one test set
 
 show_problems(store)

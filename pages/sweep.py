@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import sweep_form_view, sweep_view
 from mnistlab.text import epochs_on_digits
 
@@ -26,7 +27,8 @@ if info is None or info.sweep is None:
     st.stop()
 top = st.columns([4, 1])
 top[0].caption(
-    f"{info.sweep.method} over {', '.join(info.sweep.keys)} · base {info.sweep.base.summary()} · "
+    f"{info.sweep.method} over {', '.join(info.sweep.keys)} on **{choice.title(info.sweep.config.dataset)}** · "
+    f"base {info.sweep.base.summary()} · "
     f"{epochs_on_digits(info.sweep.config.epochs, info.sweep.config.train_subset or 60000)} · "
     f"pruning {info.sweep.prune or 'off'}"
 )

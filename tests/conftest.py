@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # Fixtures that train a model: every test that uses one (directly or through another fixture) is slow.
-TRAINING_FIXTURES = {"trained_store", "trained_artifacts", "browser_artifacts", "app_url"}
+TRAINING_FIXTURES = {
+    "trained_store",
+    "trained_artifacts",
+    "browser_artifacts",
+    "app_url",
+    "two_dataset_store",
+    "two_dataset_artifacts",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -102,6 +109,32 @@ def trained_artifacts(trained_store, tmp_path, monkeypatch):
     import shutil
 
     store, _ = trained_store
+    folder = tmp_path / "artifacts"
+    shutil.copytree(store.root.parent, folder)
+    monkeypatch.setenv("MNISTLAB_ARTIFACTS", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def two_dataset_store(tmp_path_factory):
+    """A store with one tiny baseline run on MNIST and one on Fashion-MNIST (1 epoch, 600 images each),
+    trained once per session: (RunStore, {"mnist": id, "fashion-mnist": id}). Skips without Fashion-MNIST
+    (fails in CI). Tests must not modify it."""
+    from tests.two_datasets import needs_fashion, train_both
+
+    needs_fashion()
+    from mnistlab.runs.store import RunStore
+
+    store = RunStore(tmp_path_factory.mktemp("two-datasets") / "artifacts" / "runs")
+    return store, train_both(store)
+
+
+@pytest.fixture
+def two_dataset_artifacts(two_dataset_store, tmp_path, monkeypatch):
+    """A private copy of ``two_dataset_store``'s artifacts folder, set as MNISTLAB_ARTIFACTS."""
+    import shutil
+
+    store, _ = two_dataset_store
     folder = tmp_path / "artifacts"
     shutil.copytree(store.root.parent, folder)
     monkeypatch.setenv("MNISTLAB_ARTIFACTS", str(folder))

@@ -82,22 +82,27 @@ def to_spec(draft: list[dict], name: str = "custom", description: str = "") -> A
     return from_dict({"name": name, "description": description, "layers": layers})
 
 
-def summary_rows(spec: ArchitectureSpec) -> list[dict]:
-    """Keras-style summary without TensorFlow: one row per layer (input, hidden layers, output)."""
+def summary_rows(spec: ArchitectureSpec, num_classes: int = NUM_CLASSES) -> list[dict]:
+    """Keras-style summary without TensorFlow: one row per layer (input, hidden layers, the output layer of
+    ``num_classes`` units: the dataset's classes)."""
     shapes = layer_shapes(spec)
-    params = layer_params(spec)
+    params = layer_params(spec, num_classes)
     # Parameters before the shape: in a narrow column the last column is the one that scrolls out of sight.
     rows = [{"Layer": "Input", "Parameters": 0, "Output shape": _shape(INPUT_SHAPE)}]
     for layer, shape, count in zip(spec.layers, shapes, params, strict=False):
         rows.append({"Layer": layer.label(), "Parameters": count, "Output shape": _shape(shape)})
     rows.append(
-        {"Layer": "Dense(10, softmax)", "Parameters": params[-1], "Output shape": _shape((NUM_CLASSES,))}
+        {
+            "Layer": f"Dense({num_classes}, softmax)",
+            "Parameters": params[-1],
+            "Output shape": _shape((num_classes,)),
+        }
     )
     return rows
 
 
-def total_params(spec: ArchitectureSpec) -> int:
-    return count_params(spec)
+def total_params(spec: ArchitectureSpec, num_classes: int = NUM_CLASSES) -> int:
+    return count_params(spec, num_classes)
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -263,8 +263,11 @@ def accuracy_vs_params(names: list[str], params: list[int], accuracies: list[flo
     return fig
 
 
-def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
-    """10x10 confusion matrix, rows = true digit, columns = predicted; counts or row fractions."""
+def confusion_heatmap(
+    confusion, normalized: bool = False, class_names: tuple[str, ...] | None = None
+) -> go.Figure:
+    """The confusion matrix (classes x classes), rows = true class, columns = predicted; counts or row
+    fractions. Cells are addressed by class number; ``class_names`` label the axes (default: the numbers)."""
     cm = np.asarray(confusion, dtype=float)
     if normalized:
         cm = normalize_rows(cm)
@@ -272,6 +275,7 @@ def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
     else:
         text = [[f"{int(v)}" if v else "" for v in row] for row in cm]
     digits = [str(d) for d in range(cm.shape[0])]
+    named = class_names is not None and list(class_names) != digits
     # A log-like colour scale keeps small off-diagonal counts visible next to the big diagonal.
     z = np.sqrt(cm)
     fig = go.Figure(
@@ -299,14 +303,29 @@ def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
             showlegend=False,
             customdata=cm.flatten(),
             marker={"symbol": "square", "size": 30, "opacity": 0.01, "color": "#000"},
-            hovertemplate="true %{y} → predicted %{x}<br>%{customdata:.4~g}<extra></extra>",
+            hovertemplate=(
+                [
+                    f"true {class_names[int(t)]} → predicted {class_names[int(d)]}<br>%{{customdata:.4~g}}"
+                    "<extra></extra>"
+                    for t, d in zip(ys, xs, strict=True)
+                ]
+                if named
+                else "true %{y} → predicted %{x}<br>%{customdata:.4~g}<extra></extra>"
+            ),
         )
     )
+    ticks = {"tickvals": digits, "ticktext": [short_label(c, 12) for c in class_names]} if named else {}
     fig.update_xaxes(
-        title_text="predicted digit", side="top", type="category", constrain="domain", showgrid=False
+        title_text="predicted" if named else "predicted digit",
+        side="top",
+        type="category",
+        constrain="domain",
+        showgrid=False,
+        **ticks,
     )
     fig.update_yaxes(
-        title_text="true digit",
+        title_text="true" if named else "true digit",
+        **ticks,
         autorange="reversed",
         type="category",
         scaleanchor="x",
@@ -317,21 +336,27 @@ def confusion_heatmap(confusion, normalized: bool = False) -> go.Figure:
 
 
 def probability_bars(
-    probabilities, height: int = 260, title: str | None = None, labels: bool = True
+    probabilities,
+    height: int = 260,
+    title: str | None = None,
+    labels: bool = True,
+    class_names: tuple[str, ...] | None = None,
 ) -> go.Figure:
-    """The ten class probabilities as bars, the predicted digit highlighted."""
+    """The class probabilities as bars (named by ``class_names``, default the digits), the top one highlighted."""
     probabilities = np.asarray(probabilities, dtype=float)
     best = int(probabilities.argmax())
+    names = list(class_names) if class_names else [str(d) for d in range(len(probabilities))]
+    named = names != [str(d) for d in range(len(probabilities))]
     fig = go.Figure(
         go.Bar(
-            x=[str(digit) for digit in range(len(probabilities))],
+            x=names,
             y=probabilities.tolist(),
             marker_color=[
                 palette.HIGHLIGHT if digit == best else palette.BLUE for digit in range(len(probabilities))
             ],
             text=[f"{p:.0%}" if labels and p >= 0.01 else "" for p in probabilities],
             textposition="outside",
-            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+            hovertemplate=("%{x}" if named else "digit %{x}") + ": %{y:.2%}<extra></extra>",
         )
     )
     fig.update_layout(
@@ -339,7 +364,7 @@ def probability_bars(
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         template="plotly_white",
         title=title,
-        xaxis={"title": "digit", "type": "category"},
+        xaxis={"title": "class" if named else "digit", "type": "category"},
         yaxis={"title": "probability", "range": [0, 1.15], "tickformat": ".0%"},
         showlegend=False,
     )

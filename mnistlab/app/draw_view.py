@@ -11,6 +11,7 @@ clear); the page ignores the last drawing until the canvas has sent its empty st
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 
 import numpy as np
@@ -64,8 +65,10 @@ def follow(json_data: dict | None, run_id: str) -> bool:
     return True
 
 
-def show_reading(reading: Reading, model_name: str, from_upload: bool) -> None:
-    """The answer: the digit (or a word of doubt, or "draw a bigger digit") first, then what the model saw."""
+def show_reading(reading: Reading, model_name: str, from_upload: bool, dataset: str = "mnist") -> None:
+    """The answer: the class (or a word of doubt, or "draw a bigger digit") first, then what the model saw.
+    Classes are named by the run's ``dataset`` ("Prediction: Trouser")."""
+    from mnistlab import dataset_choice as choice
     from mnistlab.app.charts import probability_bars
 
     judgement = reading.judgement
@@ -74,10 +77,16 @@ def show_reading(reading: Reading, model_name: str, from_upload: bool) -> None:
         return
     probabilities = reading.probabilities
     digit = int(np.argmax(probabilities))
-    headline = f"Prediction: {digit}" if judgement.verdict == OK else f"Not sure: maybe {digit}"
-    st.markdown(f"<h1 style='margin:0; padding:0'>{headline}</h1>", unsafe_allow_html=True)
+    name = choice.class_label(dataset, digit)
+    headline = f"Prediction: {name}" if judgement.verdict == OK else f"Not sure: maybe {name}"
+    st.markdown(f"<h1 style='margin:0; padding:0'>{html.escape(headline)}</h1>", unsafe_allow_html=True)
+    confidence = (
+        f"{float(probabilities[digit]):.1%}"
+        if name == str(digit)
+        else choice.prediction_text(dataset, probabilities)
+    )
     st.markdown(
-        f"**{float(probabilities[digit]):.1%}** confident · model *{model_name}*"
+        f"**{confidence}** confident · model *{model_name}*"
         + (" · from the uploaded picture (remove it to use the canvas)" if from_upload else "")
     )
     if judgement.verdict != OK:
@@ -87,4 +96,11 @@ def show_reading(reading: Reading, model_name: str, from_upload: bool) -> None:
         upscale_for_display(reading.image28, 140), caption="What the model sees (28×28)", width=140
     )
     with chart_col:
-        st.plotly_chart(probability_bars(probabilities, height=220), key="draw_probabilities")
+        names = choice.class_names(dataset)
+        st.plotly_chart(
+            probability_bars(
+                probabilities, height=220, class_names=names if len(names) == len(probabilities) else None
+            ),
+            key="draw_probabilities",
+        )
+    st.caption(choice.framing_note(dataset))

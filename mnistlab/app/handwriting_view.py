@@ -79,6 +79,9 @@ def _keep(key: str, picture, image28, on_kept) -> None:
         on_kept()
 
 
+DIGITS_ONLY = "Handwriting sets are drawn digits: only runs trained on MNIST are scored on them."
+
+
 def keep_drawing(picture, image28, predicted: int | None, key: str = "keep", on_kept=None) -> None:
     """After a prediction: keep the drawing, with the digit meant, in a chosen or new set (one click).
 
@@ -241,6 +244,9 @@ def score_run_on_set(run, key: str = "inspect_hw") -> None:
     if not run.has_model:
         st.caption("This run has no model to score.")
         return
+    if run.dataset != "mnist":
+        st.caption(DIGITS_ONLY)
+        return
     store = _store()
     chosen = _pick_set(store, key)
     if chosen is None:
@@ -281,6 +287,10 @@ def compare_on_set(runs: list, key: str = "compare_hw") -> None:
     """Compare: every chosen run on one handwriting set, next to its MNIST test accuracy."""
     st.subheader("On your handwriting")
     runs = [run for run in runs if run.has_model]
+    if runs and all(run.dataset != "mnist" for run in runs):
+        st.caption(DIGITS_ONLY)
+        return
+    runs = [run for run in runs if run.dataset == "mnist"]
     if not runs:
         st.caption("None of the chosen runs has a model to score.")
         return

@@ -139,10 +139,13 @@ def _layer_labels(model, spec) -> dict[str, str]:
     return {layer_name(layer.kind, i): layer.label() for i, layer in enumerate(spec.layers)}
 
 
-def show_inside(model, image28, spec=None, key: str = "inside") -> None:
+def show_inside(
+    model, image28, spec=None, key: str = "inside", class_names: tuple[str, ...] | None = None
+) -> None:
     """Show what ``model`` does with ``image28``: prediction, saliency, activations, first-layer weights.
 
-    ``spec`` (the run's ArchitectureSpec, optional) labels layers with the lines of the spec.
+    ``spec`` (the run's ArchitectureSpec, optional) labels layers with the lines of the spec; ``class_names``
+    (the run's dataset's, default the digits) name the classes.
     """
     try:
         image = inside.as_image(image28)
@@ -154,20 +157,26 @@ def show_inside(model, image28, spec=None, key: str = "inside") -> None:
     labels = _layer_labels(model, spec)
     predicted = int(probs.argmax())
 
-    st.markdown(f"**The network says {predicted}** ({probs[predicted]:.1%} sure).")
+    names = (
+        list(class_names)
+        if class_names and len(class_names) == len(probs)
+        else [str(d) for d in range(len(probs))]
+    )
+    st.markdown(f"**The network says {names[predicted]}** ({probs[predicted]:.1%} sure).")
     left, right = st.columns([1, 2])
     with left:
-        classes = [str(d) for d in range(10)]
         chosen = st.selectbox(
-            "Saliency for digit",
-            classes,
+            "Saliency for digit" if names[:10] == [str(d) for d in range(10)] else "Saliency for class",
+            list(range(len(names))),
             index=predicted,
             key=f"{key}_class",
+            format_func=names.__getitem__,
             help="Which output's score the pixels are judged against.",
         )
         sal = inside.saliency(model, image, class_index=int(chosen))
         st.plotly_chart(
-            saliency_figure(image, sal, f"Pixels that move the score of {chosen}"), key=f"{key}_saliency"
+            saliency_figure(image, sal, f"Pixels that move the score of {names[chosen]}"),
+            key=f"{key}_saliency",
         )
         st.caption(
             "Saliency: |d score / d pixel|, the gradient of the digit's score before softmax. Red to "

@@ -39,8 +39,9 @@ def map_figure(
     extra: list[tuple[str, np.ndarray]] | None = None,
     height: int = 560,
     sample: int | None = None,
+    class_names: tuple[str, ...] | None = None,
 ) -> go.Figure:
-    """The map: one trace per digit (or right/wrong), mistakes as red crosses on top, then ``highlight``
+    """The map: one trace per class (named by ``class_names``, default the digits) (or right/wrong), mistakes as red crosses on top, then ``highlight``
     (indices, as rings), the ``selected`` digit (a star) and ``extra`` (name, (2,) position) markers.
     ``sample`` draws only that many digits (an even, fixed subset): a lighter figure for pages that redraw
     it often (Draw, on every stroke)."""
@@ -58,10 +59,16 @@ def map_figure(
         traces.append(_points(run_map, wrong, "wrong", size=7, color=HIGHLIGHT, symbol="x"))
     else:
         by = run_map.labels if colour_by == "true" else run_map.predicted
-        for d in range(10):
+        names = list(class_names) if class_names else [str(d) for d in range(10)]
+        for d, name in enumerate(names):
             traces.append(
                 _points(
-                    run_map, np.flatnonzero((by == d) & shown), str(d), size=4, color=PALETTE[d], opacity=0.7
+                    run_map,
+                    np.flatnonzero((by == d) & shown),
+                    name,
+                    size=4,
+                    color=PALETTE[d % len(PALETTE)],
+                    opacity=0.7,
                 )
             )
         traces.append(

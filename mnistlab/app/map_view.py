@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app.state import cached_model, get_store, test_images
 from mnistlab.app.widgets import digit_gallery, digit_tile, link, show_error
 from mnistlab.files import StoreError
@@ -108,14 +109,21 @@ def point_detail(run: Run, run_map: RunMap, index: int, key: str = "map") -> Non
     from mnistlab.app.charts import probability_bars
     from mnistlab.maps.reading import neighbours
 
-    images = test_images()
+    images = test_images(run.dataset)
+    names, item = choice.class_names(run.dataset), choice.item_word(run.dataset)
     true, pred = int(run_map.labels[index]), int(run_map.predicted[index])
     verdict = "right" if true == pred else "**wrong**"
-    st.markdown(f"#### Test digit #{index}: a {true}, read as {pred} ({verdict})")
+    st.markdown(
+        f"#### Test {item} #{index}: {choice.with_article(names[true])}, read as {names[pred]} ({verdict})"
+    )
     big_col, bars_col = st.columns([1, 2], vertical_alignment="center")
-    big_col.image(digit_tile(images[index], 6), caption=f"True {true} · predicted {pred}", width=168)
+    big_col.image(
+        digit_tile(images[index], 6), caption=f"True {names[true]} · predicted {names[pred]}", width=168
+    )
     with bars_col:
-        st.plotly_chart(probability_bars(run_map.probabilities[index], height=200), key=f"{key}_probs")
+        st.plotly_chart(
+            probability_bars(run_map.probabilities[index], height=200, class_names=names), key=f"{key}_probs"
+        )
     space = st.segmented_control(
         "Nearest neighbours",
         ["activations", "map"],
@@ -126,7 +134,7 @@ def point_detail(run: Run, run_map: RunMap, index: int, key: str = "map") -> Non
     )
     near = neighbours(run_map, index, k=8, space=space)
     st.caption(
-        "The 8 test digits closest to it "
+        f"The 8 test {item}s closest to it "
         + (
             "in the layer's activations (50 principal components)."
             if space == "activations"
@@ -134,24 +142,28 @@ def point_detail(run: Run, run_map: RunMap, index: int, key: str = "map") -> Non
         )
     )
     digit_gallery(
-        [images[i] for i in near], [f"{run_map.labels[i]}→{run_map.predicted[i]}" for i in near], scale=2
+        [images[i] for i in near],
+        [f"{names[run_map.labels[i]]}→{names[run_map.predicted[i]]}" for i in near],
+        scale=2,
     )
     link(
         "inspect",
-        f"Its confusion-matrix cell on Inspect ({true} read as {pred})",
+        f"Its confusion-matrix cell on Inspect ({names[true]} read as {names[pred]})",
         icon=":material/grid_on:",
         query_params={"run": run.id, "true": true, "pred": pred},
     )
 
 
-def query_cell() -> tuple[int, int] | None:
+def query_cell(num_classes: int = 10) -> tuple[int, int] | None:
     """The confusion cell named by ``?true=3&pred=5`` (links from Inspect); a warning when it is not one."""
     true, pred = st.query_params.get("true"), st.query_params.get("pred")
     if true is None and pred is None:
         return None
-    if true in [str(d) for d in range(10)] and pred in [str(d) for d in range(10)]:
+    if true in [str(d) for d in range(num_classes)] and pred in [str(d) for d in range(num_classes)]:
         return int(true), int(pred)
-    st.warning(f"?true={true}&pred={pred} is not a confusion-matrix cell: both must be digits 0-9.")
+    st.warning(
+        f"?true={true}&pred={pred} is not a confusion-matrix cell: both must be class numbers 0-{num_classes - 1}."
+    )
     return None
 
 
@@ -174,12 +186,19 @@ def drawing_on_map(run: Run, image28: np.ndarray) -> None:
         link("map", "Compute its map", icon=":material/scatter_plot:", query_params={"run": run.id})
         return
     landing = land(run_map, model, image28)
+    names, item = choice.class_names(run.dataset), choice.item_word(run.dataset)
+    among = names[landing.among] + ("s" if item == "digit" else "")  # "the 7s", "the Trouser"
     st.markdown(
-        f"Your drawing **lands among the {landing.among}s** ({landing.share:.0%} of its nearest test digits)."
+        f"Your drawing **lands among the {among}** ({landing.share:.0%} of its nearest test {item}s)."
     )
     st.plotly_chart(
         map_figure(
-            run_map, "true", extra=[("your drawing", landing.position)], height=380, sample=DRAW_SAMPLE
+            run_map,
+            "true",
+            extra=[("your drawing", landing.position)],
+            height=380,
+            sample=DRAW_SAMPLE,
+            class_names=names,
         ),
         key="draw_map_chart",
         config={"displayModeBar": False},

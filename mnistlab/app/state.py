@@ -56,7 +56,7 @@ def _background_work(artifacts: str) -> bool:
 
 # The view modules the pages import (no TensorFlow; about 0.2 s in all).
 APP_VIEWS = (
-    "builder", "charts", "class_view", "draft", "draw_view", "export_view", "handwriting_lesson_view",
+    "builder", "charts", "class_view", "dataset_view", "draft", "draw_view", "export_view", "handwriting_lesson_view",
     "handwriting_view", "identity", "inside_view", "jobs_view", "layout", "leaderboard_view", "learn_charts",
     "live_jobs", "manage_runs", "map_charts", "map_compare", "map_view", "study_view", "sweep_form_view",
     "sweep_view", "train_form", "widgets",
@@ -156,18 +156,19 @@ def warm_draw_model(artifacts: str) -> str | None:
     return run_id
 
 
-def test_images() -> np.ndarray:
-    """MNIST's 10,000 test images (uint8, N x 28 x 28); ``load_mnist`` caches them per process."""
-    from mnistlab.data import load_mnist
+def test_images(dataset: str | None = None) -> np.ndarray:
+    """The test images of ``dataset`` (a run's ``dataset``; None: MNIST), uint8 N x 28 x 28, verified and
+    cached per process (``mnistlab.datasets.load_dataset``). Raises ``DataError`` when its files are missing."""
+    from mnistlab.datasets import load_dataset
 
-    return load_mnist().x_test
+    return load_dataset(dataset).x_test
 
 
-def test_labels() -> np.ndarray:
-    """The labels of ``test_images`` (uint8, N)."""
-    from mnistlab.data import load_mnist
+def test_labels(dataset: str | None = None) -> np.ndarray:
+    """The labels of ``test_images(dataset)`` (uint8, N)."""
+    from mnistlab.datasets import load_dataset
 
-    return load_mnist().y_test
+    return load_dataset(dataset).y_test
 
 
 # ------------------------------------------------------------------------------------- app navigation

@@ -17,11 +17,12 @@ from mnistlab.runs.job import JobError
 from mnistlab.study import claims
 
 
-def queue_study(runs, seeds: int = claims.MIN_SEEDS) -> str | None:
-    """Queue the study's missing runs for the current person; returns the message to show, or shows the
-    refusal and returns None."""
+def queue_study(runs, seeds: int = claims.MIN_SEEDS, dataset: str = "mnist") -> str | None:
+    """Queue the study's missing runs on ``dataset`` for the current person; returns the message to show, or
+    shows the refusal and returns None."""
     try:
-        return claims.submit_missing(state.get_runner(), runs, seeds=seeds, actor=current_person()).message
+        runner, me = state.get_runner(), current_person()
+        return claims.submit_missing(runner, runs, seeds=seeds, actor=me, dataset=dataset).message
     except NotAllowed as exc:
         st.warning(str(exc), icon=":material/block:")
     except (JobError, OSError, StoreError) as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnistlab.app.dataset_view import dataset_picker
 from mnistlab.app.identity import current_person
 from mnistlab.app.sweep_view import SELECTED, get_manager
 from mnistlab.app.widgets import show_error
@@ -63,6 +64,9 @@ def _form() -> None:
         )
         base = PRESETS[preset]
         st.caption(base.summary())
+        dataset, missing = dataset_picker(
+            "sweep_dataset", "Dataset", help="Every trial trains and is scored on this set."
+        )
         name = st.text_input("Name", value=f"{preset} sweep", max_chars=64, key="sweep_name")
         method = st.radio(
             "Search",
@@ -78,13 +82,13 @@ def _form() -> None:
         trials = c1.number_input("Trials", 1, MAX_TRIALS, 12, key="sweep_trials")
         epochs = c2.number_input("Epochs per trial", 1, 50, 3, key="sweep_epochs")
         subset = c1.number_input(
-            "Training digits",
+            "Training images",
             600,
             60_000,
             10_000,
             step=1000,
             key="sweep_subset",
-            help="Fewer digits: faster trials, noisier answers.",
+            help="Fewer images: faster trials, noisier answers.",
         )
         prune = c2.selectbox(
             "Pruning",
@@ -137,6 +141,10 @@ def _form() -> None:
         except SweepError as exc:
             show_error(exc)
             return
+        if missing:
+            show_error(missing)
+            return
+        raw["dataset"] = dataset
         if start_sweep(raw):
             st.rerun()
 

@@ -50,6 +50,14 @@ def get_manager() -> SweepManager:
 # ------------------------------------------------------------------------------------------- picking one
 
 
+def _dataset_title(info: SweepInfo) -> str:
+    """ "Fashion-MNIST · " for a sweep on a set other than MNIST, else nothing."""
+    from mnistlab.dataset_choice import title
+
+    dataset = info.sweep.config.dataset if info.sweep is not None else "mnist"
+    return "" if dataset == "mnist" else f"{title(dataset)} · "
+
+
 def sweep_picker(infos: list[SweepInfo]) -> SweepInfo | None:
     by_id = {info.id: info for info in infos}
     wanted = st.query_params.get("sweep")
@@ -61,7 +69,7 @@ def sweep_picker(infos: list[SweepInfo]) -> SweepInfo | None:
         "Sweep",
         list(by_id),
         key=SELECTED,
-        format_func=lambda i: f"{by_id[i].name} · {by_id[i].status} · {i}",
+        format_func=lambda i: f"{by_id[i].name} · {_dataset_title(by_id[i])}{by_id[i].status} · {i}",
     )
     if st.query_params.get("sweep") != chosen:
         st.query_params["sweep"] = chosen

@@ -41,6 +41,8 @@ class Settings:
     augment: bool
     run_name: str
     start: bool  # the Start button was pressed in this run
+    dataset: str = "mnist"  # the image set to train on (the page's picker)
+    dataset_missing: str | None = None  # why that set cannot be trained on here (its files are missing)
 
 
 def augment_checkbox(key: str = keys.AUGMENT) -> bool:
@@ -54,7 +56,7 @@ def augment_checkbox(key: str = keys.AUGMENT) -> bool:
     )
 
 
-def settings_form(preset: str | None) -> Settings:
+def settings_form(preset: str | None, dataset: str = "mnist", missing: str | None = None) -> Settings:
     """Epochs, batch size, optimizer, rate, augment, seed, training digits, run name and the Start button."""
     defaults = TrainConfig()
     # First values through Session State only (the widgets take none): the callbacks set these keys too.
@@ -112,12 +114,33 @@ def settings_form(preset: str | None) -> Settings:
         start = c[3].button(
             "Start training", type="primary", key=keys.START, icon=":material/play_arrow:", width="stretch"
         )
-    return Settings(epochs, int(batch_size), optimizer, learning_rate, seed, subset, augment, run_name, start)
+    return Settings(
+        epochs,
+        int(batch_size),
+        optimizer,
+        learning_rate,
+        seed,
+        subset,
+        augment,
+        run_name,
+        start,
+        dataset,
+        missing,
+    )
 
 
 def code_settings(settings: Settings) -> dict:
     """The settings the exported Keras code uses."""
-    keep = ("epochs", "batch_size", "optimizer", "learning_rate", "seed", "train_subset", "augment")
+    keep = (
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "learning_rate",
+        "seed",
+        "train_subset",
+        "augment",
+        "dataset",
+    )
     return {name: getattr(settings, name) for name in keep}
 
 
@@ -131,6 +154,8 @@ def check_start(
     problems = []
     if spec_error:  # its message is already shown under Model summary: point there rather than repeat it
         problems.append("Architecture: fix the layer named under Model summary first.")
+    if settings.dataset_missing:
+        problems.append(f"Dataset: {settings.dataset_missing}")
     config = name = None
     try:
         config = TrainConfig(
@@ -141,6 +166,7 @@ def check_start(
             seed=settings.seed,
             train_subset=settings.train_subset,
             augment=settings.augment,
+            dataset=settings.dataset,
         )
     except ConfigError as exc:
         problems.append(f"Training settings: {user_words(exc)}")

@@ -11,6 +11,7 @@ from mnistlab.recipes import recommended_config
 from mnistlab.training import ConfigError, recommended_learning_rate
 
 EPOCHS, BATCH, OPTIMIZER, RATE = "train_epochs", "train_batch", "train_optimizer", "train_lr"
+DATASET = "train_dataset"
 SEED, SUBSET, AUGMENT, NAME, START = (
     "train_seed",
     "train_subset",

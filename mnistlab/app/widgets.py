@@ -10,6 +10,8 @@ import streamlit as st
 
 from mnistlab.app import state  # noqa: F401 - importing it puts the page under app.py's navigation
 from mnistlab.app.navigation import page_path
+from mnistlab.dataset_choice import run_label
+from mnistlab.dataset_choice import title as dataset_title
 from mnistlab.export.importing import architecture_text
 from mnistlab.files import StoreError
 from mnistlab.runs.run import Run
@@ -42,7 +44,7 @@ def run_picker(
     if key in st.session_state and st.session_state[key] not in by_id:
         del st.session_state[key]  # the run was deleted since: fall back to the default
     chosen = st.selectbox(
-        label, ids, index=index, key=key, help=help, format_func=lambda run_id: by_id[run_id].label
+        label, ids, index=index, key=key, help=help, format_func=lambda run_id: run_label(by_id[run_id])
     )
     return by_id.get(chosen)
 
@@ -78,7 +80,9 @@ def run_header(run: Run) -> None:
         ):
             st.metric(label, value, width="content")
     imported = " · imported" if run.imported else ""
-    st.caption(f"{architecture_text(run)}{imported} · run id `{run.id}`")
+    st.caption(
+        f"{architecture_text(run)} · trained on {dataset_title(run.dataset)}{imported} · run id `{run.id}`"
+    )
     if run.error:
         st.warning(run.error)
 

@@ -5,7 +5,9 @@ seed, so every claim here is judged from at least ``MIN_SEEDS`` seeds per preset
 preset's test accuracy, and for comparisons Welch's t-test (``mnistlab.study.stats``) at 95 %.
 
 Which runs count (the same rule for every claim): completed runs of a notebook preset, trained on the full
-training set (``train_subset`` None) for the standard number of epochs, one run per seed (the newest).
+training set (``train_subset`` None) for the standard number of epochs, one run per seed (the newest), on one
+dataset (``dataset``: MNIST unless named), so a class can see where a claim holds on MNIST and where not on
+Fashion-MNIST.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from mnistlab.datasets import DEFAULT as DEFAULT_DATASET
 from mnistlab.naming import study_run_name
 from mnistlab.people.person import NotAllowed, Person, check_may_change
 from mnistlab.specs import NOTEBOOK_PRESETS
@@ -36,11 +39,12 @@ RULE = (
 HOLDS, FAILS, UNKNOWN = "holds", "does not hold", "not enough runs"
 
 
-def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
-    """Whether a run is counted by the claim check (see ``RULE``)."""
+def counts(run, epochs: int = STANDARD_EPOCHS, dataset: str = DEFAULT_DATASET) -> bool:
+    """Whether a run is counted by the claim check on ``dataset`` (see ``RULE``)."""
     config = run.config or {}
     return (
-        run.status == "completed"
+        (getattr(run, "dataset", None) or DEFAULT_DATASET) == dataset
+        and run.status == "completed"
         and run.preset in NOTEBOOK_PRESETS
         and run.test_accuracy is not None
         and config.get("train_subset") is None
@@ -49,11 +53,11 @@ def counts(run, epochs: int = STANDARD_EPOCHS) -> bool:
     )
 
 
-def group_runs(runs, epochs: int = STANDARD_EPOCHS) -> dict[str, Group]:
-    """Counted runs grouped by preset; for a seed run more than once, the newest run counts."""
+def group_runs(runs, epochs: int = STANDARD_EPOCHS, dataset: str = DEFAULT_DATASET) -> dict[str, Group]:
+    """Counted runs of ``dataset`` grouped by preset; for a seed run more than once, the newest run counts."""
     by_seed: dict[str, dict[int, float]] = {p: {} for p in NOTEBOOK_PRESETS}
     for run in sorted(runs, key=lambda r: r.created):  # oldest first, so newer runs overwrite
-        if counts(run, epochs):
+        if counts(run, epochs, dataset):
             by_seed[run.preset][run.config["seed"]] = float(run.test_accuracy)
     return {
         p: Group(p, [found[s] for s in sorted(found)], seeds=sorted(found)) for p, found in by_seed.items()
@@ -117,11 +121,12 @@ def _not_enough(claim: str, notebook: str, groups, presets) -> Verdict | None:
     return Verdict(claim, notebook, UNKNOWN, f"Need {MIN_SEEDS} seeds of {needs}.", short)
 
 
-def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
-    """The four takeaways, each with a verdict from the counted runs in ``runs``."""
+def check_claims(runs, epochs: int = STANDARD_EPOCHS, dataset: str = DEFAULT_DATASET) -> list[Verdict]:
+    """The four takeaways, each with a verdict from the counted runs of ``dataset`` in ``runs`` (the
+    notebook's figures, quoted beside each, are MNIST's)."""
     from mnistlab.specs import NOTEBOOK_RESULTS
 
-    groups = group_runs(runs, epochs)
+    groups = group_runs(runs, epochs, dataset)
     nb = {p: f"{NOTEBOOK_RESULTS[p][2]:.2f} %" for p in NOTEBOOK_PRESETS}
     verdicts = []
 
@@ -186,6 +191,23 @@ def check_claims(runs, epochs: int = STANDARD_EPOCHS) -> list[Verdict]:
     return verdicts
 
 
+def verdicts_by_dataset(runs, datasets: list[str], epochs: int = STANDARD_EPOCHS) -> list[dict]:
+    """One row per claim, one column per dataset (by title) with its verdict there: where a design choice
+    matters and where it does not. ``datasets`` in column order (repeats dropped)."""
+    from mnistlab.dataset_choice import title
+
+    names = list(dict.fromkeys(datasets))
+    columns = {name: check_claims(runs, epochs, name) for name in names}
+    return (
+        [
+            {"Claim": v.claim, **{title(name): columns[name][i].verdict for name in names}}
+            for i, v in enumerate(columns[names[0]])
+        ]
+        if names
+        else []
+    )
+
+
 def _compared(c: Comparison, groups: dict[str, Group]) -> str:
     return f"{c.plainly()} {groups[c.high].describe()}; {groups[c.low].describe()}. {c.describe()}."
 
@@ -194,14 +216,18 @@ def _compared(c: Comparison, groups: dict[str, Group]) -> str:
 
 
 def missing_runs(
-    runs, epochs: int = STANDARD_EPOCHS, active: set[tuple[str, int]] = frozenset(), seeds: int = MIN_SEEDS
+    runs,
+    epochs: int = STANDARD_EPOCHS,
+    active: set[tuple[str, int]] = frozenset(),
+    seeds: int = MIN_SEEDS,
+    dataset: str = DEFAULT_DATASET,
 ) -> list[tuple[str, int]]:
-    """(preset, seed) pairs still to train so every preset has ``seeds`` seeds.
+    """(preset, seed) pairs still to train on ``dataset`` so every preset has ``seeds`` seeds there.
 
     Seeds 0, 1, 2... not yet counted are chosen in order; pairs in ``active`` (queued or training right now)
     count as on their way and are not asked for again.
     """
-    groups = group_runs(runs, epochs)
+    groups = group_runs(runs, epochs, dataset)
     todo = []
     for p in NOTEBOOK_PRESETS:
         have = set(groups[p].by_seed) | {s for q, s in active if q == p}
@@ -214,13 +240,14 @@ def missing_runs(
     return todo
 
 
-def active_pairs(jobs) -> set[tuple[str, int]]:
-    """(preset, seed) of jobs that are queued or running and would count once they complete."""
+def active_pairs(jobs, dataset: str = DEFAULT_DATASET) -> set[tuple[str, int]]:
+    """(preset, seed) of jobs on ``dataset`` that are queued or running and would count once they complete."""
     pairs = set()
     for job in jobs:
         config = job.config
         if (
             job.is_active
+            and (getattr(config, "dataset", None) or DEFAULT_DATASET) == dataset
             and job.preset in NOTEBOOK_PRESETS
             and config.train_subset is None
             and config.epochs == STANDARD_EPOCHS
@@ -276,7 +303,12 @@ class Submission:
 
 
 def submit_missing(
-    runner, runs, seeds: int = MIN_SEEDS, owner: str | None = None, actor: Person | None = None
+    runner,
+    runs,
+    seeds: int = MIN_SEEDS,
+    owner: str | None = None,
+    actor: Person | None = None,
+    dataset: str = DEFAULT_DATASET,
 ) -> Submission:
     """Queue, as background jobs of ``owner`` (default: the actor who pressed the button, else
     ``STUDY_OWNER``), the runs missing for each preset to have ``seeds`` seeds: at most ``STUDY_PER_CLICK``
@@ -292,14 +324,14 @@ def submit_missing(
     if actor is not None and actor.is_pupil:
         raise NotAllowed("In a class only the teacher runs the notebook's study; the results show here.")
     owner = owner or (actor.id if actor is not None else STUDY_OWNER)
-    todo = missing_runs(runs, active=active_pairs(runner.jobs()), seeds=seeds)
+    todo = missing_runs(runs, active=active_pairs(runner.jobs(), dataset), seeds=seeds, dataset=dataset)
     others = sum(1 for job in runner.jobs(owner=owner) if job.is_active and not is_study_job(job))
     submitted, reason = [], ""
     for preset, seed in todo[:STUDY_PER_CLICK]:
         try:
             runner.submit(
                 PRESETS[preset],
-                TrainConfig(seed=seed),
+                TrainConfig(seed=seed, dataset=dataset),
                 name=study_run_name(preset, seed),
                 preset=preset,
                 owner=owner,

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from mnistlab.dataset_choice import title as dataset_title
 from mnistlab.export.importing import architecture_text
 from mnistlab.labels import setting_label
 from mnistlab.runs.run import Run
@@ -30,7 +31,7 @@ def run_row(run: Run) -> dict:
     config = run.config or {}
     return {
         "Name": run.name,
-        "Dataset": run.dataset,
+        "Dataset": dataset_title(run.dataset),
         "Architecture": architecture_text(run),
         "Parameters": run.params,
         "Epochs": run.epochs_done,
