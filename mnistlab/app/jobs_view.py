@@ -109,17 +109,20 @@ def _result(job) -> None:
         st.info("Stopped before the first epoch ended: nothing to evaluate.")
 
 
-def show_job(job, runner) -> None:
-    """The live (or final) status of one job: its name and settings, its place in the queue, its progress and
-    Stop, or its result."""
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.toast(notice[0], icon=notice[1])
+def job_heading(job) -> None:
+    """A job's name, status icon and settings (they change only with its status, when the page reruns)."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
         f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
         f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
     )
+
+
+def show_job(job, runner) -> None:
+    """The live (or final) status of one job: its place in the queue, its progress and Stop, or its result."""
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.toast(notice[0], icon=notice[1])
     if job.status == "queued":
         note, cancel = st.columns([6, 1], vertical_alignment="center")
         note.info(wait_words(*acting.queue_place(runner, job.id)), icon=":material/schedule:")
@@ -233,6 +236,7 @@ def trainings() -> None:
     focus = pick_job(mine) if mine else None
     if focus:
         job = next(job for job in mine if job.id == focus)
+        job_heading(job)  # outside the fragment: each refresh redraws only what moves
         st.fragment(_job_status, run_every=status_every(job))(focus, runner, job.status)
     # When the last active job ends, the page reruns once: it stops refreshing and shows the result.
     poll_jobs(
