@@ -48,19 +48,9 @@ def get_runner():
     return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
 
 
-# The training workers start this long after the server's first page run, not with it: each imports TensorFlow
-# (seconds of CPU), and on 2 cores that delayed the first pages (Draw via Home took 31-40 s under load). A click on
-# Start training before then starts them at once (the runner starts its executor on first use).
-WORKERS_AFTER_S = 8.0
-
-
 @st.cache_resource(show_spinner=False)
 def _background_work(artifacts: str) -> bool:
-    runner = get_runner()
-    timer = threading.Timer(WORKERS_AFTER_S, runner.warm_up)
-    timer.daemon = True
-    timer.name = "mnistlab-workers-warm-up"
-    timer.start()
+    get_runner().warm_up()
     return True
 
 
@@ -85,8 +75,7 @@ def _views_imported() -> bool:
 def start_background_work() -> None:
     """Start, once per server and artifacts folder, what should be warm before anyone asks: the job runner and
     its training workers, and the Draw page's model. Returns at once (after importing the pages' views, once
-    per server); the workers warm up in their own processes a few seconds later (``WORKERS_AFTER_S``), the Draw
-    model on a thread."""
+    per server); the workers warm up in their own processes, the Draw model on a thread."""
     _views_imported()
     try:
         _draw_warm_up(_artifacts_key())  # the Draw page's model, without TensorFlow (well under a second)
