@@ -188,7 +188,7 @@ def test_a_new_training_takes_the_focus_from_the_previous_one(artifacts, monkeyp
 def test_start_names_every_problem_at_once_without_streamlit():
     from types import SimpleNamespace
 
-    from mnistlab.app.jobs_view import refresh_every
+    from mnistlab.app.jobs_view import panel_every, status_every
     from mnistlab.app.train_form import Settings, check_start
 
     good = Settings(3, 128, "adam", 1e-3, 2, 600, False, "", start=True)
@@ -197,6 +197,10 @@ def test_start_names_every_problem_at_once_without_streamlit():
     bad = Settings(0, 128, "adam", 1e-3, 0, 600, False, "a/b", start=True)
     _, _, problems = check_start(bad, ValueError("units"), None, taken=lambda: set())
     assert [p.split(":")[0] for p in problems] == ["Architecture", "Training settings", "Run name"]
-    job = SimpleNamespace(owner="me", status="running")
-    assert refresh_every([job], "me") == 1.0 and refresh_every([job], "you") == 3.0
-    assert refresh_every([], "me") is None
+    running, queued, done = (
+        SimpleNamespace(status=s, is_active=s != "completed") for s in ("running", "queued", "completed")
+    )
+    assert (status_every(running), status_every(queued), status_every(done)) == (1.0, 3.0, None)
+    assert (
+        panel_every([running]) == 3.0 and panel_every([]) is None
+    )  # charts and tables: slower than progress

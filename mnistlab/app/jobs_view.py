@@ -1,7 +1,11 @@
 """The Train page's trainings: the live (or final) view of one job, this session's jobs and the queue.
 
-It refreshes every second while one of this session's jobs trains, every few seconds while jobs only wait,
-and not at all when nothing is active; the page reruns when that cadence has to change.
+Watching a training must not slow it down: the browser and the server share the cores with the worker. So the
+view is two fragments with their own cadence. The shown job's status (its progress bar and Stop) refreshes every
+second while it trains; the charts and tables below refresh every few seconds while any job is active. Redrawing
+two Plotly charts and a table every second kept the watching Chromium at about 0.4 of a core and slowed the
+training about 30 %. Nothing refreshes when nothing is active; the page reruns when the shown job's status
+changes (its cadence changes too) and when the last active job ends.
 """
 
 from __future__ import annotations
@@ -20,17 +24,26 @@ from mnistlab.progress import work_done
 from mnistlab.runs.jobs import JobError
 from mnistlab.text import duration, plural
 
-ACTIVE_IDS, RUNNING_IDS = "train_active_ids", "train_running_ids"
+ACTIVE_IDS = "train_active_ids"
+PROGRESS_EVERY, PANEL_EVERY = 1.0, 3.0  # seconds: a training job's progress; the charts, tables and queue
 
 
-def refresh_every(active: list, owner: str) -> float | None:
-    """Seconds between refreshes: 1 while one of ``owner``'s jobs trains, 3 while jobs only wait, else None.
+def status_every(job) -> float | None:
+    """Seconds between refreshes of a job's status: 1 while it trains, 3 while it waits in the queue, else None.
 
     A tab that only waits in the queue checks every few seconds: its place in line changes slowly, and a class
     of watching tabs adds up on the server."""
-    if any(job.owner == owner and job.status == "running" for job in active):
-        return 1.0
-    return 3.0 if active else None
+    if job.status == "running":
+        return PROGRESS_EVERY
+    return PANEL_EVERY if job.is_active else None
+
+
+def panel_every(active: list) -> float | None:
+    """Seconds between refreshes of the charts and tables: every few seconds while any job is active, else None.
+
+    The curves move every second, but redrawing them that often is most of what watching cost the training; a
+    chart every 3 s still shows each epoch while the progress bar above it moves every second."""
+    return PANEL_EVERY if active else None
 
 
 NOTICE = "train_job_notice"  # what a Stop or Cancel click said, shown by the next render (a callback in a
@@ -96,16 +109,20 @@ def _result(job) -> None:
         st.info("Stopped before the first epoch ended: nothing to evaluate.")
 
 
-def show_job(job, runner) -> None:
-    """The live (or final) view of one job."""
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.toast(notice[0], icon=notice[1])
+def job_heading(job) -> None:
+    """A job's name, status icon and settings (they change only with its status, when the page reruns)."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
         f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
         f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
     )
+
+
+def show_job(job, runner) -> None:
+    """The live (or final) status of one job: its place in the queue, its progress and Stop, or its result."""
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.toast(notice[0], icon=notice[1])
     if job.status == "queued":
         note, cancel = st.columns([6, 1], vertical_alignment="center")
         note.info(wait_words(*acting.queue_place(runner, job.id)), icon=":material/schedule:")
@@ -120,7 +137,7 @@ def show_job(job, runner) -> None:
     elif job.status == "running":
         bar, stop = st.columns([6, 1], vertical_alignment="center")
         bar.progress(job.fraction, text=progress_text(job.progress))
-        # In the click's callback: it runs first thing, before the live view redraws its charts.
+        # In the click's callback: it runs first thing, before the live view redraws.
         stop.button(
             "Stop",
             key=f"stop_{job.id}",
@@ -142,37 +159,59 @@ def show_job(job, runner) -> None:
                 st.session_state[FOCUS] = again.id
                 st.session_state.pop(SHOW_JOB, None)
                 st.rerun()
+
+
+def job_curves(job) -> None:
+    """A job's batch curves and per-epoch curves (what it has so far)."""
     if job.batches:
         st.plotly_chart(batch_curves(job.batches))
     if job.history.get("loss"):
         st.plotly_chart(epoch_curves(job.history))
 
 
-def jobs_panel(everyone: list) -> None:
-    """This session's jobs (one shown live, a picker when there are several) and other sessions' active ones."""
+def _job_status(job_id: str, runner, seen: str) -> None:
+    """The shown job's status (a fragment). When it is no longer ``seen`` (the status the page was drawn with),
+    the page reruns: it starts or stops refreshing every second, and shows the result."""
+    job = runner.get(job_id)
+    if job is None:
+        return
+    if job.status != seen:
+        # The page's rerun shows what changed; the panel below need not rerun the page a second time for it.
+        st.session_state.get(ACTIVE_IDS, set()).discard(job_id)
+        st.rerun(scope="app")
+    show_job(job, runner)
+
+
+def pick_job(mine: list) -> str:
+    """The id of the job to show: the one last shown or started, else an active one, else the newest; a picker
+    when there are several."""
+    ids = [job.id for job in mine]
+    focus = st.session_state.get(FOCUS)
+    if focus not in ids:
+        focus = next((job.id for job in mine if job.is_active), ids[0])
+    by_id = {job.id: job for job in mine}
+    if len(mine) > 1:
+        # The picker's key holds the focus (a keyed widget ignores ``index`` after its first run).
+        if st.session_state.get(SHOW_JOB) not in ids:
+            st.session_state[SHOW_JOB] = focus
+        focus = st.selectbox("Show", ids, format_func=lambda i: by_id[i].label, key=SHOW_JOB)
+    st.session_state[FOCUS] = focus
+    return focus
+
+
+def jobs_panel(everyone: list, focus: str | None = None) -> None:
+    """The shown job's curves, this session's jobs and other sessions' active ones."""
     runner = state.get_runner()
     owner = state.session_owner()
     mine = [job for job in everyone if job.owner == owner]
     others = [job for job in everyone if job.owner != owner and job.is_active]
-    # One of ours left the queue and trains now: rerun the page, which then refreshes every second.
-    if {job.id for job in mine if job.status == "running"} - st.session_state.get(RUNNING_IDS, set()):
-        st.rerun()
     if not mine and not others:
         st.caption("No trainings yet in this session. Choose an architecture and press **Start training**.")
         return
     if mine:
-        ids = [job.id for job in mine]
-        focus = st.session_state.get(FOCUS)
-        if focus not in ids:
-            focus = next((job.id for job in mine if job.is_active), ids[0])
-        by_id = {job.id: job for job in mine}
-        if len(mine) > 1:
-            # The picker's key holds the focus (a keyed widget ignores ``index`` after its first run).
-            if st.session_state.get(SHOW_JOB) not in ids:
-                st.session_state[SHOW_JOB] = focus
-            focus = st.selectbox("Show", ids, format_func=lambda i: by_id[i].label, key=SHOW_JOB)
-        st.session_state[FOCUS] = focus
-        show_job(runner.get(focus) or by_id[focus], runner)  # fetched again: the list leaves curves out
+        shown = runner.get(focus) if focus else None  # fetched on its own: the list leaves curves out
+        if shown is not None:
+            job_curves(shown)
         st.markdown("##### Your trainings")
         st.dataframe([job_row(job, runner.position(job.id)) for job in mine], hide_index=True)
     if others:
@@ -186,17 +225,24 @@ def jobs_panel(everyone: list) -> None:
 def trainings() -> None:
     """The live trainings section; the builder above still works when the runner cannot start."""
     try:
-        active = state.get_runner().active_jobs()
+        runner = state.get_runner()
+        everyone = runner.jobs(curves=False)
     except (OSError, StoreError) as exc:
         show_error(exc, "The training runner is unavailable: ")
         return
     owner = state.session_owner()
-    st.session_state[RUNNING_IDS] = {j.id for j in active if j.owner == owner and j.status == "running"}
+    active = [job for job in everyone if job.is_active]
+    mine = [job for job in everyone if job.owner == owner]
+    focus = pick_job(mine) if mine else None
+    if focus:
+        job = next(job for job in mine if job.id == focus)
+        job_heading(job)  # outside the fragment: each refresh redraws only what moves
+        st.fragment(_job_status, run_every=status_every(job))(focus, runner, job.status)
     # When the last active job ends, the page reruns once: it stops refreshing and shows the result.
     poll_jobs(
         ACTIVE_IDS,
-        lambda: state.get_runner().jobs(curves=False),  # the focused job's curve is fetched on its own
-        jobs_panel,
-        every=refresh_every(active, owner),
+        lambda: state.get_runner().jobs(curves=False),
+        lambda jobs: jobs_panel(jobs, focus),
+        every=panel_every(active),
         until_none=True,
     )
