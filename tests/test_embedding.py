@@ -71,21 +71,31 @@ def test_a_keras_model_is_refused_with_a_clear_message():
         map_layers(object())
 
 
+@pytest.fixture(scope="module")
+def tsne_fit(digits):
+    """One t-SNE fit of the N digits (seed 3), shared by the tests that read it: ``(embedding, progress seen)``.
+
+    A t-SNE fit is the slowest thing in this file; the determinism test fits again and compares."""
+    images, _ = digits
+    seen = []
+    x = images.reshape(N, -1).astype(np.float32) / 255
+    return fit(x, "tsne", seed=3, progress=lambda f, t: seen.append(f)), seen
+
+
 @pytest.mark.parametrize("method", ["pca", "tsne"])
-def test_fit_gives_one_point_per_digit_and_is_deterministic_with_a_seed(digits, method):
+def test_fit_gives_one_point_per_digit_and_is_deterministic_with_a_seed(digits, method, request):
     images, _ = digits
     x = images.reshape(N, -1).astype(np.float32) / 255
-    first, again = fit(x, method, seed=3), fit(x, method, seed=3)
+    first = request.getfixturevalue("tsne_fit")[0] if method == "tsne" else fit(x, method, seed=3)
+    again = fit(x, method, seed=3)
     assert first.coords.shape == (N, 2) and first.coords.dtype == np.float32
     assert np.isfinite(first.coords).all()
     np.testing.assert_array_equal(first.coords, again.coords)
     assert first.reduced.shape == (N, 50) and first.components.shape == (50, 784)
 
 
-def test_progress_is_reported_up_to_the_end(digits):
-    images, _ = digits
-    seen = []
-    fit(images[:200].reshape(200, -1) / 255.0, "tsne", seed=0, progress=lambda f, t: seen.append(f))
+def test_progress_is_reported_up_to_the_end(tsne_fit):
+    _, seen = tsne_fit
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 5
 
 
@@ -96,10 +106,10 @@ def test_pca_places_a_new_point_exactly(digits):
     np.testing.assert_allclose(e.place(x[:10]), e.coords[:10], atol=1e-4)
 
 
-def test_tsne_places_a_digit_close_to_where_the_fit_put_it(digits):
+def test_tsne_places_a_digit_close_to_where_the_fit_put_it(digits, tsne_fit):
     images, _ = digits
     x = images.reshape(N, -1).astype(np.float32) / 255
-    e = fit(x, "tsne", seed=3)  # as in the determinism test
+    e = tsne_fit[0]  # the determinism test's fit
     placed = e.place(x[:50])
     moved = np.linalg.norm(placed - e.coords[:50], axis=1)
     spread = np.linalg.norm(e.coords.std(axis=0))
