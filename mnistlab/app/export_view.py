@@ -11,6 +11,7 @@ import streamlit as st
 
 from mnistlab.app.state import cached_keras_model
 from mnistlab.app.widgets import show_error
+from mnistlab.datasets import class_names_for
 from mnistlab.export.code import script_filename, training_script
 from mnistlab.export.formats import history_csv, json_bytes, metrics_csv, savedmodel_zip, tflite_bytes
 from mnistlab.export.importing import import_model_bytes, keras_layer_rows
@@ -146,7 +147,7 @@ def download_panel(store: RunStore, run: Run) -> None:
         )
         cols[1].download_button(
             "Test scores (CSV)",
-            metrics_csv(metrics),
+            metrics_csv(metrics, class_names_for(run.dataset)),
             file_name=f"{run.id}-metrics.csv",
             mime="text/csv",
             icon=":material/table:",
