@@ -80,7 +80,7 @@ with left:
         else:
             n = data.num_classes
             for row in choice.sample_rows(data.x_test, data.y_test, n):  # two rows, class 0 first in each
-                st.image(digit_strip(row, scale=2), width=28 * 2 * len(row) + 4 * (len(row) - 1))
+                st.image(digit_strip(row, scale=2))  # natural width, narrowed to fit a phone
             st.caption(choice.samples_caption(name, len(data.y_train), len(data.y_test)))
 
 with right:

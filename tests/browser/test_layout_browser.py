@@ -25,13 +25,13 @@ PAGES = {
     "learn": "h1:has-text('Learn')",
 }
 # How far anything reaches past the window's right edge: the page itself, Streamlit's scrolling main area, and
-# every element (which a hidden overflow would otherwise only clip).
+# every element and image (which a hidden overflow would otherwise only clip).
 OVERFLOW = """() => {
   const width = window.innerWidth;
   const main = document.querySelector('[data-testid="stMain"]');
-  const wide = [...document.querySelectorAll('[data-testid="stElementContainer"]')]
+  const wide = [...document.querySelectorAll('[data-testid="stElementContainer"], [data-testid="stImage"] img')]
     .filter(el => el.getBoundingClientRect().right > width + 1)
-    .map(el => (el.className.match(/st-key-\\S+/) || [''])[0] + ' ' + el.innerText.slice(0, 40));
+    .map(el => (String(el.className).match(/st-key-\\S+/) || [el.tagName])[0] + ' ' + (el.innerText || '').slice(0, 40));
   return {
     page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - width,
     main: main ? main.scrollWidth - main.clientWidth : 0,
