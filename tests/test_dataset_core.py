@@ -119,6 +119,9 @@ def test_recipes_per_dataset():
 
     assert recommended_config("cnn").epochs == 4
     fashion = recommended_config("cnn", dataset="fashion-mnist")
-    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (8, 256, "fashion-mnist")
-    assert recommended_config("tuned", dataset="fashion-mnist").epochs == TrainConfig().epochs
+    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (15, 256, "fashion-mnist")
+    tuned = recommended_config("tuned", dataset="fashion-mnist")
+    assert (tuned.epochs, tuned.batch_size, tuned.learning_rate) == (40, 256, 4e-3)
+    assert recommended_config("tuned").epochs == TrainConfig().epochs  # MNIST keeps its recipe
+    assert recommended_config("dropout", dataset="fashion-mnist").epochs == TrainConfig().epochs
     assert recommended_config("cnn", dataset="fashion-mnist", epochs=2).batch_size == 256

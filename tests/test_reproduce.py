@@ -194,3 +194,20 @@ def test_sample_predictions_come_from_the_mistakes_list():
     assert true == [int(y_test[i]) for i in indices]
     wrong = [(i, p) for i, t, p in zip(indices, true, predicted, strict=False) if t != p]
     assert wrong == [(2, 7), (20, 4), (25, 6)]
+
+
+def test_presets_with_their_own_recipe_are_named_in_the_report():
+    from mnistlab.study.report import _own_recipes
+
+    config = {"epochs": 8, "batch_size": 256, "learning_rate": 4e-3}
+    shared = {"recipe": dict(config)}
+    results = {
+        "config": config,
+        "experiments": [
+            {"title": "Baseline", "runs": [shared]},
+            {"title": "Tuned", "runs": [{"recipe": {**config, "epochs": 40}}]},
+            {"title": "Old", "runs": [{}]},  # results written before runs recorded their recipe
+        ],
+    }
+    assert _own_recipes(results) == "Tuned 40 epochs, batches of 256, rate 0.004"
+    assert _own_recipes({"config": config, "experiments": [{"title": "Baseline", "runs": [shared]}]}) == ""

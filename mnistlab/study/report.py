@@ -103,6 +103,21 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f} %"
 
 
+def _own_recipes(results: dict) -> str:
+    """The experiments trained otherwise than the study's config (their recipe), as one phrase; "" if none."""
+    config = results["config"]
+    shared = (config["epochs"], config["batch_size"], config["learning_rate"])
+    own = []
+    for e in results["experiments"]:
+        recipe = next((r["recipe"] for r in e["runs"] if r.get("recipe")), None)
+        if recipe and (recipe["epochs"], recipe["batch_size"], recipe["learning_rate"]) != shared:
+            own.append(
+                f"{e['title']} {recipe['epochs']} epochs, batches of {recipe['batch_size']}, "
+                f"rate {recipe['learning_rate']:g}"
+            )
+    return "; ".join(own)
+
+
 def render_markdown(results: dict) -> str:
     """results.md: the comparison table, per-seed accuracies, findings and figures."""
     config = results["config"]
@@ -125,6 +140,9 @@ def render_markdown(results: dict) -> str:
         ),
         "",
     ]
+    own = _own_recipes(results)
+    if own:
+        lines += [f"Presets with their own recipe on this set: {own}.", ""]
     if results["stopped"]:
         lines += ["**Stopped early**: only the runs that finished are counted below.", ""]
     lines += [
