@@ -79,10 +79,9 @@ def run_header(run: Run) -> None:
             ("Status", run.status),
         ):
             st.metric(label, value, width="content")
-    imported = " · imported" if run.imported else ""
-    st.caption(
-        f"{architecture_text(run)} · trained on {dataset_title(run.dataset)}{imported} · run id `{run.id}`"
-    )
+    # An imported model was trained elsewhere: here it is only scored.
+    where = "imported · scored on" if run.imported else "trained on"
+    st.caption(f"{architecture_text(run)} · {where} {dataset_title(run.dataset)} · run id `{run.id}`")
     if run.error:
         st.warning(run.error)
 

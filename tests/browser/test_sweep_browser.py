@@ -17,7 +17,7 @@ def test_a_tiny_sweep_trains_and_draws_parallel_coordinates(
     wait_until_idle(page)
     set_number(page, "Trials", 3, wait_until_idle)
     set_number(page, "Epochs per trial", 1, wait_until_idle)
-    set_number(page, "Training digits", 600, wait_until_idle)
+    set_number(page, "Training images", 600, wait_until_idle)
     page.get_by_role("button", name="Start sweep").click()
 
     # Live: the progress line counts trials; then the figures of the finished sweep.
