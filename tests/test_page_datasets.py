@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.two_datasets import finished_run
+from tests.two_datasets import FASHION, finished_run
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
@@ -160,19 +160,6 @@ def test_home_shows_sample_images_of_the_chosen_dataset(artifacts):
 
 
 # ------------------------------------------------------------------ with a tiny trained run on each dataset
-
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
 
 
 def test_inspect_scores_a_fashion_run_on_its_own_test_set_with_class_names(

@@ -6,6 +6,20 @@ except in CI (``CI=true``), where ``.ci/run`` installs it and its absence is a f
 
 from __future__ import annotations
 
+# Fashion-MNIST's class names, written out here so a typo in the package's copy fails a test.
+FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
 
 def needs_fashion() -> None:
     """Skip the calling test when Fashion-MNIST is not installed (fail in CI): ``tests.idx_sets``' check."""

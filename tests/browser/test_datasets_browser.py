@@ -11,21 +11,9 @@ from test_draw_browser import draw
 from ui import choose
 
 from mnistlab.bench import dashboard
+from tests.two_datasets import FASHION
 
 pytestmark = pytest.mark.browser
-
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
 ANSWER = re.compile(r"^(Prediction: |Not sure: maybe )(.+)$")
 # Two legs joined at the waist: a pair of trousers, as an outline.
 TROUSERS = [
