@@ -120,10 +120,29 @@ def default_dataset(runs: list, wanted_run: str | None = None) -> str:
     return DEFAULT
 
 
+def _titled(label: str, own_name: str | None, dataset: str) -> str:
+    """``label`` and `` · <dataset's title>`` for a set other than MNIST, unless the name already ends with it
+    (the study's "baseline seed 0 · Fashion-MNIST")."""
+    if dataset == DEFAULT or str(own_name or "").endswith(f" · {title(dataset)}"):
+        return label
+    return f"{label} · {title(dataset)}"
+
+
 def run_label(run) -> str:
     """A run in a picker that spans datasets: its label, and its dataset's title when that is not MNIST."""
-    name = run_dataset(run)
-    return run.label if name == DEFAULT else f"{run.label} · {title(name)}"
+    return _titled(run.label, getattr(run, "name", None), run_dataset(run))
+
+
+def job_dataset(job) -> str:
+    """The set a training job trains on (its config's ``dataset``; MNIST for a job from before there were two)."""
+    config = getattr(job, "config", None)
+    name = config.get("dataset") if isinstance(config, dict) else getattr(config, "dataset", None)
+    return name or DEFAULT
+
+
+def job_label(job) -> str:
+    """A job in a picker: its label, and its dataset's title when that is not MNIST (as ``run_label``)."""
+    return _titled(job.label, getattr(job, "name", None), job_dataset(job))
 
 
 def dataset_note(name: str | None, count: int) -> str:
@@ -167,6 +186,27 @@ def training_note(name: str | None) -> str:
     ds = dataset_of(name)
     classes = ", ".join(ds.class_names) if ds.class_names != DIGITS else "the digits 0 to 9"
     return f"Training on **{ds.title}**: 28×28 grey images in {ds.num_classes} classes ({classes})."
+
+
+def augment_words(name: str | None) -> tuple[str, str]:
+    """The Train page's augment checkbox for a training on ``name``: (label, help).
+
+    MNIST's words describe the digit variations and point to the Learn lesson about drawn digits; another set's
+    say only what holds for any set (which variations it gets is ``mnistlab.augment``'s business)."""
+    ds = dataset_of(name)
+    if ds.name == DEFAULT:
+        return (
+            "Augment: tilt, slant, resize and thicken digits during training",
+            "Half of every batch is varied at random (up to 20° tilt, 0.3 slant, ±8 % size, a thicker pen "
+            "for some), so the model learns to read drawn digits. Only training changes: the saved model and "
+            'its predictions work exactly as without. See Learn → "Why does it misread my 7?".',
+        )
+    return (
+        f"Augment: vary the {ds.item}s at random during training",
+        f"Part of every batch is varied at random, so the model sees each {ds.item} in more ways than "
+        f"{ds.title} shows it. Only training changes: the saved model and its predictions work exactly as "
+        "without.",
+    )
 
 
 def draw_hint(name: str | None) -> str:

@@ -1,7 +1,7 @@
 """The names people see for settings and layer kinds, and messages rewritten in those names.
 
 Specs, configs and the CLI use identifiers (``learning_rate``, ``train_subset``, ``max_pool``); the dashboard's
-form says "Learning rate", "Training digits", "MaxPool". ``user_words`` turns a validation message into the
+form says "Learning rate", "Training images", "MaxPool". ``user_words`` turns a validation message into the
 form's words, so the page never asks for a field the user cannot find.
 """
 
@@ -18,7 +18,7 @@ SETTING_LABELS = {
     "schedule": "Schedule",
     "validation_split": "Validation split",
     "seed": "Seed",
-    "train_subset": "Training digits",
+    "train_subset": "Training images",
     "augment": "Augment",
     "dataset": "Dataset",
 }

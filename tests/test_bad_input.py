@@ -564,7 +564,7 @@ def train_page(artifacts, monkeypatch):
         runners.shutdown()
 
 
-PAGE_CASES = [  # the page names each setting as its form does ("Training digits", not train_subset)
+PAGE_CASES = [  # the page names each setting as its form does ("Training images", not train_subset)
     ("train_epochs", 0, "Epochs"),
     ("train_epochs", 10**9, "Epochs"),
     ("train_epochs", -3, "Epochs"),
@@ -573,8 +573,8 @@ PAGE_CASES = [  # the page names each setting as its form does ("Training digits
     ("train_lr", 1e6, "Learning rate"),
     ("train_seed", -1, "Seed"),
     ("train_seed", 2**40, "Seed"),
-    ("train_subset", 5, "Training digits"),
-    ("train_subset", 10**7, "Training digits"),
+    ("train_subset", 5, "Training images"),
+    ("train_subset", 10**7, "Training images"),
     ("layer_1_units", 0, "Units"),
     ("layer_1_units", 10**6, "Units"),
 ]

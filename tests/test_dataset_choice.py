@@ -50,6 +50,44 @@ def test_runs_are_kept_apart_and_the_page_opens_on_the_newest_runs_dataset():
     assert choice.dataset_note("fashion-mnist", 1) == "1 run on Fashion-MNIST"
 
 
+def test_the_augment_option_speaks_of_the_chosen_sets_images():
+    label, help = choice.augment_words("mnist")
+    assert (
+        label == "Augment: tilt, slant, resize and thicken digits during training"
+    )  # MNIST's own variations
+    assert "drawn digits" in help and "Why does it misread my 7?" in help
+    label, help = choice.augment_words("fashion-mnist")
+    assert label == "Augment: vary the items at random during training"
+    assert "digit" not in (label + help).lower() and "7" not in help  # no digit lesson for clothes
+    assert "Fashion-MNIST" in help and "predictions work exactly as without" in help
+
+
+def test_a_job_names_its_dataset_in_a_picker_unless_its_name_already_does():
+    from mnistlab.training import TrainConfig
+
+    def job(name, dataset=None, config=True):
+        return SimpleNamespace(
+            name=name,
+            label=f"{name} (queued)",
+            config=(TrainConfig(dataset=dataset) if dataset else TrainConfig()) if config else None,
+        )
+
+    assert choice.job_dataset(job("a", "fashion-mnist")) == "fashion-mnist"
+    assert choice.job_dataset(job("a")) == "mnist"
+    assert choice.job_dataset(job("a", config=False)) == "mnist"  # a record without a config
+    assert choice.job_dataset(SimpleNamespace(config={"dataset": "fashion-mnist"})) == "fashion-mnist"
+    assert choice.job_label(job("first")) == "first (queued)"
+    assert choice.job_label(job("first", "fashion-mnist")) == "first (queued) · Fashion-MNIST"
+    study = job("baseline seed 0 · Fashion-MNIST", "fashion-mnist")
+    assert choice.job_label(study) == "baseline seed 0 · Fashion-MNIST (queued)"  # said once, not twice
+    name = "baseline seed 0 · Fashion-MNIST"
+    run = SimpleNamespace(name=name, label=f"{name} (completed)", dataset="fashion-mnist")
+    assert choice.run_label(run) == f"{name} (completed)"
+    assert choice.run_label(SimpleNamespace(name="b", label="b (completed)", dataset="fashion-mnist")) == (
+        "b (completed) · Fashion-MNIST"
+    )
+
+
 def test_sample_rows_take_one_image_per_class_per_row():
     images = np.arange(6 * 4).reshape(6, 2, 2)
     labels = np.array([0, 1, 2, 0, 1, 1])

@@ -286,7 +286,7 @@ def test_a_pupils_job_past_the_class_limits_is_refused_and_nothing_is_queued(mak
     before = fingerprint(artifacts)
     with pytest.raises(NotAllowed, match="at most 3 epochs \\(asked: 4\\)"):
         runner.submit(SPEC, CONFIG.replace(epochs=4), actor=ADA)
-    with pytest.raises(NotAllowed, match="at most 1,000 training digits"):
+    with pytest.raises(NotAllowed, match="at most 1,000 training images"):
         runner.submit(SPEC, CONFIG.replace(train_subset=None), actor=ADA)
     with pytest.raises(NotAllowed, match="their own"):
         runner.submit(SPEC, CONFIG, owner=BOB.id, actor=ADA)

@@ -56,14 +56,26 @@ def test_train_picks_fashion_mnist_and_the_job_trains_on_it(artifacts, monkeypat
         at = page("train").run()
         assert at.selectbox(key="train_dataset").value == "mnist"  # MNIST stays the default
         assert any("Training on **MNIST**" in c.value for c in at.caption)
+        assert at.checkbox(key="train_augment").label.startswith(
+            "Augment: tilt, slant, resize and thicken digits"
+        )
+        assert at.number_input(key="train_subset").label == "Training images"
+        at.checkbox(key="train_augment").check().run()
         at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
         assert not at.exception
         assert any("Training on **Fashion-MNIST**" in c.value and "Ankle boot" in c.value for c in at.caption)
         assert list(at.dataframe[0].value["Layer"])[-1] == "Dense(10, softmax)"
+        augment = at.checkbox(key="train_augment")
+        assert (
+            augment.label == "Augment: vary the items at random during training"
+            and "digit" not in augment.help
+        )
+        assert augment.value  # new words, same choice: the tick survives the change of dataset
+        assert at.number_input(key="train_subset").label == "Training images"
         at.button(key="train_start").click().run()
         assert not at.exception
         [job] = runner.jobs()
-        assert job.config.dataset == "fashion-mnist"
+        assert job.config.dataset == "fashion-mnist" and job.config.augment
     finally:
         release.set()
         runner.shutdown()
@@ -86,6 +98,49 @@ def test_train_names_a_missing_dataset_and_starts_nothing(artifacts, monkeypatch
         assert any(e.value.startswith("Dataset: Fashion-MNIST is not on this machine") for e in at.error)
         assert runner.jobs() == []
     finally:
+        runner.shutdown()
+
+
+def test_train_lists_each_jobs_dataset(artifacts, monkeypatch, wait_until):
+    """Your trainings: a finished and a queued Fashion-MNIST job beside a running MNIST one, each with its set."""
+    import threading
+
+    import mnistlab.app.state
+    from mnistlab.runs.jobs import JobRunner
+
+    release = threading.Event()
+    runner = JobRunner(
+        store_of(artifacts),
+        workers=1,
+        work=lambda job, ctx: "completed" if job.name == "quick" else release.wait(10) and "completed",
+    )
+    monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
+    try:
+        at = page("train").run()
+        for name, dataset in (("quick", "fashion-mnist"), ("slow", "mnist"), ("later", "fashion-mnist")):
+            at.selectbox(key="train_dataset").set_value(dataset).run()
+            at.text_input(key="train_name").input(name).run()
+            at.button(key="train_start").click().run()
+            assert not at.exception
+            if name == "quick":
+                [quick] = runner.jobs()
+                assert runner.wait(quick.id, timeout=10).status == "completed"
+        slow = next(job for job in runner.jobs() if job.name == "slow")
+        wait_until(lambda: runner.get(slow.id).status == "running", 10, "the MNIST job to start")
+        at.run()
+        table = at.dataframe[-1].value  # Your trainings, newest first
+        assert list(table["Name"]) == ["later", "slow", "quick"]
+        assert list(table["Dataset"]) == ["Fashion-MNIST", "MNIST", "Fashion-MNIST"]
+        states = list(table["State"])
+        assert states[0].startswith("queued") and states[1].startswith("running") and states[2] == "completed"
+        assert at.selectbox(key="train_show_job").options == [
+            "later (queued) · Fashion-MNIST",
+            "slow (running)",
+            "quick (completed) · Fashion-MNIST",
+        ]
+        assert any(c.value.startswith("Fashion-MNIST · Dense(128) · ") for c in at.caption)  # the shown job
+    finally:
+        release.set()
         runner.shutdown()
 
 

@@ -55,7 +55,7 @@ def test_builder_edits_update_the_summary(artifacts):
             "below 1",
         ),
         (lambda at: at.text_input(key="train_name").input("a/b"), "may not contain '/'"),
-        (lambda at: at.number_input(key="train_subset").set_value(50), "Training digits is 50"),
+        (lambda at: at.number_input(key="train_subset").set_value(50), "Training images is 50"),
     ],
 )
 def test_bad_input_shows_an_error_and_submits_nothing(artifacts, clean_runner, edit, message):

@@ -21,7 +21,7 @@ from mnistlab.training import ConfigError, TrainConfig
 def test_config_errors_use_the_forms_labels():
     for kwargs, label, internal in (
         ({"learning_rate": 0}, "Learning rate", "learning_rate"),
-        ({"train_subset": 5}, "Training digits", "train_subset"),
+        ({"train_subset": 5}, "Training images", "train_subset"),
         ({"batch_size": 0}, "Batch size", "batch_size"),
     ):
         with pytest.raises(ConfigError) as caught:
@@ -45,7 +45,7 @@ def test_spec_errors_use_the_builders_labels():
 
 
 def test_setting_labels():
-    assert setting_label("train_subset") == "Training digits"
+    assert setting_label("train_subset") == "Training images"
     assert setting_label("kernel_size") == "Kernel"
     assert setting_label("something_new") == "something_new"
 

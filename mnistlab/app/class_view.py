@@ -187,7 +187,7 @@ def limits_form(teacher: Person) -> None:
         a.number_input("Jobs per pupil", 1, 20, settings.jobs_per_pupil, key="class_jobs")
         b.number_input("Most epochs per job", 1, 200, settings.max_epochs, key="class_epochs")
         c.number_input(
-            "Most training digits per job",
+            "Most training images per job",
             100,
             60_000,
             settings.max_train_digits,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistlab import dataset_choice as choice
 from mnistlab.app import state  # called through the module: tests replace its functions
 from mnistlab.app.charts import batch_curves, epoch_curves
 from mnistlab.app.identity import current_person, people_names
@@ -113,7 +114,7 @@ def job_heading(job) -> None:
     """A job's name, status icon and settings (they change only with its status, when the page reruns)."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
-        f"{job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
+        f"{choice.title(choice.job_dataset(job))} · {job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
         f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
     )
 
@@ -194,7 +195,7 @@ def pick_job(mine: list) -> str:
         # The picker's key holds the focus (a keyed widget ignores ``index`` after its first run).
         if st.session_state.get(SHOW_JOB) not in ids:
             st.session_state[SHOW_JOB] = focus
-        focus = st.selectbox("Show", ids, format_func=lambda i: by_id[i].label, key=SHOW_JOB)
+        focus = st.selectbox("Show", ids, format_func=lambda i: choice.job_label(by_id[i]), key=SHOW_JOB)
     st.session_state[FOCUS] = focus
     return focus
 

@@ -15,6 +15,7 @@ from mnistlab.app.identity import current_person
 from mnistlab.app.sweep_view import SELECTED, get_manager
 from mnistlab.app.widgets import show_error
 from mnistlab.files import StoreError
+from mnistlab.labels import SETTING_LABELS
 from mnistlab.people import NotAllowed
 from mnistlab.specs import PRESETS
 from mnistlab.sweeps.form import default_rows, setting_options, suggestion, sweep_from_form
@@ -82,7 +83,7 @@ def _form() -> None:
         trials = c1.number_input("Trials", 1, MAX_TRIALS, 12, key="sweep_trials")
         epochs = c2.number_input("Epochs per trial", 1, 50, 3, key="sweep_epochs")
         subset = c1.number_input(
-            "Training images",
+            SETTING_LABELS["train_subset"],
             600,
             60_000,
             10_000,

@@ -15,6 +15,7 @@ from mnistlab.app import state  # called through the module: tests replace its f
 from mnistlab.app import train_settings as keys
 from mnistlab.app.identity import current_person
 from mnistlab.app.widgets import as_text, show_error
+from mnistlab.dataset_choice import augment_words
 from mnistlab.files import StoreError
 from mnistlab.labels import SETTING_LABELS, user_words
 from mnistlab.naming import run_name_base, taken_names, unused_run_name
@@ -45,19 +46,14 @@ class Settings:
     dataset_missing: str | None = None  # why that set cannot be trained on here (its files are missing)
 
 
-def augment_checkbox(key: str = keys.AUGMENT) -> bool:
-    """The Train page's ``augment`` option."""
-    return st.checkbox(
-        "Augment: tilt, slant, resize and thicken digits during training",
-        key=key,
-        help="Half of every batch is varied at random (up to 20° tilt, 0.3 slant, ±8 % size, a thicker pen "
-        "for some), so the model learns to read drawn digits. Only training changes: the saved model and "
-        'its predictions work exactly as without. See Learn → "Why does it misread my 7?".',
-    )
+def augment_checkbox(dataset: str = "mnist", key: str = keys.AUGMENT) -> bool:
+    """The Train page's ``augment`` option, in words that fit ``dataset``."""
+    label, help = augment_words(dataset)
+    return st.checkbox(label, key=key, help=help)
 
 
 def settings_form(preset: str | None, dataset: str = "mnist", missing: str | None = None) -> Settings:
-    """Epochs, batch size, optimizer, rate, augment, seed, training digits, run name and the Start button."""
+    """Epochs, batch size, optimizer, rate, augment, seed, training images, run name and the Start button."""
     defaults = TrainConfig()
     # First values through Session State only (the widgets take none): the callbacks set these keys too.
     keys.start_values(defaults.epochs, defaults.batch_size, defaults.learning_rate)
@@ -88,7 +84,7 @@ def settings_form(preset: str | None, dataset: str = "mnist", missing: str | Non
             help=f"Peak rate of the warm-up + cosine schedule; set for {optimizer} at this batch size when you "
             "change either (a larger batch takes a larger rate).",
         )
-        augment = augment_checkbox()
+        augment = augment_checkbox(dataset)
         c = st.columns(4)
         seed = c[0].number_input(
             SETTING_LABELS["seed"],

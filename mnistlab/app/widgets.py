@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnistlab.app import state  # noqa: F401 - importing it puts the page under app.py's navigation
 from mnistlab.app.navigation import page_path
-from mnistlab.dataset_choice import run_label
+from mnistlab.dataset_choice import job_dataset, run_label
 from mnistlab.dataset_choice import title as dataset_title
 from mnistlab.export.importing import architecture_text
 from mnistlab.files import StoreError
@@ -172,7 +172,12 @@ def job_row(job, position: int | None = None, owner: str | None = None) -> dict:
         state = f"running · epoch {progress.get('epoch', 0)}/{progress.get('epochs', job.config.epochs)}"
     else:
         state = job.status
-    row = {"Name": job.name or job.spec.name, "State": state, "Architecture": job.spec.summary()}
+    row = {
+        "Name": job.name or job.spec.name,
+        "Dataset": dataset_title(job_dataset(job)),  # neither the name nor the architecture says it
+        "State": state,
+        "Architecture": job.spec.summary(),
+    }
     if owner is not None:
         row["Owner"] = owner
     return row

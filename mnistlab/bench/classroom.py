@@ -85,7 +85,7 @@ async def set_number(page, label: str, value: int) -> None:
 
 async def fill_form(page, run_name: str, epochs: int, digits: int) -> None:
     await set_number(page, "Epochs", epochs)
-    await set_number(page, "Training digits", digits)
+    await set_number(page, "Training images", digits)
     await name_run(page, run_name)
 
 

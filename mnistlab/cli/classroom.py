@@ -95,7 +95,7 @@ def status_lines(people: Roster, book: ClassBook, now: float | None = None) -> l
     lines.append("")
     lines.append(
         f"Limits: {settings.jobs_per_pupil} job(s) per pupil, at most {settings.max_epochs} epochs and "
-        f"{settings.max_train_digits:,} training digits per job"
+        f"{settings.max_train_digits:,} training images per job"
         + (f"; pages off: {', '.join(settings.pages_off)}" if settings.pages_off else "")
         + "."
     )

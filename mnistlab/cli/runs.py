@@ -55,7 +55,7 @@ def register(commands) -> None:
         "--learning-rate", type=finite_number, help="default: recommended for the batch size and optimizer"
     )
     train.add_argument("--seed", type=whole_number)
-    train.add_argument("--subset", type=whole_number, help="train on this many training digits (100-60000)")
+    train.add_argument("--subset", type=whole_number, help="train on this many training images (100-60000)")
     train.add_argument("--validation-split", type=finite_number, help="fraction held out, 0-0.5")
     train.add_argument("--name", help="a display name for the run")
     train.add_argument(

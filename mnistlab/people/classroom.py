@@ -107,7 +107,7 @@ class ClassSettings:
         if not 1 <= int(self.max_epochs) <= 200:
             raise ValueError("The epoch limit must be between 1 and 200.")
         if not 100 <= int(self.max_train_digits) <= 60_000:
-            raise ValueError("The training-digit limit must be between 100 and 60,000.")
+            raise ValueError("The training-image limit must be between 100 and 60,000.")
         unknown = set(self.pages_off) - set(PAGES)
         if unknown:
             raise ValueError(f"Unknown pages: {', '.join(sorted(unknown))}.")
@@ -130,7 +130,7 @@ class ClassSettings:
         digits = 60_000 if train_digits is None else train_digits
         if digits > self.max_train_digits:
             raise NotAllowed(
-                f"In this class a training may use at most {self.max_train_digits:,} training digits "
+                f"In this class a training may use at most {self.max_train_digits:,} training images "
                 f"(asked: {digits:,})."
             )
 

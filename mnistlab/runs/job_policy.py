@@ -2,11 +2,11 @@
 job will wait.
 
 Class limits. When the acting person is a pupil, the teacher's settings (``<artifacts>/people/class.json``,
-read fresh on every submit) apply: ``check_job`` refuses trainings past the epoch and training-digit limits
+read fresh on every submit) apply: ``check_job`` refuses trainings past the epoch and training-image limits
 (``NotAllowed`` with the class's message) and ``job_cap`` replaces the server's per-person cap. Caps count by
 owner id, so one person's tabs and devices share theirs.
 
-Wait estimates. A job's expected duration is ``epochs x training digits`` times the median seconds per
+Wait estimates. A job's expected duration is ``epochs x training images`` times the median seconds per
 (epoch x digit) of the recently completed jobs (so a 1-epoch quick training is not priced like a 30-epoch
 one); a running job's time left comes from its own progress rate once it has made some, else from that
 expectation. ``fair_queue.estimate_wait`` then plays the queue out on the runner's workers. With no completed

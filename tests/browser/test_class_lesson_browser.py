@@ -65,7 +65,7 @@ def start_training(page, url, wait_until_idle, name, epochs=1, digits=500, prese
     if preset:
         choose(page, "Start from a preset", f"{preset} —", wait_until_idle)
     set_number(page, "Epochs", epochs, wait_until_idle)
-    set_number(page, "Training digits", digits, wait_until_idle)
+    set_number(page, "Training images", digits, wait_until_idle)
     if batch:
         choose(page, "Batch size", str(batch), wait_until_idle)
     field = page.get_by_role("textbox", name="Run name", exact=True)
