@@ -126,6 +126,29 @@ class FakeRunner:
         self.submitted.append((preset, config.seed, name, owner))
 
 
+def test_the_study_names_its_fashion_jobs_apart_from_its_mnist_jobs():
+    from types import SimpleNamespace
+
+    from mnistlab.naming import study_run_name
+
+    assert study_run_name("baseline", 0) == study_run_name("baseline", 0, "mnist") == "baseline seed 0"
+    assert study_run_name("baseline", 0, "fashion-mnist") == "baseline seed 0 · Fashion-MNIST"
+    names = {}
+    for dataset in ("mnist", "fashion-mnist"):
+        runner = FakeRunner(cap=2)
+        claims.submit_missing(runner, [], dataset=dataset)
+        names[dataset] = [name for _, _, name, _ in runner.submitted]
+    assert names["mnist"] == ["baseline seed 0", "baseline seed 1"]
+    assert names["fashion-mnist"] == ["baseline seed 0 · Fashion-MNIST", "baseline seed 1 · Fashion-MNIST"]
+    for dataset, [name, _] in names.items():  # a teacher's study job (not the study owner's) is still known
+        job = SimpleNamespace(owner="ann", preset="baseline", name=name, config=TrainConfig(dataset=dataset))
+        assert claims.is_study_job(job), name
+    other = SimpleNamespace(
+        owner="ann", preset="baseline", name="baseline seed 0", config=TrainConfig(seed=1)
+    )
+    assert not claims.is_study_job(other)  # a name that is not its own seed's
+
+
 def test_submit_missing_stops_at_the_cap_and_says_what_remains(store):
     fill(store, {"baseline": [0.97, 0.97, 0.97], "deeper": [0.96, 0.96, 0.96], "dropout": [0.98, 0.98, 0.98]})
     runner = FakeRunner(cap=2)

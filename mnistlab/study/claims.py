@@ -32,7 +32,7 @@ BASELINE_FLOOR = 0.965  # "~97 %": at least 96.5 %
 
 RULE = (
     f"Counted: completed runs of the presets {', '.join(NOTEBOOK_PRESETS)} trained on all 60,000 training "
-    f"digits (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
+    f"images (no subset) for {STANDARD_EPOCHS} epochs; one run per seed (the newest). Each claim needs "
     f"{MIN_SEEDS} seeds of every preset it mentions."
 )
 
@@ -259,7 +259,8 @@ def active_pairs(jobs, dataset: str = DEFAULT_DATASET) -> set[tuple[str, int]]:
 def is_study_job(job) -> bool:
     """Whether a job was queued by the study: a notebook preset named like "baseline seed 0"."""
     return job.owner == STUDY_OWNER or (
-        job.preset in NOTEBOOK_PRESETS and job.name == study_run_name(job.preset, job.config.seed)
+        job.preset in NOTEBOOK_PRESETS
+        and job.name == study_run_name(job.preset, job.config.seed, getattr(job.config, "dataset", None))
     )
 
 
@@ -332,7 +333,7 @@ def submit_missing(
             runner.submit(
                 PRESETS[preset],
                 TrainConfig(seed=seed, dataset=dataset),
-                name=study_run_name(preset, seed),
+                name=study_run_name(preset, seed, dataset),
                 preset=preset,
                 owner=owner,
                 limit=others + STUDY_LIMIT,

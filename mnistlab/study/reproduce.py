@@ -150,7 +150,7 @@ def reproduce(
             PRESETS[name],
             config,
             store,
-            name=study_run_name(name, seed) + ("" if dataset == "mnist" else f" ({dataset})"),
+            name=study_run_name(name, seed, dataset),
             preset=name,
             on_progress=relay,
             should_stop=should_stop,
