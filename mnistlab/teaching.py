@@ -161,16 +161,17 @@ def check_widths(widths) -> list[int]:
     return out
 
 
-def funnel(widths) -> list[tuple[str, int]]:
-    """The layer sizes from input to output: [('input', 784), ('hidden 1', 128), ..., ('output', 10)]."""
+def funnel(widths, classes: int = NUM_CLASSES) -> list[tuple[str, int]]:
+    """The layer sizes from input to output: [('input', 784), ('hidden 1', 128), ..., ('output', 10)]; the
+    output has one unit per class of the dataset (``classes``)."""
     widths = check_widths(widths)
     hidden = [(f"hidden {i + 1}", w) for i, w in enumerate(widths)]
-    return [("input", INPUTS), *hidden, ("output", NUM_CLASSES)]
+    return [("input", INPUTS), *hidden, ("output", int(classes))]
 
 
 @dataclass
 class Cost:
-    """Size and training cost of a dense 784 -> widths -> 10 network."""
+    """Size and training cost of a dense 784 -> widths -> classes network."""
 
     widths: list[int]
     layer_params: list[int]  # per hidden layer, then the output layer
@@ -183,15 +184,18 @@ class Cost:
     seconds_per_epoch: float | None  # None without a measured throughput
 
 
-def training_cost(widths, examples_per_epoch: int = 54_000, macs_per_second: float | None = None) -> Cost:
-    """Parameters and multiply-adds of a dense network; seconds per epoch from a measured throughput.
+def training_cost(
+    widths, examples_per_epoch: int = 54_000, macs_per_second: float | None = None, classes: int = NUM_CLASSES
+) -> Cost:
+    """Parameters and multiply-adds of a dense network with ``classes`` outputs; seconds per epoch from a
+    measured throughput.
 
-    ``examples_per_epoch`` defaults to the 54,000 digits left for fitting after a 10 % validation split.
+    ``examples_per_epoch`` defaults to the 54,000 images left for fitting after a 10 % validation split.
     ``macs_per_second`` is training multiply-adds per second measured on this machine (see
     ``measure_width_speed`` or ``throughput_from_runs``).
     """
     widths = check_widths(widths)
-    sizes = [INPUTS, *widths, NUM_CLASSES]
+    sizes = [INPUTS, *widths, int(classes)]
     macs = [a * b for a, b in pairwise(sizes)]
     params = [m + b for m, b in zip(macs, sizes[1:], strict=False)]  # weights plus one bias per unit
     forward = sum(macs)

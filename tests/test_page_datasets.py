@@ -176,6 +176,76 @@ def test_learn_checks_the_claims_per_dataset_and_queues_fashion_runs(store, monk
     ]
 
 
+def counted_run(store, preset: str, seed: int, accuracy: float, dataset: str, duration_s: float) -> str:
+    """A run the claim check counts (all images, the standard epochs), with a gap between its curves."""
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import TrainConfig
+
+    config = TrainConfig(seed=seed, dataset=dataset).to_dict()
+    run_id = store.create(PRESETS[preset], config, name=f"{preset} seed {seed} on {dataset}", preset=preset)
+    store.save_history(run_id, {"accuracy": [0.9, 0.95], "val_accuracy": [0.88, 0.9]})
+    store.finish(run_id, "completed", test_accuracy=accuracy, epochs_done=10, duration_s=duration_s)
+    return run_id
+
+
+def lesson_runs(store) -> None:
+    """Deeper and dropout, 3 seeds each on MNIST (the faster runs: a mix-up would show), then on Fashion-MNIST."""
+    for dataset, accuracies, seconds in (
+        ("mnist", (0.969, 0.981), 3.0),
+        ("fashion-mnist", (0.874, 0.884), 9.0),
+    ):
+        for preset, accuracy in zip(("deeper", "dropout"), accuracies, strict=True):
+            for seed in range(3):
+                counted_run(store, preset, seed, accuracy + seed / 1000, dataset, seconds)
+
+
+def test_learn_widths_lesson_uses_the_chosen_sets_runs(store):
+    from tests.test_page_learn import open_tab, texts
+
+    lesson_runs(store)
+    at = open_tab("How many neurons?")
+    assert not at.exception
+    assert at.selectbox(key="widths_dataset").value == "fashion-mnist"  # the newest runs' set
+    assert at.subheader[0].value == "The funnel: 784 pixels down to 10 classes"
+    assert "Fashion-MNIST's images are 28×28 like MNIST's" in texts(at)  # what stays MNIST's, said
+    presets = at.dataframe[-1].value.set_index("preset")
+    assert list(presets.columns) == ["widths", "parameters", "notebook (MNIST)", "your runs on Fashion-MNIST"]
+    assert presets.loc["dropout", "your runs on Fashion-MNIST"] == "88.50 % (3 seeds)"
+    assert presets.loc["baseline", "your runs on Fashion-MNIST"] == "no runs"
+    assert "on fashion-mnist” (whole run time" in texts(at)  # the speed of a Fashion-MNIST run
+    assert next(m for m in at.metric if m.label.startswith("Multiply-adds")).label == "Multiply-adds / item"
+    at.selectbox(key="widths_dataset").set_value("mnist").run()
+    assert not at.exception
+    assert at.subheader[0].value == "The funnel: 784 pixels down to 10 digits"
+    assert "28×28 like MNIST's" not in texts(at)
+    presets = at.dataframe[-1].value.set_index("preset")
+    assert presets.loc["dropout", "your runs on MNIST"] == "98.20 % (3 seeds)"
+    assert "on mnist” (whole run time" in texts(at) and "on fashion-mnist”" not in texts(at)
+
+
+def test_learn_dropout_lesson_measures_the_chosen_set_only(store):
+    from tests.test_page_learn import open_tab, texts
+
+    lesson_runs(store)
+    at = open_tab("Why dropout?")
+    assert not at.exception
+    assert at.selectbox(key="dropout_dataset").value == "fashion-mnist"
+    assert "train a run on Fashion-MNIST to see a real layer here" in texts(at)  # none has a model
+    assert "The measured effect on Fashion-MNIST: deeper vs dropout" in [h.value for h in at.subheader]
+    effect = {m.label: m.value for m in at.metric}
+    assert effect["deeper"].startswith("87.5") and effect["dropout"].startswith("88.5")
+    assert "3 seed(s) on Fashion-MNIST · notebook (one run, MNIST): 98.11 %" in texts(at)
+    gap = at.get("plotly_chart")[-1].proto.spec
+    assert "on fashion-mnist" in gap and "on mnist" not in gap  # one line per run of this set
+    assert "better on items it trained on" in texts(at)
+    at.selectbox(key="dropout_dataset").set_value("mnist").run()
+    assert not at.exception
+    effect = {m.label: m.value for m in at.metric}
+    assert effect["deeper"].startswith("97.0") and effect["dropout"].startswith("98.2")
+    gap = at.get("plotly_chart")[-1].proto.spec
+    assert "on mnist" in gap and "on fashion-mnist" not in gap
+
+
 def test_a_sweep_from_the_form_trains_on_the_chosen_dataset(artifacts, monkeypatch):
     from test_page_sweep import wait_for_sweeps
     from test_sweep_runner import FakeTraining
@@ -289,6 +359,21 @@ def test_learn_looks_inside_a_fashion_run_with_its_own_test_items(two_dataset_ar
     assert not at.exception
     assert any("Test item #0 is an Ankle boot" in c.value for c in at.caption)  # Fashion-MNIST's first
     assert "The network says" in "\n".join(m.value for m in at.markdown)
+
+
+def test_learn_shows_dropout_on_a_layer_of_the_chosen_sets_run(two_dataset_artifacts):
+    at = AppTest.from_file(str(PAGES / "learn.py"), default_timeout=120)
+    at.session_state["learn_tab"] = "Why dropout?"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="dropout_dataset").value == "fashion-mnist"  # the newest run's
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Test item #0 of Fashion-MNIST is an Ankle boot." in captions
+    assert "the real activations of `" in captions and "“tiny fashion-mnist”" in captions
+    at.selectbox(key="dropout_dataset").set_value("mnist").run()
+    assert not at.exception
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Test digit #0 of MNIST is a 7." in captions and "“tiny mnist”" in captions
 
 
 def test_map_of_a_fashion_run_places_its_own_test_items_by_class_name(store, monkeypatch):
