@@ -109,11 +109,15 @@ def test_train_lists_each_jobs_dataset(artifacts, monkeypatch, wait_until):
     from mnistlab.runs.jobs import JobRunner
 
     release = threading.Event()
-    runner = JobRunner(
-        store_of(artifacts),
-        workers=1,
-        work=lambda job, ctx: "completed" if job.name == "quick" else release.wait(10) and "completed",
-    )
+    store = store_of(artifacts)
+
+    def work(job, ctx):
+        if job.name != "quick":
+            return release.wait(10) and "completed"
+        ctx.set_run(finished_run(store, "baseline", job.config.dataset, 0.84, name="quick"))
+        return "completed"
+
+    runner = JobRunner(store, workers=1, work=work)
     monkeypatch.setattr(mnistlab.app.state, "get_runner", lambda: runner)
     try:
         at = page("train").run()
@@ -139,6 +143,12 @@ def test_train_lists_each_jobs_dataset(artifacts, monkeypatch, wait_until):
             "quick (completed) · Fashion-MNIST",
         ]
         assert any(c.value.startswith("Fashion-MNIST · Dense(128) · ") for c in at.caption)  # the shown job
+        at.selectbox(key="train_show_job").set_value(quick.id).run()
+        assert any("84.00%" in s.value for s in at.success)
+        quick_run = runner.get(quick.id).run_id
+        assert any(
+            f"[Draw an item for it](/draw?run={quick_run})" in m.value for m in at.markdown
+        )  # no digit
     finally:
         release.set()
         runner.shutdown()

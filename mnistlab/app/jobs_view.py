@@ -104,7 +104,8 @@ def _result(job) -> None:
         links = st.columns(3)
         query = {"run": run.id}
         link("inspect", "Inspect its mistakes", icon=":material/search:", query_params=query, where=links[0])
-        link("draw", "Draw a digit for it", icon=":material/draw:", query_params=query, where=links[1])
+        item = choice.with_article(choice.item_word(choice.job_dataset(job)))  # "a digit", "an item"
+        link("draw", f"Draw {item} for it", icon=":material/draw:", query_params=query, where=links[1])
         link("compare", "Compare with other runs", icon=":material/bar_chart:", where=links[2])
     elif job.status == "stopped":
         st.info("Stopped before the first epoch ended: nothing to evaluate.")
@@ -114,7 +115,8 @@ def job_heading(job) -> None:
     """A job's name, status icon and settings (they change only with its status, when the page reruns)."""
     st.markdown(f"#### {STATUS_ICONS.get(job.status, '')} {job.name or job.spec.name}")
     st.caption(
-        f"{choice.title(choice.job_dataset(job))} · {job.spec.summary()} · {job.config.epochs} epochs · batch {job.config.batch_size} · "
+        f"{choice.title(choice.job_dataset(job))} · {job.spec.summary()} · {plural(job.config.epochs, 'epoch')} · "
+        f"batch {job.config.batch_size} · "
         f"{job.config.optimizer} lr {job.config.learning_rate:g} · seed {job.config.seed}"
     )
 
