@@ -209,6 +209,12 @@ def augment_words(name: str | None) -> tuple[str, str]:
     )
 
 
+def draw_link(name: str | None) -> str:
+    """The link from a finished run to Draw: "Draw a digit for it" on MNIST, "Draw an item for it" on
+    Fashion-MNIST."""
+    return f"Draw {with_article(item_word(name))} for it"
+
+
 def draw_hint(name: str | None) -> str:
     """What to draw for a model of a set that is not digits."""
     ds = dataset_of(name)

@@ -62,6 +62,11 @@ def test_the_augment_option_speaks_of_the_chosen_sets_images():
     assert "Fashion-MNIST" in help and "predictions work exactly as without" in help
 
 
+def test_the_link_to_draw_names_what_to_draw():
+    assert choice.draw_link("mnist") == "Draw a digit for it"
+    assert choice.draw_link("fashion-mnist") == "Draw an item for it"
+
+
 def test_a_job_names_its_dataset_in_a_picker_unless_its_name_already_does():
     from mnistlab.training import TrainConfig
 

@@ -104,8 +104,8 @@ def _result(job) -> None:
         links = st.columns(3)
         query = {"run": run.id}
         link("inspect", "Inspect its mistakes", icon=":material/search:", query_params=query, where=links[0])
-        item = choice.with_article(choice.item_word(choice.job_dataset(job)))  # "a digit", "an item"
-        link("draw", f"Draw {item} for it", icon=":material/draw:", query_params=query, where=links[1])
+        draw = choice.draw_link(choice.job_dataset(job))
+        link("draw", draw, icon=":material/draw:", query_params=query, where=links[1])
         link("compare", "Compare with other runs", icon=":material/bar_chart:", where=links[2])
     elif job.status == "stopped":
         st.info("Stopped before the first epoch ended: nothing to evaluate.")

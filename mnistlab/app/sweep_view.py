@@ -24,6 +24,7 @@ from mnistlab.app.sweep_charts import (
     trial_curves,
 )
 from mnistlab.app.widgets import STATUS_ICONS, link, show_error
+from mnistlab.dataset_choice import draw_link
 from mnistlab.files import StoreError, artifacts_dir
 from mnistlab.people import NotAllowed
 from mnistlab.sweeps.manager import SweepManager
@@ -221,7 +222,7 @@ def results(info: SweepInfo) -> None:
     )
     best = best_row(rows, sweep)
     if best:
-        best_panel(best, metric)
+        best_panel(best, metric, sweep.config.dataset)
     space = sweep.to_dict()["space"]
     st.subheader("Parallel coordinates")
     if sum(r["status"] == "completed" for r in rows) >= 1:
@@ -269,7 +270,7 @@ def results(info: SweepInfo) -> None:
         )
 
 
-def best_panel(best: dict, metric: str) -> None:
+def best_panel(best: dict, metric: str, dataset: str = "mnist") -> None:
     with st.container(border=True):
         settings = ", ".join(f"`{k}` = {format_param(v)}" for k, v in best["params"].items())
         st.markdown(
@@ -281,7 +282,7 @@ def best_panel(best: dict, metric: str) -> None:
             link("inspect", "Inspect", icon=":material/search:", query_params={"run": run_id}, where=cols[0])
             link(
                 "draw",
-                "Draw a digit for it",
+                draw_link(dataset),
                 icon=":material/draw:",
                 query_params={"run": run_id},
                 where=cols[1],
