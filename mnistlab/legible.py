@@ -67,7 +67,10 @@ def measure_ink(image: np.ndarray) -> tuple[float, float] | None:
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    stroke = 2.0 * float(ndimage.distance_transform_edt(np.pad(mask, 1)).max())
+    # The ink's box with a ring of background around it holds every ink pixel's nearest background pixel (or
+    # one as near): the same widest stroke as the whole picture, at a third of the cost on a 280 px canvas.
+    ink = np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
+    stroke = 2.0 * float(ndimage.distance_transform_edt(ink).max())
     return extent / max(mask.shape), extent / max(stroke, 1.0)
 
 

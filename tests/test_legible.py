@@ -60,9 +60,12 @@ def test_a_filled_blob_does_not_look_like_a_digit():
 
 
 def test_every_mnist_test_digit_is_enough_ink(mnist):
-    measured = np.array([measure_ink(digit) for digit in mnist.x_test])
+    judgements = [judge_drawing(digit) for digit in mnist.x_test]  # each measures its digit's ink once
+    measured = np.array([(j.size, j.elongation) for j in judgements])
     assert measured[:, 0].min() > 0.6 and measured[:, 1].min() > 1.45  # the figures in mnistlab.legible
-    assert all(judge_drawing(digit).verdict == OK for digit in mnist.x_test)
+    assert all(j.verdict == OK for j in judgements)
+    first = judgements[0]
+    assert (first.size, first.elongation) == measure_ink(mnist.x_test[0])  # the figures are measure_ink's
 
 
 def test_browser_digits_at_every_pen_and_canvas_redraws_are_enough_ink(mnist):
