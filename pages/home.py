@@ -14,7 +14,7 @@ from mnistlab.datasets import DEFAULT, load_dataset
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs
 from mnistlab.study.comparison import notebook_rows
-from mnistlab.text import plural
+from mnistlab.text import markdown_table, plural
 
 st.title("✍️ mnistlab")
 st.markdown(
@@ -40,16 +40,12 @@ runs = list_runs_safely(store)
 st.subheader("The notebook's study, and your runs")
 mnist_runs = choice.runs_on(runs, DEFAULT)  # the notebook's study was on MNIST: other sets' runs never count
 rows = notebook_rows(mnist_runs)
-st.dataframe(
-    [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
-    hide_index=True,
-    column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
-    column_config={
-        "#": st.column_config.NumberColumn(width=40),
-        "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
-        "Runs here": st.column_config.TextColumn(width=200),  # "97.43 ± 0.18 % (n=3)" in full
-        "Architecture": st.column_config.TextColumn(width=480),
-    },
+# A Markdown table, not st.dataframe: four fixed rows, and Home opens without importing pandas.
+st.markdown(
+    markdown_table(
+        [{**row, "Notebook (%)": f"{row['Notebook (%)']:.2f} %"} for row in rows],
+        ["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
+    )
 )
 if not runs:
     st.caption("No runs saved yet: start the study below, or train one on the Train page.")
