@@ -1,10 +1,11 @@
 """Start-up: seconds from ``streamlit run app.py`` to Home rendered in Chromium, then to a usable Draw page.
 
 Home is opened at the address the server prints (``/``); it counts as ready when its title shows, and complete
-once its script has finished and the page is drawn, after which the Draw page is opened. Beside the wall-clock seconds (which follow the machine's
-load) it reports the server's CPU seconds at both moments and its training workers' (Linux), and whether the
-installed packages carry their bytecode: without it (``PYTHONDONTWRITEBYTECODE`` set and a plain ``uv sync``)
-every start compiles Streamlit, pandas and the rest again, about 1.5 CPU s more before Home.
+once its script has finished and the page is drawn; then the Draw page is opened. Beside the wall-clock seconds
+(which follow the machine's load) it reports the server's CPU seconds at both moments and its training workers'
+(Linux), and whether the installed packages carry compiled bytecode: without it (``PYTHONDONTWRITEBYTECODE`` set
+and a plain ``uv sync``) every start compiles Streamlit, pandas and the rest again, about 1.4 CPU s more before
+Home.
 
 Needs Playwright (in the project's dev group: ``uv sync``) and Debian's Chromium at /usr/bin/chromium.
 """
