@@ -38,3 +38,23 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 def epochs_on_digits(epochs: int, digits: int) -> str:
     """How much a training sees: ``1 epoch on 600 digits``, ``8 epochs on 54,000 digits``."""
     return f"{plural(epochs, 'epoch')} on {plural(digits, 'digit')}"
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    """``rows`` as a Markdown table of ``columns`` (missing or None cells read '—').
+
+    For small fixed tables on pages that must open fast: ``st.dataframe`` imports pandas (about half a second on
+    the page's first run after a start), ``st.markdown`` nothing. Cells are escaped so '|', '*' or '$' show as
+    themselves, not as table, emphasis or formula syntax.
+    """
+
+    def cell(value) -> str:
+        text = "—" if value is None else str(value)
+        return "".join("\\" + char if char in MARKDOWN_SPECIAL else char for char in text).replace("\n", " ")
+
+    lines = ["| " + " | ".join(map(cell, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(column)) for column in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+MARKDOWN_SPECIAL = frozenset("\\|*_`[]<>#~$")

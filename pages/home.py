@@ -10,11 +10,11 @@ from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.state import get_runner, get_store
 from mnistlab.app.widgets import digit_strip, link, list_runs_safely, show_problems
 from mnistlab.data import DataError
-from mnistlab.datasets import DEFAULT, load_dataset
+from mnistlab.datasets import DEFAULT, load_dataset_test_part
 from mnistlab.specs import NOTEBOOK_RESULTS
 from mnistlab.study.claims import active_study_jobs
 from mnistlab.study.comparison import notebook_rows
-from mnistlab.text import plural
+from mnistlab.text import markdown_table, plural
 
 st.title("✍️ mnistlab")
 st.markdown(
@@ -40,16 +40,12 @@ runs = list_runs_safely(store)
 st.subheader("The notebook's study, and your runs")
 mnist_runs = choice.runs_on(runs, DEFAULT)  # the notebook's study was on MNIST: other sets' runs never count
 rows = notebook_rows(mnist_runs)
-st.dataframe(
-    [{k: v for k, v in row.items() if k != "Preset"} for row in rows],
-    hide_index=True,
-    column_order=["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
-    column_config={
-        "#": st.column_config.NumberColumn(width=40),
-        "Notebook (%)": st.column_config.NumberColumn(format="%.2f %%", width=105),
-        "Runs here": st.column_config.TextColumn(width=200),  # "97.43 ± 0.18 % (n=3)" in full
-        "Architecture": st.column_config.TextColumn(width=480),
-    },
+# A Markdown table, not st.dataframe: four fixed rows, and Home opens without importing pandas.
+st.markdown(
+    markdown_table(
+        [{**row, "Notebook (%)": f"{row['Notebook (%)']:.2f} %"} for row in rows],
+        ["#", "Experiment", "Notebook (%)", "Runs here", "Architecture"],
+    )
 )
 if not runs:
     st.caption("No runs saved yet: start the study below, or train one on the Train page.")
@@ -73,15 +69,17 @@ with left:
     )
     if not missing:
         try:
-            with st.spinner("Loading the sample images…"):  # the first visit after a start reads the data set
-                data = load_dataset(name)
+            with st.spinner(
+                "Loading the sample images…"
+            ):  # the first visit after a start reads the test files
+                data = load_dataset_test_part(name)  # not the training images: a seventh of the work
         except DataError as exc:
             st.error(f"{choice.title(name)} could not be loaded: {exc}")
         else:
-            n = data.num_classes
+            n = choice.dataset_of(name).num_classes
             for row in choice.sample_rows(data.x_test, data.y_test, n):  # two rows, class 0 first in each
                 st.image(digit_strip(row, scale=2))  # natural width, narrowed to fit a phone
-            st.caption(choice.samples_caption(name, len(data.y_train), len(data.y_test)))
+            st.caption(choice.samples_caption(name, data.train_count, len(data.y_test)))
 
 with right:
     with st.container(border=True):

@@ -54,6 +54,28 @@ def test_missing_file_is_reported(tmp_path):
         load_mnist(folder)
 
 
+def test_the_test_part_needs_no_training_images(tmp_path, monkeypatch, mnist):
+    """What Home shows: the same test arrays and training count as a full load, read without the training images
+    (a folder lacking them still serves it) and verified the same way."""
+    folder = _copy_bundle(tmp_path)
+    (folder / "train-images-idx3-ubyte.gz").unlink()
+    monkeypatch.setenv("MNISTLAB_DATA", str(folder))
+    part = data.load_test_part()
+    assert np.array_equal(part.x_test, mnist.x_test) and np.array_equal(part.y_test, mnist.y_test)
+    assert part.train_count == len(mnist.y_train) == 60000
+    assert data.load_test_part() is part  # cached
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.*missing"):
+        load_mnist(folder)
+    blob = bytearray((folder / "t10k-images-idx3-ubyte.gz").read_bytes())
+    blob[-20] ^= 0xFF
+    (tmp_path / "damaged").mkdir()
+    for name in ("SHA256SUMS", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(folder / name, tmp_path / "damaged" / name)
+    (tmp_path / "damaged" / "t10k-images-idx3-ubyte.gz").write_bytes(bytes(blob))
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz.*SHA-256"):
+        data.load_test_part(tmp_path / "damaged", data.RAW_SHA256)
+
+
 def test_raw_idx_directory_and_env_variable(tmp_path, monkeypatch, mnist):
     folder = tmp_path / "raw"
     folder.mkdir()

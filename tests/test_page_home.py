@@ -1,5 +1,7 @@
 """Home page: renders with and without runs; the study button queues what is missing through the runner."""
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -14,13 +16,25 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "pages" / "home.py")
 
 
+def study_table(at) -> dict[str, dict[str, str]]:
+    """Home's study table (a Markdown table), as {experiment: {column: cell}}."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| \\# | Experiment |"))
+    header, _, *lines = table.splitlines()
+    columns = [cell.strip().replace("\\", "") for cell in header.strip("|").split(" | ")]
+    rows = [
+        dict(zip(columns, (c.strip() for c in line.strip("|").split(" | ")), strict=True)) for line in lines
+    ]
+    return {row["Experiment"]: row for row in rows}
+
+
 def test_home_renders_on_an_empty_store(artifacts):
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
-    table = at.dataframe[0].value
-    assert list(table["Experiment"]) == ["Baseline", "Deeper", "Dropout", "Tuned"]
-    assert list(table["Notebook (%)"]) == [97.31, 96.86, 98.11, 98.12]
-    assert set(table["Runs here"]) == {"—"}
+    table = study_table(at)
+    assert list(table) == ["Baseline", "Deeper", "Dropout", "Tuned"]
+    assert [row["Notebook (%)"] for row in table.values()] == ["97.31 %", "96.86 %", "98.11 %", "98.12 %"]
+    assert {row["Runs here"] for row in table.values()} == {"—"}
+    assert table["Deeper"]["Architecture"] == "Dense(256) → Dense(128)"
     assert len(at.image) == 2  # two rows of ten sample digits: 0 to 9 twice, never 9 + 9 + 2
     links = [str(e.proto) for e in at.get("page_link")] + [m.value for m in at.markdown]
     assert any("Sweep" in link for link in links)  # every page has a quick link, Sweep included
@@ -31,12 +45,38 @@ def test_home_shows_saved_runs_beside_the_notebook(trained_artifacts, trained_st
     store, ids = trained_store
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
-    table = at.dataframe[0].value.set_index("Experiment")
+    table = study_table(at)
     assert (
         store.load(ids[0]).config["train_subset"] == 6000
     )  # small runs: shown, but not as the study's figure
-    assert table.loc["Baseline", "Runs here"] == "— (1 with other settings)"
-    assert table.loc["Tuned", "Runs here"] == "—"
+    assert table["Baseline"]["Runs here"] == "— (1 with other settings)"
+    assert table["Tuned"]["Runs here"] == "—"
+
+
+def test_home_opens_without_pandas_or_tensorflow_and_then_starts_the_background_work(artifacts):
+    """In a fresh process, as in a server just started: app.py's Home imports neither pandas (half a second)
+    nor TensorFlow, and the background work (workers, the Draw model) starts only after the page has run."""
+    script = f"""
+import sys
+import streamlit as st
+import mnistlab.app.state as state
+from streamlit.testing.v1 import AppTest
+
+calls = []  # per call: pandas imported yet, Home's widgets already made (the page has run)
+state.start_background_work = lambda: calls.append(("pandas" in sys.modules, "study_seeds" in st.session_state))
+at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60).run()
+assert not at.exception, at.exception
+assert at.title[0].value.endswith("mnistlab") and any("| Baseline |" in m.value for m in at.markdown)
+print("RESULT", calls, "pandas" in sys.modules, "tensorflow" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = next(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
+    assert (
+        result == "RESULT [(False, True)] False False"
+    )  # called once, after the page; nothing heavy imported
 
 
 @pytest.fixture

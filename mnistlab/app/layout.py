@@ -38,6 +38,7 @@ h1, h2, h3 {{ overflow-wrap: normal; word-break: normal; hyphens: manual; }}
 }}
 /* Tables and charts scroll inside their own box rather than pushing the page sideways. */
 [data-testid="stDataFrame"], [data-testid="stPlotlyChart"] {{ max-width: 100%; overflow-x: auto; }}
+[data-testid="stMarkdownContainer"] table {{ display: block; max-width: 100%; overflow-x: auto; }}
 </style>
 """
 

@@ -2,8 +2,8 @@
 
 Heavy objects live behind ``st.cache_resource``; ``st.session_state`` holds only who this browser session is.
 Nothing here imports TensorFlow at module level: a model is loaded (and TensorFlow imported) only when a page
-asks for one through ``cached_keras_model``; ``cached_model`` reads weights with NumPy (``mnistlab.inference``). Importing this module also puts every page under ``app.py``'s
-navigation (see ``ensure_app_navigation``).
+asks for one through ``cached_keras_model``; ``cached_model`` reads weights with NumPy (``mnistlab.inference``).
+Importing this module also puts every page under ``app.py``'s navigation (see ``ensure_app_navigation``).
 """
 
 from __future__ import annotations
@@ -42,16 +42,11 @@ def _store_for(artifacts: str) -> RunStore:
 def get_runner():
     """The process-wide job runner for the current artifacts folder (one per folder, shared by sessions).
 
-    Creating it starts the training workers (warm processes, or Ray), so ``app.py`` asks for it at start-up."""
+    Its training workers (warm processes, or Ray) start on the first job, or earlier through ``warm_up``, which
+    ``start_background_work`` calls once the first page has run."""
     from mnistlab.runs.runners import default_runner
 
     return default_runner()  # it keeps one per folder, replaces a closed one, and shuts down cleanly at exit
-
-
-@st.cache_resource(show_spinner=False)
-def _background_work(artifacts: str) -> bool:
-    get_runner().warm_up()
-    return True
 
 
 # The view modules the pages import (no TensorFlow; about 0.2 s in all).
@@ -72,11 +67,16 @@ def _views_imported() -> bool:
     return True
 
 
+def prepare_pages() -> None:
+    """Import the pages' views, once per server, before the first page runs (``app.py`` calls this first)."""
+    _views_imported()
+
+
 def start_background_work() -> None:
     """Start, once per server and artifacts folder, what should be warm before anyone asks: the job runner and
-    its training workers, and the Draw page's model. Returns at once (after importing the pages' views, once
-    per server); the workers warm up in their own processes, the Draw model on a thread."""
-    _views_imported()
+    its training workers (TensorFlow loads in their own processes, niced), and the Draw page's model and modules
+    (on a thread). ``app.py`` calls this after the page's script, so the first page after a start renders
+    without them competing for the CPU. Returns at once."""
     try:
         _draw_warm_up(_artifacts_key())  # the Draw page's model, without TensorFlow (well under a second)
     except Exception:
@@ -85,6 +85,20 @@ def start_background_work() -> None:
         _background_work(_artifacts_key())
     except Exception:  # a page that needs the runner reports the problem; start-up must not fail here
         log.exception("could not start the training workers")
+
+
+@st.cache_resource(show_spinner=False)
+def _background_work(artifacts: str) -> bool:
+    get_runner().warm_up()
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _draw_warm_up(artifacts: str) -> bool:
+    threading.Thread(
+        target=warm_draw_model, args=(artifacts,), name="mnistlab-draw-warm-up", daemon=True
+    ).start()
+    return True
 
 
 def session_owner() -> str:
@@ -123,15 +137,9 @@ def cached_model(run_id: str):
         return _predictors.get(path)
 
 
-@st.cache_resource(show_spinner=False)
-def _draw_warm_up(artifacts: str) -> bool:
-    threading.Thread(
-        target=warm_draw_model, args=(artifacts,), name="mnistlab-draw-warm-up", daemon=True
-    ).start()
-    return True
-
-
-DRAW_PAGE_MODULES = ("plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
+# The Draw page's first run: the canvas (a v2 component) has Streamlit look for dataframes among its arguments,
+# which imports pandas (about half a second); its answer uses these once a digit is drawn.
+DRAW_PAGE_MODULES = ("pandas", "plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
 
 
 def warm_draw_model(artifacts: str) -> str | None:

@@ -172,9 +172,13 @@ def markdown(r: dict) -> str:
     if "home_ready_s" in r:
         lines += [
             (
-                f"**Start-up** (`streamlit run app.py` to rendered page in Chromium): Home {r['home_ready_s']} s; "
+                f"**Start-up** (`streamlit run app.py` to rendered page in Chromium): Home {r['home_ready_s']} s "
+                f"(complete {_fmt(r.get('home_complete_s'))} s); "
                 f"Draw page with its UI ({r['draw_ui_seen']}) {r['draw_ready_s']} s after launch "
-                f"({r['draw_after_home_s']} s after leaving Home)."
+                f"({r['draw_after_home_s']} s after leaving Home); the server's CPU "
+                f"{_fmt(r.get('server_cpu_home_s'))} / {_fmt(r.get('server_cpu_draw_s'))} s by then, its training "
+                f"workers' {_fmt(r.get('workers_cpu_draw_s'))} s; bytecode installed: "
+                f"{r.get('bytecode_installed', '?')}; load {_fmt(r.get('startup_load'))}."
             )
         ]
     if "live_view_cost_pct" in r:

@@ -19,6 +19,7 @@ from mnistlab.datasets.registry import (
     get_dataset,
     known_datasets,
     load_dataset,
+    load_dataset_test_part,
     remove_dataset,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "get_dataset",
     "known_datasets",
     "load_dataset",
+    "load_dataset_test_part",
     "remove_dataset",
 ]

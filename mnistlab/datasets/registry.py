@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mnistlab.data import FILES, DataError, ImageSet, idx_sums, load_idx_folder, load_mnist
+from mnistlab.data import FILES, DataError, ImageSet, TestPart, idx_sums, load_idx_folder, load_mnist, load_test_part
 from mnistlab.files import artifacts_dir, atomic_write_json, read_json
 
 DEFAULT = "mnist"
@@ -190,6 +190,18 @@ def load_dataset(name: str | None = None) -> ImageSet:
     if missing:
         raise DataError(missing)
     return load_idx_folder(ds.folder(), ds.raw_sha256, ds.name, ds.class_names, ds.title, ds.how_to_get)
+
+
+def load_dataset_test_part(name: str | None = None) -> TestPart:
+    """The set's test images and labels and its number of training images, verified, without reading its
+    training images (``mnistlab.data.load_test_part``): for pages that show samples. Raises DataError."""
+    ds = get_dataset(name)
+    if ds.name == DEFAULT and not _added().get(DEFAULT):
+        return load_test_part()
+    missing = dataset_missing(ds.name)
+    if missing:
+        raise DataError(missing)
+    return load_test_part(ds.folder(), ds.raw_sha256, ds.title, ds.num_classes, ds.how_to_get)
 
 
 def add_dataset(
