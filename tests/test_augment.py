@@ -132,3 +132,29 @@ def test_each_set_gets_the_augmentation_of_its_framing():
     assert np.array_equal(
         augment_images(x, seed=4), augment_images(x, seed=4, settings=settings_for("mnist"))
     )
+
+
+@pytest.mark.slow
+def test_training_on_clothing_uses_the_clothing_augmentation(mnist, monkeypatch):
+    """``train`` hands the set's own variations to the augmentation stack (a stand-in set named like
+    Fashion-MNIST: what counts is the set's framing, not its images)."""
+    from two_datasets import FASHION
+
+    import mnistlab.augment as augment
+    from mnistlab.data import ImageSet
+    from mnistlab.specs import PRESETS
+    from mnistlab.training import train
+
+    used = []
+    real = augment.with_augmentation
+
+    def recording(model, seed=0, settings=None):
+        used.append(settings)
+        return real(model, seed=seed, settings=settings)
+
+    monkeypatch.setattr(augment, "with_augmentation", recording)
+    clothing = ImageSet(*mnist, source="test", name="fashion-mnist", class_names=FASHION)
+    config = TrainConfig(epochs=1, train_subset=600, batch_size=128, augment=True)
+    train(PRESETS["baseline"], config.replace(dataset="fashion-mnist"), data=clothing)
+    train(PRESETS["baseline"], config, data=mnist)
+    assert used == [augment.CLOTHING, augment.SETTINGS]
