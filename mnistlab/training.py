@@ -92,7 +92,8 @@ class TrainConfig:
     validation_split: float = 0.1
     seed: int = 0
     train_subset: int | None = None
-    augment: bool = False  # random tilts, slants, sizes, shifts and pens during training (mnistlab.augment)
+    augment: bool = False  # training-time variations fit for the dataset: digits tilted, slanted..., clothing
+    # mirrored and shifted (mnistlab.augment, by the set's framing)
     dataset: str = "mnist"  # the image set to train and score on, by name (mnistlab.datasets)
 
     def __post_init__(self) -> None:
@@ -279,9 +280,9 @@ def train(
     total_steps = steps_per_epoch * config.epochs
     fitter = trainee
     if config.augment:  # the variations run in front of the trainee during fit only, never in `model`
-        from mnistlab.augment import with_augmentation
+        from mnistlab.augment import settings_for, with_augmentation
 
-        fitter = with_augmentation(trainee, seed=config.seed)
+        fitter = with_augmentation(trainee, seed=config.seed, settings=settings_for(config.dataset))
     fitter.compile(
         optimizer=make_optimizer(config, total_steps),
         loss="sparse_categorical_crossentropy",

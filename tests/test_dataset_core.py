@@ -119,9 +119,26 @@ def test_recipes_per_dataset():
 
     assert recommended_config("cnn").epochs == 4
     fashion = recommended_config("cnn", dataset="fashion-mnist")
-    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (15, 256, "fashion-mnist")
+    assert (fashion.epochs, fashion.batch_size, fashion.dataset) == (30, 256, "fashion-mnist")
+    assert fashion.augment is True  # clothing's augmentation (mirror, shifts) is part of its recipe
+    assert recommended_config("cnn").augment is False  # MNIST's cnn trains on the digits as they are
+    assert recommended_config("cnn", dataset="fashion-mnist", augment=False).augment is False
+    assert recommended_config("tuned", dataset="fashion-mnist").augment is False
     tuned = recommended_config("tuned", dataset="fashion-mnist")
     assert (tuned.epochs, tuned.batch_size, tuned.learning_rate) == (40, 256, 4e-3)
     assert recommended_config("tuned").epochs == TrainConfig().epochs  # MNIST keeps its recipe
     assert recommended_config("dropout", dataset="fashion-mnist").epochs == TrainConfig().epochs
     assert recommended_config("cnn", dataset="fashion-mnist", epochs=2).batch_size == 256
+
+
+def test_the_cli_keeps_the_recipes_augmentation_unless_told():
+    from mnistlab.cli.main import build_parser
+    from mnistlab.cli.runs import _config_from_args
+
+    def config(*flags):
+        args = build_parser().parse_args(["train", "--preset", "cnn", *flags])
+        return _config_from_args(args, "cnn")
+
+    assert config("--dataset", "fashion-mnist").augment is True
+    assert config("--dataset", "fashion-mnist", "--no-augment").augment is False
+    assert config().augment is False and config("--augment").augment is True

@@ -116,6 +116,15 @@ def test_a_run_trained_with_augmentation_exports_a_script_that_augments():
     compile(plain, "train_dropout.py", "exec")
 
 
+def test_a_clothing_run_exports_the_clothing_augmentation():
+    """Fashion-MNIST's augment mirrors and shifts; its script says so and never tilts or slants."""
+    script = training_script(PRESETS["cnn"], TrainConfig(epochs=2, augment=True, dataset="fashion-mnist"))
+    compile(script, "train_cnn.py", "exec")
+    assert 'RandomFlip("horizontal")' in script and "RandomTranslation(2 / 28" in script
+    assert "RandomRotation" not in script and "RandomShear" not in script
+    assert "trainer.fit(" in script
+
+
 def test_the_augmenting_script_lints_clean(tmp_path):
     ruff = Path(sys.executable).with_name("ruff")
     if not ruff.exists():

@@ -207,7 +207,11 @@ def test_presets_with_their_own_recipe_are_named_in_the_report():
             {"title": "Baseline", "runs": [shared]},
             {"title": "Tuned", "runs": [{"recipe": {**config, "epochs": 40}}]},
             {"title": "Old", "runs": [{}]},  # results written before runs recorded their recipe
+            {"title": "Cnn", "runs": [{"recipe": {**config, "augment": True}}]},  # same numbers, augmented
+            {"title": "Plain", "runs": [{"recipe": {**config, "augment": False}}]},
         ],
     }
-    assert _own_recipes(results) == "Tuned 40 epochs, batches of 256, rate 0.004"
+    assert _own_recipes(results) == (
+        "Tuned 40 epochs, batches of 256, rate 0.004; Cnn 8 epochs, batches of 256, rate 0.004, augmented images"
+    )
     assert _own_recipes({"config": config, "experiments": [{"title": "Baseline", "runs": [shared]}]}) == ""

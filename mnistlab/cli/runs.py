@@ -6,6 +6,7 @@ once every argument is known to be good.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import TextIO
@@ -63,9 +64,10 @@ def register(commands) -> None:
     )
     train.add_argument(
         "--augment",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="random tilts, slants, sizes and pens in training",
+        help="vary training images as fits the set (digits: tilts, slants, sizes, pens; clothing: mirror images, "
+        "shifts); default: the preset's recipe (on for the cnn on Fashion-MNIST)",
     )
     train.add_argument("--json", action="store_true", help="print only a JSON summary")
     train.set_defaults(handler=cmd_train)

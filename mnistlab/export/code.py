@@ -54,6 +54,27 @@ def augmentation():
 
 
 '''
+# The same for a set of clothing (framing "filled"): mnistlab mirrors and shifts the items, never tilts them.
+_CLOTHING_AUGMENT_BLOCK = '''# ---- Augmentation (this run was trained with augment on) -----------------------------------------------------
+def augmentation():
+    """Random mirror images and small shifts of the training items, as mnistlab's augment makes them.
+
+    Active only while training: validation, test and the saved model see the items as they are. mnistlab
+    varies half of each batch, mirrors half of those and shifts by whole pixels; these Keras layers vary every
+    item: simpler to read, a little different.
+    """
+    return keras.Sequential(
+        [
+            layers.Reshape((28, 28, 1)),
+            layers.RandomFlip("horizontal"),  # left to right
+            layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant"),  # up to 2 pixels
+            layers.Reshape((28, 28)),
+        ],
+        name="augmentation",
+    )
+
+
+'''
 _AUGMENT_FIT = """    # Train through the augmentation: `trainer` shares the model's layers, so fitting it trains `model`
     # (outside fit the augmentation passes digits through unchanged, so evaluating `trainer` scores `model`).
     inputs = keras.Input(shape=(28, 28))
@@ -154,6 +175,13 @@ def _num_classes(config: TrainConfig) -> int:
     return get_dataset(config.dataset).num_classes
 
 
+def _augment_block(config: TrainConfig) -> str:
+    """The augmentation of ``config.dataset``'s kind: digits' (tilts, slants) or clothing's (mirror, shift)."""
+    from mnistlab.augment import CLOTHING, settings_for
+
+    return _CLOTHING_AUGMENT_BLOCK if settings_for(config.dataset) == CLOTHING else _AUGMENT_BLOCK
+
+
 def _mnist_script(spec: ArchitectureSpec, config: TrainConfig, num_classes: int | None = None) -> str:
     name = _comment_text(spec.name)
     body = "\n".join("    " + line for line in _layer_lines(spec, num_classes))
@@ -174,6 +202,7 @@ def _mnist_script(spec: ArchitectureSpec, config: TrainConfig, num_classes: int 
     )
     subset = "None" if config.train_subset is None else str(int(config.train_subset))
     augment = config.augment
+    augmentation = _augment_block(config) if augment else ""
     trained = "trainer" if augment else "model"  # what compile, fit and evaluate are called on
     return f'''#!/usr/bin/env python3
 """Train the MNIST network "{name}" with Keras.
@@ -255,7 +284,7 @@ def build_model():
 {body}
 
 
-{_AUGMENT_BLOCK if augment else ""}# ---- Training -----------------------------------------------------------------------------------------------
+{augmentation}# ---- Training -----------------------------------------------------------------------------------------------
 def make_optimizer(total_steps, epochs):
 {schedule}
     return {_OPTIMIZERS[config.optimizer]}

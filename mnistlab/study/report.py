@@ -110,10 +110,12 @@ def _own_recipes(results: dict) -> str:
     own = []
     for e in results["experiments"]:
         recipe = next((r["recipe"] for r in e["runs"] if r.get("recipe")), None)
-        if recipe and (recipe["epochs"], recipe["batch_size"], recipe["learning_rate"]) != shared:
+        augmented = bool(recipe and recipe.get("augment"))  # recipes recorded before augment was kept: off
+        numbers = recipe and (recipe["epochs"], recipe["batch_size"], recipe["learning_rate"])
+        if recipe and (numbers != shared or augmented):
             own.append(
                 f"{e['title']} {recipe['epochs']} epochs, batches of {recipe['batch_size']}, "
-                f"rate {recipe['learning_rate']:g}"
+                f"rate {recipe['learning_rate']:g}" + (", augmented images" if augmented else "")
             )
     return "; ".join(own)
 

@@ -170,7 +170,9 @@ def reproduce(
             "test_loss": run.test_loss,
             "duration_s": run.duration_s,
             "epochs_done": run.epochs_done,
-            "recipe": {key: getattr(config, key) for key in ("epochs", "batch_size", "learning_rate")},
+            "recipe": {
+                key: getattr(config, key) for key in ("epochs", "batch_size", "learning_rate", "augment")
+            },
         }
         if plain_fit:
             record["curve"] = fit_comparison.curve(run.history)
