@@ -81,6 +81,30 @@ def test_train_picks_fashion_mnist_and_the_job_trains_on_it(artifacts, monkeypat
         runner.shutdown()
 
 
+def test_train_settings_follow_the_presets_recipe_for_the_chosen_set(artifacts):
+    """cnn on Fashion-MNIST trains by its own recipe (more epochs, augmented); settings a user typed stay."""
+    from mnistlab.recipes import recommended_config
+
+    fashion = recommended_config("cnn", dataset="fashion-mnist")
+    digits = recommended_config("cnn")
+    assert (fashion.epochs, fashion.augment) != (digits.epochs, digits.augment)  # else nothing to follow
+    at = page("train").run()
+    at.selectbox(key="train_start_from").set_value("cnn").run()
+    assert at.number_input(key="train_epochs").value == digits.epochs
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert at.number_input(key="train_epochs").value == fashion.epochs
+    assert at.selectbox(key="train_batch").value == fashion.batch_size
+    assert at.checkbox(key="train_augment").value == fashion.augment
+    at.selectbox(key="train_dataset").set_value("mnist").run()
+    assert at.number_input(key="train_epochs").value == digits.epochs
+    assert at.checkbox(key="train_augment").value == digits.augment
+    at.number_input(key="train_epochs").set_value(3).run()  # the user's own budget
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+    assert at.number_input(key="train_epochs").value == 3
+    assert at.checkbox(key="train_augment").value == digits.augment
+
+
 def test_train_names_a_missing_dataset_and_starts_nothing(artifacts, monkeypatch):
     import mnistlab.app.state
     from mnistlab.runs.jobs import JobRunner

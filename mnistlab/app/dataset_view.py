@@ -9,14 +9,25 @@ from mnistlab import dataset_choice as choice
 from mnistlab.datasets import DEFAULT
 
 
-def dataset_picker(key: str, label: str = "Dataset", help: str | None = None) -> tuple[str, str | None]:
-    """A select box over every known set (MNIST first). Returns (the chosen name, None when its files are here
-    or else the sentence saying how to get them, already shown as a warning)."""
+def dataset_picker(
+    key: str, label: str = "Dataset", help: str | None = None, on_change=None, args: tuple = ()
+) -> tuple[str, str | None]:
+    """A select box over every known set (MNIST first), calling ``on_change(*args)`` when the choice changes.
+    Returns (the chosen name, None when its files are here or else the sentence saying how to get them, already
+    shown as a warning)."""
     options = {o.name: o for o in choice.dataset_options()}
     if st.session_state.get(key) not in options:
         st.session_state.pop(key, None)  # an added set removed since: back to MNIST
     name = (
-        st.selectbox(label, list(options), key=key, format_func=lambda n: options[n].label, help=help)
+        st.selectbox(
+            label,
+            list(options),
+            key=key,
+            format_func=lambda n: options[n].label,
+            help=help,
+            on_change=on_change,
+            args=args,
+        )
         or DEFAULT
     )
     missing = options[name].missing

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistlab.datasets import DEFAULT as DEFAULT_DATASET
 from mnistlab.recipes import recommended_config
 from mnistlab.training import ConfigError, recommended_learning_rate
 
 EPOCHS, BATCH, OPTIMIZER, RATE = "train_epochs", "train_batch", "train_optimizer", "train_lr"
 DATASET = "train_dataset"
+RECIPE_SET = "train_recipe_dataset"  # the set the settings last followed (a dataset change compares with it)
 SEED, SUBSET, AUGMENT, NAME, START = (
     "train_seed",
     "train_subset",
@@ -36,19 +38,51 @@ def start_values(epochs: int, batch_size: int, learning_rate: float) -> None:
     st.session_state.setdefault(RATE, learning_rate)
 
 
+def _recipe(preset: str | None, dataset: str | None) -> tuple:
+    config = recommended_config(preset, optimizer=st.session_state.get(OPTIMIZER), dataset=dataset)
+    return config.epochs, config.batch_size, config.learning_rate, config.augment
+
+
+def _settings() -> tuple:
+    state = st.session_state
+    return state.get(EPOCHS), state.get(BATCH), state.get(RATE), bool(state.get(AUGMENT, False))
+
+
 def apply_preset(preset: str | None) -> None:
-    """Set epochs, batch size and rate to ``preset``'s recommended config (keeps the chosen optimizer)."""
-    config = recommended_config(preset, optimizer=st.session_state.get(OPTIMIZER))
-    st.session_state[EPOCHS] = config.epochs
-    st.session_state[BATCH] = config.batch_size
-    st.session_state[RATE] = config.learning_rate
+    """Set epochs, batch size, rate and augmentation to ``preset``'s recommended config on the chosen dataset
+    (keeps the chosen optimizer): Fashion-MNIST's cnn, for one, trains 30 epochs on augmented images."""
+    try:
+        recipe = _recipe(preset, st.session_state.get(DATASET))
+    except ConfigError:  # an unknown set: the picker says so, the settings stay
+        return
+    for key, value in zip((EPOCHS, BATCH, RATE, AUGMENT), recipe, strict=True):
+        st.session_state[key] = value
+    st.session_state[RECIPE_SET] = st.session_state.get(DATASET)
+
+
+def follow_dataset(preset: str | None) -> None:
+    """After the dataset changed: settings still at the preset's recipe for the set before take the recipe for
+    the new set; settings the user changed (and a custom architecture's) stay as they are."""
+    before = st.session_state.get(RECIPE_SET, DEFAULT_DATASET)
+    st.session_state[RECIPE_SET] = st.session_state.get(DATASET)
+    if preset is None:
+        return
+    try:
+        untouched = _settings() == _recipe(preset, before)
+    except ConfigError:
+        untouched = False
+    if untouched:
+        apply_preset(preset)
 
 
 def follow_epochs(preset: str | None) -> None:
     """After the epochs changed: the batch size and rate recommended for that budget."""
     try:
         config = recommended_config(
-            preset, epochs=st.session_state.get(EPOCHS), optimizer=st.session_state.get(OPTIMIZER)
+            preset,
+            epochs=st.session_state.get(EPOCHS),
+            optimizer=st.session_state.get(OPTIMIZER),
+            dataset=st.session_state.get(DATASET),
         )
     except ConfigError:  # an out-of-range number: the Start button reports it
         return
