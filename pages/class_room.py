@@ -3,6 +3,8 @@
 import streamlit as st
 
 from mnistlab.app import class_view
+from mnistlab.app.state import ensure_app_navigation
 
+ensure_app_navigation()
 st.title("Class")
 class_view.class_page()

@@ -8,11 +8,12 @@ from mnistlab.app.charts import accuracy_bars, accuracy_vs_params, overlay_curve
 from mnistlab.app.dataset_view import dataset_filter
 from mnistlab.app.handwriting_view import compare_on_set
 from mnistlab.app.manage_runs import manage_runs
-from mnistlab.app.state import get_store
+from mnistlab.app.state import ensure_app_navigation, get_store
 from mnistlab.app.widgets import query_run, runs_or_stop, show_problems
 from mnistlab.runs.choice import best_run_id
 from mnistlab.study import comparison
 
+ensure_app_navigation()
 st.title("Compare")
 store = get_store()
 runs = runs_or_stop(store, "Nothing to compare yet")

@@ -12,7 +12,7 @@ from mnistlab.app.inside_view import show_inside
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.app.map_view import drawing_on_map
-from mnistlab.app.state import cached_keras_model, cached_model, get_runner, get_store
+from mnistlab.app.state import cached_keras_model, cached_model, ensure_app_navigation, get_runner, get_store
 from mnistlab.app.widgets import (
     list_runs_safely,
     progress_text,
@@ -30,6 +30,7 @@ from mnistlab.runs.jobs import JobError
 from mnistlab.specs import PRESETS
 from mnistlab.training import TrainConfig
 
+ensure_app_navigation()
 CANVAS_SIZE = 280
 QUICK_JOB = "draw_quick_job"
 QUICK_NAME, QUICK_TAG = "quick start", "draw-quick-start"

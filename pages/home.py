@@ -7,7 +7,7 @@ from mnistlab.app import study_view
 from mnistlab.app.dataset_view import dataset_picker
 from mnistlab.app.layout import flow
 from mnistlab.app.live_jobs import poll_jobs
-from mnistlab.app.state import get_runner, get_store
+from mnistlab.app.state import ensure_app_navigation, get_runner, get_store
 from mnistlab.app.widgets import digit_strip, link, list_runs_safely, show_problems
 from mnistlab.data import DataError
 from mnistlab.datasets import DEFAULT, load_dataset_test_part
@@ -16,6 +16,7 @@ from mnistlab.study.claims import active_study_jobs
 from mnistlab.study.comparison import notebook_rows
 from mnistlab.text import markdown_table, plural
 
+ensure_app_navigation()
 st.title("✍️ mnistlab")
 st.markdown(
     "**mnistlab** is a hands-on lab for handwritten-digit recognition: design a neural network, train it live "

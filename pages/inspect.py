@@ -9,7 +9,7 @@ from mnistlab.app.charts import confusion_heatmap, epoch_curves
 from mnistlab.app.export_view import imported_architecture, take_it_with_you
 from mnistlab.app.handwriting_view import score_run_on_set
 from mnistlab.app.identity import current_person
-from mnistlab.app.state import get_store, test_images
+from mnistlab.app.state import ensure_app_navigation, get_store, test_images
 from mnistlab.app.widgets import (
     digit_gallery,
     link,
@@ -28,6 +28,7 @@ from mnistlab.people.classroom import class_mode
 from mnistlab.people.leaderboard import shown_to
 from mnistlab.runs.choice import best_run_id
 
+ensure_app_navigation()
 MAX_SHOWN = 24
 
 st.title("Inspect")

@@ -15,6 +15,7 @@ from mnistlab.app.live_jobs import poll_jobs
 from mnistlab.runs.choice import best_run_id
 from mnistlab.study import claims
 
+state.ensure_app_navigation()
 st.title("Learn")
 st.caption(
     "The notebook's three design choices (ReLU, layer widths, dropout) explained with numbers "

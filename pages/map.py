@@ -6,11 +6,12 @@ from mnistlab import dataset_choice as choice
 from mnistlab.app.map_charts import COLOUR_BY, clicked_index, map_figure
 from mnistlab.app.map_compare import layer_by_layer, side_by_side
 from mnistlab.app.map_view import choose_map, map_or_progress, point_detail, query_cell
-from mnistlab.app.state import get_store
+from mnistlab.app.state import ensure_app_navigation, get_store
 from mnistlab.app.widgets import list_runs_safely, no_runs_yet, query_run, run_picker, show_problems
 from mnistlab.maps import METHOD_NAMES
 from mnistlab.maps.reading import cell_indices
 
+ensure_app_navigation()
 POINT = "map_point"
 
 st.title("Map")

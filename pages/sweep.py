@@ -4,8 +4,10 @@ import streamlit as st
 
 from mnistlab import dataset_choice as choice
 from mnistlab.app import sweep_form_view, sweep_view
+from mnistlab.app.state import ensure_app_navigation
 from mnistlab.text import epochs_on_digits
 
+ensure_app_navigation()
 st.title("Sweep")
 st.caption(
     "Which choices matter? Vary a preset's widths, dropout, learning rate or batch size; Optuna picks the trials, "

@@ -7,9 +7,11 @@ from mnistlab.app import builder, draft, jobs_view, train_form
 from mnistlab.app import train_settings as keys
 from mnistlab.app.dataset_view import dataset_picker
 from mnistlab.app.export_view import code_view
+from mnistlab.app.state import ensure_app_navigation
 from mnistlab.app.widgets import show_error
 from mnistlab.labels import user_words
 
+ensure_app_navigation()
 st.title("Train")
 draft.ensure_draft()
 dataset, missing = dataset_picker(

@@ -48,3 +48,30 @@ def test_the_streamlit_internal_behind_deep_links_is_still_there():
     assert "uses_pages_directory" in vars(PagesManager) and callable(get_script_run_ctx)
     # The flag still decides, on every run, whether the main script runs as an old-style multipage app.
     assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
+
+
+def test_every_page_calls_for_app_navigation_first_and_never_during_an_import():
+    """A rerun raised while ``mnistlab.app.state`` was being imported gave a second session, importing it at that
+    moment, a half-made module. So the check is a call each page makes before it draws anything."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def calls_it(node) -> bool:
+        return (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func).split(".")[-1] == "ensure_app_navigation"
+        )
+
+    for path in sorted((root / "pages").glob("*.py")):
+        body = [
+            node
+            for node in ast.parse(path.read_text()).body
+            if not isinstance(node, ast.Import | ast.ImportFrom)
+            and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))  # the docstring
+        ]
+        assert body and calls_it(body[0]), f"{path.name} does not call ensure_app_navigation() first"
+    state = ast.parse((root / "mnistlab" / "app" / "state.py").read_text())
+    assert not any(calls_it(node) for node in state.body), "state.py must not rerun while it is imported"

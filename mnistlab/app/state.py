@@ -3,7 +3,7 @@
 Heavy objects live behind ``st.cache_resource``; ``st.session_state`` holds only who this browser session is.
 Nothing here imports TensorFlow at module level: a model is loaded (and TensorFlow imported) only when a page
 asks for one through ``cached_keras_model``; ``cached_model`` reads weights with NumPy (``mnistlab.inference``).
-Importing this module also puts every page under ``app.py``'s navigation (see ``ensure_app_navigation``).
+Every page calls ``ensure_app_navigation`` first, which puts it under ``app.py``'s navigation.
 """
 
 from __future__ import annotations
@@ -188,6 +188,10 @@ def ensure_app_navigation() -> None:
     Until ``app.py`` has run once in a server process, Streamlit treats the ``pages/`` folder as an old-style
     multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
     file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
+
+    Every page calls this first thing after its imports, never during an import: a rerun raised while this
+    module was being imported left a second session, importing it at that moment, with a half-made module
+    ("cannot import name 'state' from 'mnistlab.app'").
     """
     # No public switch: Streamlit leaves this mode only when st.navigation runs (or when no folder is named
     # pages/). pyproject pins Streamlit to versions where this internal is checked (tests/test_ui.py).
@@ -199,6 +203,3 @@ def ensure_app_navigation() -> None:
     if getattr(PagesManager, "uses_pages_directory", False) and get_script_run_ctx() is not None:
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-ensure_app_navigation()  # every page imports this module first thing
