@@ -42,10 +42,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_setup(item):
-    """Once Streamlit is loaded, make AppTest's per-run chores cheap (see the two functions below)."""
+    """Once Streamlit is loaded, make AppTest's per-run chores cheap (see below; the app's own
+    ``state.keep_keras_between_runs`` skips the full garbage collection after each run)."""
     if "streamlit" in sys.modules:
         _scan_components_once()
-        _clear_keras_without_a_full_collection()
 
 
 def _scan_components_once() -> None:
@@ -62,25 +62,6 @@ def _scan_components_once() -> None:
 
     scan_component_manifests.scanned_once = True
     manifest_scanner.scan_component_manifests = scan_component_manifests
-
-
-def _clear_keras_without_a_full_collection() -> None:
-    """After every script run Streamlit calls ``keras.backend.clear_session()`` once Keras is imported, and
-    that ends in ``gc.collect()``: 0.25 s of CPU with TensorFlow loaded, half the fast lane's time. Tests keep
-    the reset of Keras' state (and matplotlib's ``close("all")``) and leave memory to Python's own GC."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    if getattr(script_runner._clean_problem_modules, "keeps_memory", False):
-        return
-
-    def clean_problem_modules() -> None:
-        if "keras" in sys.modules:
-            sys.modules["keras"].backend.clear_session(free_memory=False)
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")
-
-    clean_problem_modules.keeps_memory = True
-    script_runner._clean_problem_modules = clean_problem_modules
 
 
 @pytest.fixture(scope="session")

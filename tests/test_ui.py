@@ -44,8 +44,10 @@ def test_the_streamlit_internal_behind_deep_links_is_still_there():
 
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
     assert "uses_pages_directory" in vars(PagesManager) and callable(get_script_run_ctx)
+    assert "main_script_path" in ScriptRunContext.__dataclass_fields__
     # The flag still decides, on every run, whether the main script runs as an old-style multipage app.
     assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
 
@@ -75,3 +77,25 @@ def test_every_page_calls_for_app_navigation_first_and_never_during_an_import():
         assert body and calls_it(body[0]), f"{path.name} does not call ensure_app_navigation() first"
     state = ast.parse((root / "mnistlab" / "app" / "state.py").read_text())
     assert not any(calls_it(node) for node in state.body), "state.py must not rerun while it is imported"
+
+
+def test_the_server_resets_keras_after_a_run_without_a_full_garbage_collection(monkeypatch):
+    """Streamlit still cleans Keras and matplotlib through ``_clean_problem_modules`` after every run (the internal
+    the app replaces); the app's version keeps the reset but asks for no full collection."""
+    import inspect
+    import sys
+    import types
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    import mnistlab.app.state as state
+
+    assert "_clean_problem_modules()" in inspect.getsource(script_runner)
+    state.keep_keras_between_runs()
+    calls = []
+    backend = types.SimpleNamespace(clear_session=lambda **kwargs: calls.append(("keras", kwargs)))
+    pyplot = types.SimpleNamespace(close=lambda which: calls.append(("pyplot", which)))
+    monkeypatch.setitem(sys.modules, "keras", types.SimpleNamespace(backend=backend))
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    script_runner._clean_problem_modules()
+    assert calls == [("keras", {"free_memory": False}), ("pyplot", "all")]

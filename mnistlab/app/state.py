@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -179,7 +180,43 @@ def test_labels(dataset: str | None = None) -> np.ndarray:
     return load_dataset(dataset).y_test
 
 
+# ------------------------------------------------------------------------------------ after every run
+
+
+def keep_keras_between_runs() -> None:
+    """After every script run Streamlit calls ``keras.backend.clear_session()`` once Keras is imported (a page
+    loaded a model), and that ends in a full ``gc.collect()``: 0.25 s of CPU with TensorFlow loaded, after every
+    rerun of every tab, and a watching tab reruns every second. The server builds no models in its scripts, so
+    it keeps the reset of Keras' state and matplotlib's ``close("all")`` and leaves memory to Python's own GC
+    (pyproject pins Streamlit to versions where this internal is checked, tests/test_ui.py)."""
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if getattr(script_runner._clean_problem_modules, "keeps_memory", False):
+        return
+
+    def clean_problem_modules() -> None:
+        if "keras" in sys.modules:
+            sys.modules["keras"].backend.clear_session(free_memory=False)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+
+    clean_problem_modules.keeps_memory = True
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+keep_keras_between_runs()  # once per process, when the first page imports this module
+
 # ------------------------------------------------------------------------------------- app navigation
+
+
+_NAVIGATION_CHECKED = "app_navigation_checked"
+
+
+def note_app_navigation() -> None:
+    """``app.py`` says its navigation runs this session's pages (before the first page runs)."""
+    st.session_state[_NAVIGATION_CHECKED] = True
 
 
 def ensure_app_navigation() -> None:
@@ -189,17 +226,23 @@ def ensure_app_navigation() -> None:
     multipage app: opening ``/inspect?run=...`` first would run ``pages/inspect.py`` on its own (no wide layout,
     file names in the sidebar). Leaving that mode and rerunning gives the same page through ``app.py``.
 
-    Every page calls this first thing after its imports, never during an import: a rerun raised while this
-    module was being imported left a second session, importing it at that moment, with a half-made module
-    ("cannot import name 'state' from 'mnistlab.app'").
+    Every page calls this first thing. A session's first page run decides: ``app.py`` ran before it
+    (``note_app_navigation``), or the page ran on its own and the session reruns through ``app.py``. Deciding
+    by Streamlit's flag alone failed a second tab opening a deep link at the same moment (the first had already
+    reset it), and rerunning while this module was being imported left such a tab with a half-made module.
     """
-    # No public switch: Streamlit leaves this mode only when st.navigation runs (or when no folder is named
-    # pages/). pyproject pins Streamlit to versions where this internal is checked (tests/test_ui.py).
     try:  # Streamlit internals: if a later version moves them, deep links merely look old-style once
         from streamlit.runtime.pages_manager import PagesManager
         from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:
         return
-    if getattr(PagesManager, "uses_pages_directory", False) and get_script_run_ctx() is not None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    ctx = get_script_run_ctx()
+    if ctx is None or st.session_state.get(_NAVIGATION_CHECKED):
+        return
+    st.session_state[_NAVIGATION_CHECKED] = True  # once per session: later runs keep whatever ran them
+    if Path(ctx.main_script_path).name != "app.py":  # a page run as its own app (AppTest of one page)
+        return
+    # No public switch: Streamlit leaves this mode only when st.navigation runs (or when no folder is named
+    # pages/). pyproject pins Streamlit to versions where these internals are checked (tests/test_ui.py).
+    PagesManager.uses_pages_directory = False
+    st.rerun()

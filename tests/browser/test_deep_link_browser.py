@@ -20,6 +20,7 @@ def test_two_tabs_opening_a_deep_link_first_both_get_the_app(browser, tmp_path):
                 # The app's own top navigation, not the pages folder's sidebar
                 tab.get_by_role("link", name="Draw").first.wait_for(timeout=60_000)
                 tab.get_by_role("button", name="Start training").first.wait_for(timeout=60_000)
+                assert tab.locator("[data-testid='stSidebarNav']").count() == 0  # the folder's own menu
                 assert tab.locator("[data-testid='stException']").count() == 0
                 assert tab.get_by_text("ImportError").count() == 0
         finally:
