@@ -62,7 +62,10 @@ APP_VIEWS = (
 @st.cache_resource(show_spinner=False)
 def _views_imported() -> bool:
     # Once, in one thread, before any page runs: a class's first visits at once, each importing the same
-    # modules in its own thread, could meet one half-imported ("cannot import name 'jobs_view'").
+    # modules in its own thread, could meet one half-imported ("cannot import name 'jobs_view'"). pandas too
+    # (about 0.4 s): Plotly takes it from sys.modules unlocked, so a chart drawn while another thread was still
+    # importing it failed ("partially initialized module 'pandas' has no attribute 'Series'").
+    importlib.import_module("pandas")
     for name in APP_VIEWS:
         importlib.import_module(f"mnistlab.app.{name}")
     return True
@@ -138,9 +141,9 @@ def cached_model(run_id: str):
         return _predictors.get(path)
 
 
-# The Draw page's first run: the canvas (a v2 component) has Streamlit look for dataframes among its arguments,
-# which imports pandas (about half a second); its answer uses these once a digit is drawn.
-DRAW_PAGE_MODULES = ("pandas", "plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
+# What the Draw page's answer uses once a digit is drawn (pandas, which the canvas needs, is imported before any
+# page runs: see _views_imported).
+DRAW_PAGE_MODULES = ("plotly.graph_objects", "mnistlab.app.inside_view", "mnistlab.app.charts")
 
 
 def warm_draw_model(artifacts: str) -> str | None:
