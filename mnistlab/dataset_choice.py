@@ -78,6 +78,25 @@ def class_choice(name: str | None, label: int) -> str:
     return text if text == str(label) else f"{label} · {text}"
 
 
+def shown_names(class_names, count: int) -> list[str]:
+    """The names of ``count`` output classes: ``class_names`` when they fit, else the numbers ("0" to "9")."""
+    if class_names and len(class_names) == count:
+        return [str(name) for name in class_names]
+    return [str(d) for d in range(count)]
+
+
+def are_digits(names) -> bool:
+    """Whether ``names`` are just the class numbers (MNIST's "0" to "9")."""
+    return list(names) == [str(d) for d in range(len(names))]
+
+
+def mistake_caption(names, true: int, predicted: int, confidence: float) -> str:
+    """A mistake under its picture: "7→1 · 95%" for digits; "Dress → Trouser · 17%" for words, spaced so a
+    narrow caption breaks between words, never inside one."""
+    arrow = "→" if are_digits(names) else " → "
+    return f"{names[true]}{arrow}{names[predicted]} · {confidence:.0%}"
+
+
 def with_article(word: str) -> str:
     """ "a 7", "an 8", "a Trouser", "an Ankle boot", "an item"."""
     return f"an {word}" if word[:1].lower() in "aeio8" or word in ("11", "18") else f"a {word}"

@@ -241,6 +241,7 @@ if inside_on and reading is not None and reading.probabilities is not None:
             run.spec,
             key="draw_inside",
             class_names=data.class_names,
+            item=data.item,
         )
     except (StoreError, ModelFileError) as exc:
         show_error(exc, "This model cannot be shown inside: ")

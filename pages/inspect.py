@@ -11,6 +11,7 @@ from mnistlab.app.handwriting_view import score_run_on_set
 from mnistlab.app.identity import current_person
 from mnistlab.app.state import ensure_app_navigation, get_store, test_images
 from mnistlab.app.widgets import (
+    choose_afresh,
     digit_gallery,
     link,
     query_run,
@@ -82,6 +83,9 @@ else:
             config={"displayModeBar": False},
         )
         st.caption(f"Rows: the true {cls}; columns: what the model said. Click a cell to see its {item}s.")
+    # Another set's run starts on its most frequent confusion; the pickers then show its class names.
+    top_true, top_pred = top_confusion(metrics["confusion"])
+    choose_afresh("cell_classes", names, {"cell_true": top_true, "cell_pred": top_pred})
     points = (event.selection.points if event and event.selection else None) or []
     if points:  # a click on the heatmap picks the cell for the selectboxes below
         picked = (int(points[0]["y"]), int(points[0]["x"]))
@@ -94,8 +98,6 @@ else:
     ):
         st.session_state["cm_query"] = cell_query
         st.session_state["cell_true"], st.session_state["cell_pred"] = map(int, cell_query)
-    if "cell_true" not in st.session_state:  # start on the most frequent confusion
-        st.session_state["cell_true"], st.session_state["cell_pred"] = top_confusion(metrics["confusion"])
     with cell_col:
         st.subheader(f"{item.capitalize()}s in a cell")
         for cell_key in ("cell_true", "cell_pred"):  # another run may have fewer classes
@@ -163,7 +165,7 @@ else:
             images = _images([m.index for m in worst])
             if images is not None:
                 digit_gallery(
-                    images, [f"{names[m.true]}→{names[m.predicted]} · {m.confidence:.0%}" for m in worst]
+                    images, [choice.mistake_caption(names, m.true, m.predicted, m.confidence) for m in worst]
                 )
             st.caption(
                 f"True → predicted · confidence. {len(metrics.get('mistakes', []))} mistakes in all "

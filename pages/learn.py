@@ -192,7 +192,7 @@ if inside_tab.open:
         else:
             label = names[int(state.test_labels(run.dataset)[index])]
             st.caption(f"Test {item} #{index} is {choice.with_article(label)}.")
-            show_inside(model, images[index], run.spec, key="learn_inside", class_names=names)
+            show_inside(model, images[index], run.spec, key="learn_inside", class_names=names, item=item)
 
 # ------------------------------------------------------------------------------------------- handwriting
 if handwriting_tab.open:

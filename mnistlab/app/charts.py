@@ -321,6 +321,8 @@ def confusion_heatmap(
         type="category",
         constrain="domain",
         showgrid=False,
+        # Word labels stand at an angle so long names ("Ankle boot") do not run into their neighbours.
+        **({"tickangle": -45} if named else {}),
         **ticks,
     )
     fig.update_yaxes(

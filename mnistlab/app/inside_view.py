@@ -12,6 +12,8 @@ import streamlit as st
 
 from mnistlab import inside, palette
 from mnistlab.app.charts import probability_bars
+from mnistlab.app.widgets import choose_afresh
+from mnistlab.dataset_choice import are_digits, shown_names
 from mnistlab.files import StoreError
 
 TOP_UNITS = 16
@@ -140,12 +142,17 @@ def _layer_labels(model, spec) -> dict[str, str]:
 
 
 def show_inside(
-    model, image28, spec=None, key: str = "inside", class_names: tuple[str, ...] | None = None
+    model,
+    image28,
+    spec=None,
+    key: str = "inside",
+    class_names: tuple[str, ...] | None = None,
+    item: str | None = None,
 ) -> None:
     """Show what ``model`` does with ``image28``: prediction, saliency, activations, first-layer weights.
 
     ``spec`` (the run's ArchitectureSpec, optional) labels layers with the lines of the spec; ``class_names``
-    (the run's dataset's, default the digits) name the classes.
+    (the run's dataset's, default the digits) name the classes and ``item`` what one image is ("digit", "item").
     """
     try:
         image = inside.as_image(image28)
@@ -157,18 +164,17 @@ def show_inside(
     labels = _layer_labels(model, spec)
     predicted = int(probs.argmax())
 
-    names = (
-        list(class_names)
-        if class_names and len(class_names) == len(probs)
-        else [str(d) for d in range(len(probs))]
-    )
+    names = shown_names(class_names, len(probs))
+    digits = are_digits(names)
+    item = item or ("digit" if digits else "image")
     st.markdown(f"**The network says {names[predicted]}** ({probs[predicted]:.1%} sure).")
     left, right = st.columns([1, 2])
     with left:
+        # Starts at the network's answer, then keeps the pick; afresh when the classes change (another set).
+        choose_afresh(f"{key}_class_names", names, {f"{key}_class": predicted})
         chosen = st.selectbox(
-            "Saliency for digit" if names[:10] == [str(d) for d in range(10)] else "Saliency for class",
+            "Saliency for digit" if digits else "Saliency for class",
             list(range(len(names))),
-            index=predicted,
             key=f"{key}_class",
             format_func=names.__getitem__,
             help="Which output's score the pixels are judged against.",
@@ -179,13 +185,19 @@ def show_inside(
             key=f"{key}_saliency",
         )
         st.caption(
-            "Saliency: |d score / d pixel|, the gradient of the digit's score before softmax. Red to "
-            "yellow marks the pixels where a small change of ink would change the score most (the "
-            "faintest fifth is left clear)."
+            f"Saliency: |d score / d pixel|, the gradient of the {'digit' if digits else 'class'}'s score "
+            "before softmax. Red to yellow marks the pixels where a small change of ink would change the score "
+            "most (the faintest fifth is left clear)."
         )
     with right:
         st.plotly_chart(
-            probability_bars(probs, height=240, title="Output probabilities (softmax)"), key=f"{key}_probs"
+            probability_bars(
+                probs,
+                height=240,
+                title="Output probabilities (softmax)",
+                class_names=None if digits else tuple(names),
+            ),
+            key=f"{key}_probs",
         )
 
     st.markdown("**Hidden layers** (at inference: dropout switched off)")
@@ -213,7 +225,7 @@ def show_inside(
     first = next(values for name, _, values in found if name == layer.name)
     top = [int(u) for u in inside.strongest(first, 8)]
     units = st.multiselect(
-        f"Units of `{layer.name}` (default: the 8 most active for this digit)",
+        f"Units of `{layer.name}` (default: the 8 most active for this {item})",
         list(range(first.size)),
         default=top,
         key=f"{key}_units",
@@ -222,7 +234,7 @@ def show_inside(
     if units:
         st.plotly_chart(weights_figure(inside.first_layer_weights(model, units), units), key=f"{key}_weights")
         st.caption(
-            "Each image is one unit's 784 incoming weights laid out as the digit grid: red pixels "
+            f"Each image is one unit's 784 incoming weights laid out as the {item}'s 28×28 grid: red pixels "
             "excite the unit, blue ones inhibit it. A unit fires when the ink falls on its red parts."
         )
 

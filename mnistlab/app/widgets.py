@@ -49,6 +49,20 @@ def run_picker(
     return by_id.get(chosen)
 
 
+def choose_afresh(marker: str, classes, choices: dict) -> None:
+    """Set the keyed pickers ``choices`` (key -> value) when ``classes`` (the shown set's class names) differ from
+    the last run's, or a picker has no value yet.
+
+    A keyed selectbox keeps its value when its options change, and the browser goes on showing the old option's
+    label: after a switch from MNIST to Fashion-MNIST a picker read "5" where its option reads "5 · Sandal". Set
+    through session state, the value is sent to the browser again with the new label."""
+    classes = tuple(classes)
+    if st.session_state.get(marker) != classes or any(key not in st.session_state for key in choices):
+        st.session_state[marker] = classes
+        for key, value in choices.items():
+            st.session_state[key] = value
+
+
 def query_run(runs: list[Run]) -> str | None:
     """The ``run`` query parameter when it names one of ``runs`` (links from Train and Compare use it)."""
     wanted = st.query_params.get("run")
