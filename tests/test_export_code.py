@@ -80,27 +80,84 @@ def test_cli_code_from_a_preset_a_spec_file_and_a_run(capsys, trained_artifacts,
     assert main(["code", "--preset", "cnn", "--out", str(tmp_path)]) == 2  # a folder, not a file
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(PRESETS))
-def test_the_script_runs_on_its_own_and_trains(name, tmp_path):
-    """Each preset's script, run by plain Python outside mnistlab, trains on 3,000 digits for one epoch."""
-    script = tmp_path / script_filename(name)
-    script.write_text(training_script(PRESETS[name]))
+# Runs every preset's script in turn as ``__main__`` in one plain Python (TensorFlow is imported once, not once
+# per preset), and prints each one's output between markers so that each preset is judged on its own.
+_RUN_EACH_SCRIPT = """
+import runpy, sys, traceback
+for path in sys.argv[1:]:
+    for stream in (sys.stdout, sys.stderr):
+        print("@@@ start " + path, file=stream, flush=True)
+    sys.argv = [path, "--data", {data!r}, "--epochs", "1", "--limit", "3000"]
+    code = 0
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()  # the next script starts from a clean Keras
+    for stream in (sys.stdout, sys.stderr):
+        print("@@@ exit " + str(code), file=stream, flush=True)
+"""
+
+
+def _per_script(output: str) -> dict[str, tuple[int | None, str]]:
+    """``{script path: (exit code, its output)}`` from the markers the runner prints."""
+    found = {}
+    for part in output.split("@@@ start ")[1:]:
+        path, _, rest = part.partition("\n")
+        body, marker, tail = rest.rpartition("@@@ exit ")
+        found[path] = (int(tail.split()[0]), body) if marker else (None, rest)  # None: the runner died in it
+    return found
+
+
+@pytest.fixture(scope="module")
+def script_runs(request, tmp_path_factory):
+    """Each selected preset's script, written to a folder outside the repository and run by plain Python (no
+    mnistlab on its path): ``{preset: (exit code, stdout, stderr)}``."""
+    names = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.originalname == "test_the_script_runs_on_its_own_and_trains"
+    ]
+    folder = tmp_path_factory.mktemp("scripts")
+    paths = {}
+    for name in names:
+        paths[name] = folder / script_filename(name)
+        paths[name].write_text(training_script(PRESETS[name]))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [sys.executable, str(script), "--data", str(BUNDLED_DIR), "--epochs", "1", "--limit", "3000"],
+        [sys.executable, "-c", _RUN_EACH_SCRIPT.format(data=str(BUNDLED_DIR)), *map(str, paths.values())],
         capture_output=True,
         text=True,
-        cwd=tmp_path,  # not the repository: the script must not need mnistlab
+        cwd=folder,  # not the repository: the scripts must not need mnistlab
         env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        timeout=900,
+        timeout=900 * max(1, len(paths)),
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    outs, errs = _per_script(done.stdout), _per_script(done.stderr)
+    runs = {}
+    for name, path in paths.items():
+        if str(path) in outs:
+            code, out = outs[str(path)]
+            runs[name] = (code, out, errs.get(str(path), (code, done.stderr))[1])
+        else:  # the runner ended before this script started: its own exit and output say why
+            runs[name] = (done.returncode or 1, done.stdout[-1500:], done.stderr)
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_script_runs_on_its_own_and_trains(name, script_runs):
+    """Each preset's script, run by plain Python outside mnistlab, trains on 3,000 digits for one epoch."""
+    code, out, err = script_runs[name]
+    assert code == 0, err[-2000:]
     # The network the script builds has exactly the parameters of mnistlab's model for this spec.
-    assert f"Total params: {count_params(PRESETS[name]):,}" in done.stdout
-    accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", done.stdout).group(1))
-    assert accuracy > 0.3, done.stdout[-1500:]  # chance is 0.1: it learned something in one short epoch
+    assert f"Total params: {count_params(PRESETS[name]):,}" in out
+    accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", out).group(1))
+    assert accuracy > 0.3, out[-1500:]  # chance is 0.1: it learned something in one short epoch
 
 
 def test_a_run_trained_with_augmentation_exports_a_script_that_augments():
