@@ -161,17 +161,7 @@ def test_charts_name_the_classes_of_a_fashion_run():
 
 def test_the_claims_are_checked_per_dataset():
     from mnistlab.study import claims
-
-    def counted(preset, seed, accuracy, dataset):
-        config = {"epochs": claims.STANDARD_EPOCHS, "train_subset": None, "seed": seed}
-        return SimpleNamespace(
-            preset=preset,
-            config=config,
-            status="completed",
-            test_accuracy=accuracy,
-            created=seed,
-            dataset=dataset,
-        )
+    from tests.two_datasets import counted_run as counted
 
     runs = [counted("baseline", s, 0.975, "mnist") for s in range(3)]
     runs += [counted("baseline", s, 0.86, "fashion-mnist") for s in range(3)]

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from mnistlab import lesson_sets, teaching
 from mnistlab.specs import PRESETS, count_params
-from mnistlab.study import claims
-
-
-def counted(preset, seed, accuracy, dataset):
-    config = {"epochs": claims.STANDARD_EPOCHS, "train_subset": None, "seed": seed}
-    return SimpleNamespace(
-        preset=preset,
-        config=config,
-        status="completed",
-        test_accuracy=accuracy,
-        created=seed,
-        dataset=dataset,
-    )
-
+from tests.two_datasets import counted_run as counted
 
 RUNS = [counted("deeper", s, 0.969, "mnist") for s in range(3)]
 RUNS += [counted("dropout", s, a, "mnist") for s, a in enumerate([0.980, 0.981, 0.982])]
