@@ -200,6 +200,13 @@ def test_a_lesson_pupils_own_their_runs_and_jobs_and_the_teacher_runs_the_class(
         # The teacher sets a challenge loose enough for tiny runs (the baseline has about 100,000 weights).
         teacher.goto(f"{url}/?teacher={KEY}")
         teacher.get_by_role("button", name="You: Teacher").wait_for(timeout=PAGE_MS)
+        # Who this browser is lives in a cookie the page writes after it has rendered: leaving before then
+        # would open the Class page as a stranger.
+        wait_until(
+            lambda: any(c["name"] == "mnistlab_id" for c in contexts[0].cookies()),
+            timeout=PAGE_MS / 1000,
+            what="the teacher's identity cookie",
+        )
         teacher.goto(f"{url}/class")
         teacher.get_by_role("button", name="Save challenge").wait_for(timeout=PAGE_MS)
         wait_until_idle(teacher, timeout_ms=PAGE_MS)
