@@ -34,11 +34,19 @@ TRAINING_FIXTURES = {
 }
 
 
+# Files whose tests start Ray: they run one after another in one test process (pytest-xdist's group), as
+# two local Ray instances started at once by two processes would find each other's sessions.
+RAY_FILES = {"test_ray_cluster.py", "test_executors.py"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident."""
+    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident; keep the
+    tests that start Ray in one xdist group."""
     for item in items:
         if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        if item.path.name in RAY_FILES:
+            item.add_marker(pytest.mark.xdist_group("ray"))
 
 
 def pytest_runtest_setup(item):

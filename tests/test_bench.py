@@ -49,6 +49,15 @@ def test_first_reaching_reports_the_first_epoch_at_target():
     assert missed["reached"] is False and missed["after_s"] == 3.0 and missed["best"] == 0.985
 
 
+def test_exactly_the_notebooks_figure_reaches_it():
+    """9,731 of 10,000 right is 97.31 %: it reaches the baseline's figure although 97.31 / 100 is a hair above
+    0.9731 as a float; one digit fewer does not."""
+    target = 97.31 / 100
+    assert target > 9731 / 10_000  # the float trap the comparison must not fall into
+    assert accuracy.first_reaching([[1.0, 0.973], [2.0, 9731 / 10_000]], target)["epoch"] == 2
+    assert accuracy.first_reaching([[1.0, 9730 / 10_000]], target)["reached"] is False
+
+
 def test_flops_count_matches_the_dense_layers_by_hand():
     from mnistlab.models import build_model
 

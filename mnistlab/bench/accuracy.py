@@ -17,10 +17,16 @@ from mnistlab.specs import PRESETS, ArchitectureSpec
 from mnistlab.training import FULL_TRAIN_SET, TrainConfig, train
 
 
+def at_least(accuracy: float, target: float) -> bool:
+    """``accuracy >= target`` for figures in percent: 97.31 / 100 is 0.97310000000000008 as a float, above
+    9,731 correct of 10,000, which is 97.31 % exactly and reaches the notebook's figure."""
+    return accuracy >= target - 1e-9
+
+
 def first_reaching(curve: list, target: float) -> dict:
     """From ``[[cumulative_s, accuracy], ...]`` per epoch: the first epoch at or above ``target``."""
     for epoch, (seconds, accuracy) in enumerate(curve, start=1):
-        if accuracy >= target:
+        if at_least(accuracy, target):
             return {"reached": True, "epoch": epoch, "time_s": round(seconds, 2)}
     return {
         "reached": False,
@@ -94,7 +100,7 @@ def fit_curve(
         def on_epoch_end(self, epoch, logs=None):
             clock["total"] += time.perf_counter() - clock["begin"]
             curve.append([round(clock["total"], 3), round(accuracy_of(self.model, x_test, y_test), 4)])
-            if target is not None and curve[-1][1] >= target:
+            if target is not None and at_least(curve[-1][1], target):
                 self.model.stop_training = True
 
     model.fit(x, y, batch_size=batch_size, epochs=max_epochs, shuffle=True, verbose=0, callbacks=[Score()])
