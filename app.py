@@ -9,12 +9,12 @@ from mnistlab.app.state import note_app_navigation, prepare_pages, start_backgro
 
 st.set_page_config(page_title="mnistlab", page_icon="✍️", layout="wide")
 use_responsive_layout()
-prepare_pages()  # the pages' views, imported once per server before any page runs
 
 # At the top rather than in a sidebar: on a laptop half-screen or a phone the page keeps the whole width.
 page = st.navigation(app_pages(extra=identity.class_pages()), position="top")
 note_app_navigation()  # this session's pages run through here (see ensure_app_navigation)
 identity.page_gate(page.url_path)  # in class mode: the join form first, and pages the teacher switched off
+prepare_pages(page.url_path)  # the pages' views, imported once per server (after Home, before any other page)
 try:
     page.run()
 finally:  # also when the page stops early (st.stop, a switch to another page)

@@ -34,19 +34,40 @@ TRAINING_FIXTURES = {
 }
 
 
-# Files whose tests start Ray: they run one after another in one test process (pytest-xdist's group), as
-# two local Ray instances started at once by two processes would find each other's sessions.
+# The suite runs in two test processes (pytest-xdist, ``-n 2`` in pyproject.toml), each taking the next test as
+# it finishes one. Some tests must share a process (an xdist group):
+# - the files whose tests start Ray: two local Ray instances started at once would find each other's sessions;
+# - the tests on the session's trained model and served app (``browser_artifacts``, ``app_url``): trained and
+#   started once, not once per process;
+# - the tests of a file with a module-scoped fixture (a trained model, a served app): built once, not twice.
 RAY_FILES = {"test_ray_cluster.py", "test_executors.py"}
 
 
+def xdist_group(item) -> str | None:
+    """The group ``item`` runs in (None: any process)."""
+    if item.path.name in RAY_FILES:
+        return "ray"
+    if "browser_artifacts" in getattr(item, "fixturenames", ()):
+        return "served-app"
+    fixtures = getattr(item, "_fixtureinfo", None)  # pytest's record of the fixtures a test uses
+    if fixtures and any(
+        definition.scope == "module"
+        for definitions in fixtures.name2fixturedefs.values()
+        for definition in definitions
+    ):
+        return item.path.name
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident; keep the
-    tests that start Ray in one xdist group."""
+    """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident; put the
+    tests that must share a test process in one xdist group."""
     for item in items:
         if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        if item.path.name in RAY_FILES:
-            item.add_marker(pytest.mark.xdist_group("ray"))
+        group = xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_runtest_setup(item):
