@@ -59,6 +59,7 @@ def xdist_group(item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     """Mark tests that use a training fixture as ``slow``, so the fast lane never trains by accident; put the
     tests that must share a test process in one xdist group."""
