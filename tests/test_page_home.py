@@ -54,9 +54,10 @@ def test_home_shows_saved_runs_beside_the_notebook(trained_artifacts, trained_st
 
 
 def test_home_opens_without_tensorflow_and_then_starts_the_background_work(artifacts):
-    """In a fresh process, as in a server just started: app.py's Home does not import TensorFlow, pandas is
-    imported before the page (a chart drawn while another thread imported it failed), and the background work
-    (workers, the Draw model) starts only after the page has run."""
+    """In a fresh process, as in a server just started: app.py's Home imports neither TensorFlow nor pandas (it
+    renders first), the background work (workers, the Draw model) starts only after the page has run, and
+    every other page has pandas and the views imported before it runs (a chart drawn while another thread
+    imported pandas failed)."""
     script = f"""
 import sys
 import streamlit as st
@@ -69,15 +70,19 @@ at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60).run()
 assert not at.exception, at.exception
 assert at.title[0].value.endswith("mnistlab") and any("| Baseline |" in m.value for m in at.markdown)
 print("RESULT", calls, "pandas" in sys.modules, "tensorflow" in sys.modules)
+state.prepare_pages("")  # Home: nothing more
+home = "pandas" in sys.modules
+state.prepare_pages("compare")  # any other page: pandas and the views first
+print("PREPARED", home, "pandas" in sys.modules, "mnistlab.app.sweep_view" in sys.modules)
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = next(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
-    assert (
-        result == "RESULT [(True, True)] True False"
-    )  # once, after the page; pandas before it, no TensorFlow
+    assert result == "RESULT [(False, True)] False False"  # once, after the page; no pandas, no TensorFlow
+    prepared = next(line for line in out.stdout.splitlines() if line.startswith("PREPARED"))
+    assert prepared == "PREPARED False True True"
 
 
 @pytest.fixture

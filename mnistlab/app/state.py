@@ -61,8 +61,9 @@ APP_VIEWS = (
 
 @st.cache_resource(show_spinner=False)
 def _views_imported() -> bool:
-    # Once, in one thread, before any page runs: a class's first visits at once, each importing the same
-    # modules in its own thread, could meet one half-imported ("cannot import name 'jobs_view'"). pandas too
+    # Once, in one thread, before any page but Home runs (see prepare_pages): a class's first visits at once,
+    # each importing the same modules in its own thread, could meet one half-imported ("cannot import name
+    # 'jobs_view'"). pandas too
     # (about 0.4 s): Plotly takes it from sys.modules unlocked, so a chart drawn while another thread was still
     # importing it failed ("partially initialized module 'pandas' has no attribute 'Series'").
     importlib.import_module("pandas")
@@ -77,9 +78,7 @@ def prepare_pages(url_path: str) -> None:
     Home is the exception: it needs neither pandas nor most views, so after a start it renders first and they
     load right after it (``start_background_work``), about 0.35 s of CPU sooner on screen. A page opened in
     another tab meanwhile waits here for that one import, never meeting a half-made module."""
-    from mnistlab.app.navigation import HOME_URL
-
-    if url_path != HOME_URL:
+    if url_path != "":  # Streamlit gives the default page (Home) an empty url_path
         _views_imported()
 
 

@@ -168,6 +168,7 @@ def markdown(r: dict) -> str:
                 f"{_fmt(r.get('cnn_time_to_99_s'))} s). Only oneDNN is limited to AVX2: a real AVX2 CPU can be "
                 "slower still."
             ),
+            "",
         ]
     if "home_ready_s" in r:
         lines += [
