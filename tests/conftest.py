@@ -69,6 +69,18 @@ def pytest_collection_modifyitems(config, items):
         group = xdist_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=longest_first)
+
+
+def longest_first(item) -> int:
+    """xdist hands out tests in collection order: the long units first and the quick tests last, so that
+    neither process is left alone at the end with the Ray group or the served app's tests."""
+    group = item.get_closest_marker("xdist_group")
+    if group and group.args[0] in ("served-app", "ray"):
+        return 0
+    if item.get_closest_marker("browser"):
+        return 1
+    return 2 if item.get_closest_marker("slow") else 3
 
 
 def pytest_runtest_setup(item):
