@@ -63,9 +63,9 @@ APP_VIEWS = (
 def _views_imported() -> bool:
     # Once, in one thread, before any page but Home runs (see prepare_pages): a class's first visits at once,
     # each importing the same modules in its own thread, could meet one half-imported ("cannot import name
-    # 'jobs_view'"). pandas too
-    # (about 0.4 s): Plotly takes it from sys.modules unlocked, so a chart drawn while another thread was still
-    # importing it failed ("partially initialized module 'pandas' has no attribute 'Series'").
+    # 'jobs_view'"). pandas too (about 0.4 s): Plotly takes it from sys.modules unlocked, so a chart drawn while
+    # another thread was still importing it failed ("partially initialized module 'pandas' has no attribute
+    # 'Series'").
     importlib.import_module("pandas")
     for name in APP_VIEWS:
         importlib.import_module(f"mnistlab.app.{name}")
