@@ -195,24 +195,47 @@ def join(ray, address: str, **init_options) -> str:
     ``ray.init`` waits without end for a head that is not there, so look first (``ClusterUnreachable``)."""
     gcs = resolve(address)
     check_reachable(gcs)
+    no_token = os.environ.get("RAY_AUTH_MODE", "").lower() != "token"
+    if no_token and _refuses_strangers(gcs):  # ray.init would retry for about 20 s before saying so
+        raise _needs_token(gcs)
     try:
         ray.init(address=gcs, **init_options)
     except Exception as exc:
-        chain, cause = [], exc
-        while cause is not None and len(chain) < 5:
-            chain.append(f"{type(cause).__name__} {cause}".lower())
-            cause = cause.__cause__ or cause.__context__
-        no_token = os.environ.get("RAY_AUTH_MODE", "").lower() != "token"
-        if not any("token" in text or "authentication" in text for text in chain) and not no_token:
+        if not _about_authentication(exc) and not no_token:
             raise
         with contextlib.suppress(Exception):
             ray.shutdown()
-        raise ClusterUnreachable(
-            f"the Ray cluster at {gcs} answers but did not let this process join: a cluster with token "
-            "authentication needs RAY_AUTH_MODE=token in the environment and the head's token in "
-            "~/.ray/auth_token (or RAY_AUTH_TOKEN); see docs/SCALING.md"
-        ) from None
+        raise _needs_token(gcs) from None
     return gcs
+
+
+def _needs_token(gcs: str) -> ClusterUnreachable:
+    return ClusterUnreachable(
+        f"the Ray cluster at {gcs} answers but did not let this process join: a cluster with token "
+        "authentication needs RAY_AUTH_MODE=token in the environment and the head's token in "
+        "~/.ray/auth_token (or RAY_AUTH_TOKEN); see docs/SCALING.md"
+    )
+
+
+def _about_authentication(exc: BaseException) -> bool:
+    """Whether ``exc`` or what caused it speaks of a token or of authentication."""
+    chain, cause = [], exc
+    while cause is not None and len(chain) < 5:
+        chain.append(f"{type(cause).__name__} {cause}".lower())
+        cause = cause.__cause__ or cause.__context__
+    return any("token" in text or "authentication" in text for text in chain)
+
+
+def _refuses_strangers(gcs: str) -> bool:
+    """One quick call to the head's GCS without a token: True when it asks for authentication. Anything else
+    (an answer, another error, a Ray without this client) leaves the verdict to ``ray.init``."""
+    try:
+        from ray._raylet import GcsClient  # Ray's own client; internal, hence the broad fallback below
+
+        GcsClient(address=gcs)
+    except Exception as exc:
+        return _about_authentication(exc)
+    return False
 
 
 def start_local_cluster(nodes: int, folder: str, attempts: int = 3):
