@@ -44,12 +44,22 @@ class Tracker:
     """Turns Keras callback hooks into ``Progress`` events, history lists and stop checks."""
 
     def __init__(
-        self, config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, model, sync=None
+        self,
+        config,
+        steps_per_epoch,
+        total_steps,
+        on_progress,
+        should_stop,
+        on_epoch_end,
+        model,
+        sync=None,
+        validate=None,
     ):
         self.config, self.steps_per_epoch, self.total_steps = config, steps_per_epoch, total_steps
         self.on_progress, self.should_stop, self.on_epoch_end = on_progress, should_stop, on_epoch_end
         self.model = model  # the float32 model handed to on_epoch_end
         self.sync = sync  # copies the trained weights into the returned model (when training used a twin)
+        self.validate = validate  # () -> {"val_loss": ..., "val_accuracy": ...} at each epoch's end, or None
         self.history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "epoch_s": []}
         self.batches: list[list[float]] = []
         self.stopped = False
@@ -142,6 +152,8 @@ class Tracker:
         self._chunk_start = time.perf_counter()  # time spent in our own Python is not training time
 
     def epoch_end(self, epoch: int, logs: dict) -> None:
+        if self.validate:  # part of the epoch's time, as Keras' own validation was
+            logs = {**logs, **self.validate()}
         now = time.perf_counter()
         h = self.history
         h["loss"].append(_f(logs.get("loss")))

@@ -47,3 +47,16 @@ def test_custom_spec_with_dropout_before_dense_and_sigmoid():
     )
     model = build_model(spec)
     assert model.count_params() == count_params(spec)
+
+
+def test_the_bytes_reader_scales_as_to_float_and_shares_the_weights():
+    from mnistlab.data import to_float
+    from mnistlab.models import build_model, reading_bytes
+    from mnistlab.tf import keras
+
+    model = build_model(PRESETS["baseline"], seed=3)
+    reader = reading_bytes(model, keras)
+    images = np.random.default_rng(0).integers(0, 256, (16, 28, 28), dtype=np.uint8)
+    assert np.array_equal(np.asarray(reader(images)), np.asarray(model(to_float(images))))
+    model.get_layer("output").kernel.assign(np.zeros((128, 10), np.float32))  # one set of weights for both
+    assert np.allclose(np.asarray(reader(images)), 0.1)

@@ -134,3 +134,19 @@ def test_batch_events_carry_each_chunks_own_mean(tiny_run):
         batch[-1].loss, rel=1e-3
     )  # a chunk differs from the running mean
     assert [row[1] for row in result.batches[-len(batch) :]] == [round(e.batch_loss, 5) for e in batch]
+
+
+@pytest.mark.slow
+def test_validation_scores_are_the_returned_models_on_the_held_out_digits(tiny_run, mnist):
+    """Validation runs by direct calls now, not fit's own: its figures must still be the final model's on the
+    seeded held-out split, scaled from bytes as the training images are."""
+    from mnistlab.data import to_float
+    from mnistlab.evaluation import evaluate
+    from mnistlab.training import prepare_data
+
+    result, _ = tiny_run
+    _, _, x_val, y_val = prepare_data(TINY, mnist)
+    assert x_val.dtype == np.uint8 and len(x_val) == 200  # 10 % of the 2,000
+    held_out = evaluate(result.model, to_float(x_val), y_val)  # TINY trains in float32 (a short run)
+    assert result.history["val_accuracy"][-1] == pytest.approx(held_out["accuracy"])
+    assert result.history["val_loss"][-1] == pytest.approx(held_out["loss"], rel=1e-4)
