@@ -100,3 +100,13 @@ def test_draw_targets_are_three_ms_and_three_seconds(value, met):
     checks = {t["target"]: t["met"] for t in run.targets({"draw_p95_ms": value, "draw_ready_s": value})}
     assert checks["draw p95 <= 3 ms (pre-processing + prediction)"] is met
     assert checks["Draw page ready <= 3 s after server start"] is met
+
+
+def test_the_draw_target_reads_draw_opened_first_when_measured():
+    """Opened after Home, Draw's clock includes Home's; opened first, it is Draw's own start."""
+    checks = {t["target"]: t for t in run.targets({"draw_ready_s": 4.1, "draw_first_ready_s": 2.9})}
+    assert checks["Draw page ready <= 3 s after server start"] == {
+        "target": "Draw page ready <= 3 s after server start",
+        "value": 2.9,
+        "met": True,
+    }

@@ -158,7 +158,12 @@ def targets(r: dict) -> list:
         check("<= 10 % slower with a Chromium tab watching", r.get("live_view_cost_pct"), lambda v: v <= 10),
         check("draw p95 <= 3 ms (pre-processing + prediction)", r.get("draw_p95_ms"), lambda v: v <= 3),
         check("Home ready <= 2 s after server start", r.get("home_ready_s"), lambda v: v <= 2),
-        check("Draw page ready <= 3 s after server start", r.get("draw_ready_s"), lambda v: v <= 3),
+        # Draw opened first after a start (older runs measured it only after Home: their figure stands in)
+        check(
+            "Draw page ready <= 3 s after server start",
+            r.get("draw_first_ready_s", r.get("draw_ready_s")),
+            lambda v: v <= 3,
+        ),
     ]
 
 
