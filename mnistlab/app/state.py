@@ -106,15 +106,18 @@ WORKERS_AFTER_S = 3.0
 
 @st.cache_resource(show_spinner=False)
 def _background_work(artifacts: str) -> bool:
-    timer = threading.Timer(WORKERS_AFTER_S, _warm_workers)
+    runner = (
+        get_runner()
+    )  # this folder's, now: by the time the timer fires, the environment may differ (tests)
+    timer = threading.Timer(WORKERS_AFTER_S, _warm_workers, args=(runner,))
     timer.name, timer.daemon = "mnistlab-workers-warm-up", True
     timer.start()
     return True
 
 
-def _warm_workers() -> None:
+def _warm_workers(runner) -> None:
     try:
-        get_runner().warm_up()
+        runner.warm_up()  # nothing once the runner is closed
     except Exception:  # a page that needs the runner reports the problem
         log.exception("could not start the training workers")
 
