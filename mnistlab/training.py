@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from mnistlab import batches
 from mnistlab.data import DataError, ImageSet, subset, validation_split
 from mnistlab.progress import Progress, Tracker
 from mnistlab.specs import ArchitectureSpec
@@ -282,7 +283,7 @@ def train(
     keras.utils.set_random_seed(config.seed)
     model = build_model(spec, seed=config.seed, num_classes=data.num_classes)
     trainee = bfloat16_twin(model, keras) if precision == "bfloat16" else model
-    steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
+    steps_per_epoch = batches.steps_per_epoch(len(x_fit), config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     fitter = trainee
     if config.augment:  # the variations run in front of the trainee during fit only, never in `model`
@@ -302,11 +303,9 @@ def train(
         config, steps_per_epoch, total_steps, on_progress, should_stop, on_epoch_end, model, sync, validate
     )
     fitter.fit(
-        x_fit,
-        y_fit,
-        batch_size=config.batch_size,
+        batches.training_batches(x_fit, y_fit, config.batch_size, config.seed),
         epochs=config.epochs,
-        shuffle=True,
+        shuffle=False,  # the batches reshuffle themselves each epoch
         verbose=0,
         callbacks=[tracker.callback(keras)],
     )
