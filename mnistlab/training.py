@@ -2,10 +2,11 @@
 
     result = train(PRESETS["dropout"], TrainConfig(epochs=8), on_progress=print, should_stop=lambda: False)
 
-Speed comes from five choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 256 with a
+Speed comes from six choices, each measured on a 2-core CPU (see docs/BENCHMARKS.md): batches of 256 with a
 learning rate scaled to match and a warm-up + cosine schedule (fewer, larger steps that still converge);
 several steps per compiled call (``steps_per_execution``, so Python runs between chunks of batches, not between
 batches); the training set held as its bytes and scaled in each batch (``mnistlab.models.reading_bytes``);
+batches from a tf.data pipeline without autotuning (``mnistlab.batches``: no stalls between epochs);
 validation by direct calls rather than a second traced graph; and, where the CPU does bfloat16 natively
 (AVX-512 BF16 / AMX) and it measured quicker for this network (``mnistlab.compute``), hidden layers computing in
 bfloat16 while weights, the output layer and the loss stay float32.
