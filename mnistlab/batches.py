@@ -2,7 +2,7 @@
 
 Like the pipeline Keras builds for arrays (an epoch's order shuffled as one vector, each batch gathered from the
 whole set held once), with one difference: tf.data's autotuning is off. With it on, on 2 cores (Zen 4), one epoch
-in three or four waited 0.6-1.3 s before its first step, when Keras replaced the epoch's data iterator (the
+in three or four waited 0.6-1.3 s before its first step, as Keras set up the epoch's data iterator (the
 tuned net's later epochs: 1.2-2.9 s, 7.2-10.8 s for five; autotuning off: 1.16-1.49 s, 6.2-7.0 s for five, no
 wait in 20 epochs). Two cores leave autotuning nothing to win: the gathers are cheap beside the training steps.
 The order comes from the seed and a per-epoch draw of ``Dataset.random``, so a run repeats exactly.

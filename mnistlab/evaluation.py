@@ -22,11 +22,12 @@ def output_units(model) -> int:
         return len(CLASSES)
 
 
-def predict_proba(model, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
-    """(N, 28, 28) float32 images in [0, 1] -> (N, number of classes) float32 probabilities."""
-    images = np.asarray(images, dtype=np.float32)
+def predict_proba(model, images: np.ndarray, batch_size: int = 2000, dtype=np.float32) -> np.ndarray:
+    """(N, 28, 28) float32 images in [0, 1] -> (N, number of classes) float32 probabilities, by direct calls of
+    ``batch_size`` images. ``dtype=None`` passes the images as they are (uint8 to a model reading bytes)."""
+    images = np.asarray(images, dtype=dtype)
     out = [
-        np.asarray(model(images[i : i + batch_size], training=False))
+        np.asarray(model(images[i : i + batch_size], training=False), dtype=np.float32)
         for i in range(0, len(images), batch_size)
     ]
     return np.concatenate(out) if out else np.zeros((0, output_units(model)), np.float32)

@@ -86,7 +86,8 @@ def start_background_work() -> None:
     """Start, once per server and artifacts folder, what should be warm before anyone asks: the job runner and
     its training workers (TensorFlow loads in their own processes, niced), and the Draw page's model and modules
     (on a thread). ``app.py`` calls this after the page's script, and the workers start ``WORKERS_AFTER_S``
-    later, so the first page after a start renders without them competing for the CPU. Returns once the pages' views are imported (see ``prepare_pages``)."""
+    later, so the first page after a start renders without them competing for the CPU. Returns once the pages'
+    views are imported (see ``prepare_pages``)."""
     _views_imported()  # before the warm-up thread starts: it must never import pandas beside another thread
     try:
         _draw_warm_up(_artifacts_key())  # the Draw page's model, without TensorFlow (well under a second)
@@ -106,9 +107,8 @@ WORKERS_AFTER_S = 3.0
 
 @st.cache_resource(show_spinner=False)
 def _background_work(artifacts: str) -> bool:
-    runner = (
-        get_runner()
-    )  # this folder's, now: by the time the timer fires, the environment may differ (tests)
+    # This folder's runner, taken now: by the time the timer fires, the environment may differ (tests).
+    runner = get_runner()
     timer = threading.Timer(WORKERS_AFTER_S, _warm_workers, args=(runner,))
     timer.name, timer.daemon = "mnistlab-workers-warm-up", True
     timer.start()
