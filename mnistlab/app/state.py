@@ -101,8 +101,8 @@ def start_background_work() -> None:
 
 # Seconds between the first page's script and the training workers' start. The browser is still fetching the
 # page's widget code and components then, from this server: workers importing TensorFlow beside it (even niced)
-# made a first Draw 0.4 s slower on 2 cores of a
-# Zen 4 EPYC (median of 5 starts). A job submitted sooner starts them at once.
+# made a first Draw 0.4 s slower on 2 cores of a Zen 4 EPYC (median of 5 starts). A job submitted sooner starts
+# them at once.
 WORKERS_AFTER_S = 3.0
 
 
